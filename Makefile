@@ -1,0 +1,28 @@
+# Two commands set Assay up on a fresh Debian machine with Python 3.11+, git and make:
+#   make run    create .venv, install, run the main job on the sample organisation
+#   make test   install the test dependencies and run the whole suite
+SAMPLE ?= sample-org
+
+.PHONY: run test lint install install-test clean
+
+install:
+	scripts/bootstrap-venv
+
+install-test:
+	scripts/bootstrap-venv test
+
+run: install
+	rm -rf $(SAMPLE)
+	.venv/bin/assay init --sample $(SAMPLE)
+	.venv/bin/assay run --file $(SAMPLE)/assay.yaml
+
+test: install-test
+	scripts/test
+
+lint: install-test
+	.venv/bin/ruff check src tests
+	.venv/bin/ruff format --check src tests
+	.venv/bin/mypy src
+
+clean:
+	rm -rf .venv $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Internals: not a public API."""

@@ -1,0 +1,21 @@
+"""Start Django for the command line: choose the database, then apply migrations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import django
+from django.conf import settings
+
+
+def setup(data_dir: Path) -> None:
+    """Configure Django with the SQLite file in ``data_dir`` (unless PostgreSQL is configured)."""
+    if not settings.configured and "DJANGO_SETTINGS_MODULE" not in os.environ:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("ASSAY_SQLITE_PATH", str(data_dir / "assay.sqlite3"))
+        os.environ["DJANGO_SETTINGS_MODULE"] = "assay._internal.settings"
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)

@@ -1,0 +1,1 @@
+"""What the auditor and the programme owner read: the readiness report (exports come later)."""

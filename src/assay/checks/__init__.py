@@ -1,0 +1,1 @@
+"""Control tests as code: each check reads stored snapshots and returns a verdict with findings."""

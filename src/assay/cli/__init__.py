@@ -1,0 +1,54 @@
+"""The ``assay`` command.
+
+Every user error is an ``AssayError``: it is printed as one line on standard error and the process
+exits with the error's code (2 for bad input, 3 for failed verification). No traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from assay.errors import AssayError
+
+app = typer.Typer(
+    name="assay",
+    help="Assay: SOC 2 continuous compliance — scope as code, evidence, checks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_subcommands() -> None:
+    from assay.cli import catalog, run, scope
+
+    app.command()(run.init)
+    app.command()(run.run)
+    app.add_typer(catalog.app, name="catalog")
+    app.add_typer(scope.app, name="scope")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code instead of raising."""
+    _register_subcommands()
+    try:
+        result = app(args=argv, prog_name="assay", standalone_mode=False)
+    except AssayError as error:
+        typer.echo(f"assay: {error}", err=True)
+        return error.exit_code
+    except typer.Abort:
+        typer.echo("assay: aborted", err=True)
+        return 1
+    except typer.TyperException as error:
+        # Usage errors: a bad option or argument is bad input. (Help shown for a bare command
+        # group is one too, with no message of its own.)
+        if message := error.format_message():
+            typer.echo(f"assay: {message}", err=True)
+        return 2
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

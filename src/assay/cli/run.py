@@ -1,0 +1,80 @@
+"""``assay init`` and ``assay run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay.checks.base import Status
+from assay.errors import InputError
+
+FileOption = Annotated[
+    Path, typer.Option("--file", "-f", help="The programme file.", dir_okay=False)
+]
+_STYLE = {
+    Status.PASSING: "green",
+    Status.FAILING: "red",
+    Status.NOT_TESTED: "yellow",
+    Status.EXCEPTED: "dim",
+}
+
+
+def init(
+    sample: Annotated[
+        Path | None,
+        typer.Option("--sample", help="Write the sample organisation into this new directory."),
+    ] = None,
+    file: FileOption = Path("assay.yaml"),
+) -> None:
+    """Write a commented starter assay.yaml, or the bundled sample organisation."""
+    if sample is not None:
+        from assay.sample import write_sample
+
+        planted = write_sample(sample)
+        typer.echo(f"wrote the sample organisation to {sample} ({len(planted)} planted problems)")
+        typer.echo(f"next: assay run --file {sample / 'assay.yaml'}")
+        return
+    from assay.programme.starter import starter_text
+
+    if file.exists():
+        raise InputError(str(file), "already exists; not overwritten")
+    file.write_text(starter_text(), encoding="utf-8")
+    typer.echo(f"wrote {file}; edit it, then run: assay scope check --file {file}")
+
+
+def run(file: FileOption = Path("assay.yaml")) -> None:
+    """Collect evidence from every in-scope system, run the checks and write the report."""
+    from assay._internal import db
+    from assay.programme import load
+
+    programme = load(file)
+    db.setup(programme.data_dir)
+    from assay.audit import readiness
+    from assay.monitor.run import execute
+
+    console = Console()
+    with console.status("running") as status:
+        outcome = execute(programme, progress=lambda message: status.update(message))
+
+    table = Table(title=f"{programme.organisation}: controls by Trust Services category")
+    table.add_column("Category")
+    for state in Status:
+        table.add_column(state.label, justify="right", style=_STYLE[state])
+    for summary in outcome.categories:
+        table.add_row(summary.category.label, *(str(summary.counts[s]) for s in Status))
+    console.print(table)
+
+    findings = outcome.findings
+    console.print(f"[bold]{len(findings)} finding(s)[/bold]")
+    for finding in findings[:15]:
+        console.print(
+            f"  [red]{finding.rule}[/red] {finding.system_id}: {finding.subject} — {finding.detail}"
+        )
+    if len(findings) > 15:
+        console.print(f"  … and {len(findings) - 15} more in the report")
+    report = readiness.write(outcome, programme.data_dir / "reports")
+    console.print(f"report: {report}")

@@ -1,0 +1,37 @@
+"""``assay scope``: check the programme file before anything is collected."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay.catalog import load_catalog
+from assay.programme import load
+from assay.programme.lint import lint
+
+app = typer.Typer(no_args_is_help=True, help="Check the audit scope declared in assay.yaml.")
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Option("--file", "-f", help="The programme file.")] = Path(
+        "assay.yaml"
+    ),
+) -> None:
+    """Validate the programme file and report scope gaps; exit 1 if there are any."""
+    problems = lint(load(file), load_catalog(), date.today())
+    if not problems:
+        typer.echo("scope: no problems")
+        return
+    table = Table(title=f"scope: {len(problems)} problem(s) in {file}")
+    for column in ("rule", "subject", "problem"):
+        table.add_column(column)
+    for problem in problems:
+        table.add_row(problem.rule, problem.subject, problem.message)
+    Console().print(table)
+    raise typer.Exit(1)

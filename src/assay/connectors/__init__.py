@@ -1,0 +1,1 @@
+"""Connectors: one module per source, each implementing ``base.Connector``."""

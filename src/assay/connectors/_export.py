@@ -1,0 +1,266 @@
+"""Helpers shared by the export-mode connectors: reading files, decoding, CSV and JSON shapes.
+
+Everything here either returns a value or raises ``InputError`` naming the file (and the line or
+field path) so the command line can report one clear message.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.errors import InputError
+from assay.inventory.records import Records
+
+EXPORT_MODE = "export"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def require_export_mode(config: ConnectorConfig, connector_type: str) -> None:
+    """Refuse any mode but ``export``: it is the only one these connectors implement."""
+    if config.mode != EXPORT_MODE:
+        raise InputError(
+            f"system {config.system_id}",
+            f"connector '{connector_type}' does not support mode '{config.mode}'; "
+            f"only '{EXPORT_MODE}' is available",
+        )
+
+
+def read_payload(path: Path, name: str) -> RawPayload:
+    """Read one export file byte for byte; a missing file is an ``InputError`` naming it."""
+    source = path.absolute()
+    if not source.exists():
+        raise InputError(str(source), "file not found")
+    if not source.is_file():
+        raise InputError(str(source), "not a regular file")
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise InputError(str(source), f"cannot read file: {exc.strerror or exc}") from exc
+    return RawPayload(name=name, source=str(source), data=data)
+
+
+def require_directory(path: Path) -> Path:
+    """The export directory, which must exist."""
+    directory = path.absolute()
+    if not directory.exists():
+        raise InputError(str(directory), "export directory not found")
+    if not directory.is_dir():
+        raise InputError(str(directory), "not a directory")
+    return directory
+
+
+def by_name(payloads: Sequence[RawPayload]) -> dict[str, RawPayload]:
+    """Index payloads by name; two payloads with the same name make a snapshot ambiguous."""
+    index: dict[str, RawPayload] = {}
+    for payload in payloads:
+        if payload.name in index:
+            raise InputError(payload.name, "appears twice in the snapshot")
+        index[payload.name] = payload
+    return index
+
+
+def require_payload(index: Mapping[str, RawPayload], name: str) -> RawPayload:
+    payload = index.get(name)
+    if payload is None:
+        raise InputError(name, "missing from the export")
+    return payload
+
+
+def decode_text(payload: RawPayload) -> str:
+    """UTF-8 text, with a leading byte-order mark removed."""
+    try:
+        return payload.data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(payload.name, f"not valid UTF-8 text (byte {exc.start})") from exc
+
+
+def load_json(payload: RawPayload) -> Any:
+    text = decode_text(payload)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{payload.name}:{exc.lineno}", f"invalid JSON at column {exc.colno}: {exc.msg}"
+        ) from exc
+
+
+def json_kind(value: Any) -> str:
+    """A JSON type name for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def load_json_array_of_objects(payload: RawPayload, what: str) -> list[dict[str, Any]]:
+    """The body of a list endpoint: a JSON array whose every element is an object."""
+    document = load_json(payload)
+    if not isinstance(document, list):
+        raise InputError(
+            payload.name, f"expected a JSON array of {what}, got {json_kind(document)}"
+        )
+    for index, item in enumerate(document):
+        if not isinstance(item, dict):
+            raise InputError(payload.name, f"[{index}]: expected an object, got {json_kind(item)}")
+    return document
+
+
+def required_string(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> str:
+    """A required, non-empty string field.
+
+    ``path`` is the index path of the object holding it, e.g. ``[3].profile``.
+    """
+    field_path = f"{path}.{key}"
+    if key not in item or item[key] is None:
+        raise InputError(payload.name, f"{field_path}: missing")
+    value = item[key]
+    if not isinstance(value, str):
+        raise InputError(payload.name, f"{field_path}: expected a string, got {json_kind(value)}")
+    if not value.strip():
+        raise InputError(payload.name, f"{field_path}: empty")
+    return value
+
+
+def optional_string(
+    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
+) -> str | None:
+    """An optional string field; null, absent or blank is ``None``. Numbers are kept as text."""
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(payload.name, f"{path}.{key}: expected a string, got {json_kind(value)}")
+    text = str(value).strip()
+    return text or None
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp with a time zone, converted to UTC. Raises ``ValueError``."""
+    text = value.strip()
+    if not text or not _ISO_DATE.match(text):
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"timestamp has no time zone: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def parse_date(value: str) -> date:
+    """A calendar date written ``YYYY-MM-DD``. Raises ``ValueError``."""
+    text = value.strip()
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    return date.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row of a CSV file, with the physical line it starts on."""
+
+    line: int
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    header: tuple[str, ...]
+    rows: tuple[CsvRow, ...]
+
+
+def read_csv(payload: RawPayload, required: Sequence[str]) -> CsvTable:
+    """Parse a CSV payload with a header row, by column name.
+
+    Blank lines are skipped. Missing required columns, duplicate column names and rows whose
+    field count differs from the header's are ``InputError`` naming the line.
+    """
+    text = decode_text(payload)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = _csv_records(payload, reader)
+    try:
+        header_line, header_fields = next(rows)
+    except StopIteration:
+        raise InputError(f"{payload.name}:1", "empty file; expected a header row") from None
+    header = tuple(name.strip() for name in header_fields)
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name:
+            raise InputError(f"{payload.name}:{header_line}", f"column '{name}' appears twice")
+        seen.add(name)
+    missing = [name for name in required if name not in seen]
+    if missing:
+        raise InputError(
+            f"{payload.name}:{header_line}",
+            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+        )
+    data: list[CsvRow] = []
+    for line, fields in rows:
+        if len(fields) != len(header):
+            raise InputError(
+                f"{payload.name}:{line}",
+                f"row has {len(fields)} fields but the header has {len(header)}",
+            )
+        data.append(CsvRow(line=line, values=dict(zip(header, fields, strict=True))))
+    return CsvTable(header=header, rows=tuple(data))
+
+
+def _csv_records(payload: RawPayload, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank records with the physical line number each starts on."""
+    previous_end = 0
+    while True:
+        try:
+            fields: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{payload.name}:{previous_end + 1}", f"malformed CSV: {exc}") from exc
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        yield start, fields
+
+
+def finish(
+    config: ConnectorConfig,
+    connector_type: str,
+    connector_version: str,
+    started_at: datetime,
+    payloads: Sequence[RawPayload],
+    records: Records,
+    parameters: Mapping[str, Any],
+    *,
+    complete: bool = True,
+    incomplete_reason: str | None = None,
+) -> Collected:
+    return Collected(
+        system_id=config.system_id,
+        connector=connector_type,
+        connector_version=connector_version,
+        mode=config.mode,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        payloads=tuple(payloads),
+        records=records,
+        parameters=dict(parameters),
+        complete=complete,
+        incomplete_reason=incomplete_reason,
+    )

@@ -1,0 +1,169 @@
+"""The HR roster, exported from the HR system as a CSV file.
+
+Settings: ``path`` — the CSV file. Columns are found by name (order does not matter, extra
+columns are ignored): ``employee_id, email, name, manager_email, department, title,
+employment_type, status, start_date, end_date``.
+
+``employment_type`` is ``employee`` or ``contractor``; ``status`` is ``active``, ``terminated``
+or ``leave``; dates are ``YYYY-MM-DD``. ``end_date`` may be empty except for terminated people.
+E-mail addresses are stored lower-case. Any value outside these rules stops collection with the
+line and column at fault: a roster is the population every access check leans on, so it is
+never guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+from assay.connectors import _export
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.errors import InputError
+from assay.inventory.records import EmploymentStatus, EmploymentType, Person, Records
+
+COLUMNS: tuple[str, ...] = (
+    "employee_id",
+    "email",
+    "name",
+    "manager_email",
+    "department",
+    "title",
+    "employment_type",
+    "status",
+    "start_date",
+    "end_date",
+)
+
+_E = TypeVar("_E", EmploymentType, EmploymentStatus)
+
+
+class HrCsvConnector:
+    """Reads the HR roster CSV named by the ``path`` setting."""
+
+    type: str = "hr_csv"
+    version: str = "1"
+
+    def collect(self, config: ConnectorConfig) -> Collected:
+        _export.require_export_mode(config, self.type)
+        started_at = datetime.now(UTC)
+        path = config.path()
+        payload = _export.read_payload(path, path.name)
+        records = parse([payload], config)
+        return _export.finish(
+            config,
+            self.type,
+            self.version,
+            started_at,
+            [payload],
+            records,
+            {"path": payload.source, "rows": len(records.people)},
+        )
+
+
+def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
+    """People from the roster payload (the only payload of an ``hr_csv`` snapshot)."""
+    if len(payloads) != 1:
+        raise InputError(
+            f"system {config.system_id}",
+            f"an hr_csv snapshot holds exactly one file, got {len(payloads)}",
+        )
+    payload = payloads[0]
+    table = _export.read_csv(payload, COLUMNS)
+    people: list[Person] = []
+    first_line_of_id: dict[str, int] = {}
+    first_line_of_email: dict[str, int] = {}
+    for row in table.rows:
+        person = _person(payload.name, row)
+        where = f"{payload.name}:{row.line}"
+        if person.employee_id in first_line_of_id:
+            raise InputError(
+                where,
+                f"employee_id: duplicate '{person.employee_id}' "
+                f"(first on line {first_line_of_id[person.employee_id]})",
+            )
+        if person.email in first_line_of_email:
+            raise InputError(
+                where,
+                f"email: duplicate '{person.email}' "
+                f"(first on line {first_line_of_email[person.email]})",
+            )
+        first_line_of_id[person.employee_id] = row.line
+        first_line_of_email[person.email] = row.line
+        people.append(person)
+
+    warnings: list[str] = []
+    for person in people:
+        if person.manager_email is None:
+            continue
+        if person.manager_email == person.email:
+            warnings.append(
+                f"{payload.name}:{first_line_of_id[person.employee_id]}: "
+                f"{person.employee_id} is recorded as their own manager"
+            )
+        elif person.manager_email not in first_line_of_email:
+            warnings.append(
+                f"{payload.name}:{first_line_of_id[person.employee_id]}: manager_email "
+                f"'{person.manager_email}' of {person.employee_id} is not in the roster"
+            )
+    return Records(people=tuple(people), warnings=tuple(warnings))
+
+
+def _person(file: str, row: _export.CsvRow) -> Person:
+    where = f"{file}:{row.line}"
+    values = {key: value.strip() for key, value in row.values.items()}
+
+    def required(column: str) -> str:
+        value = values[column]
+        if not value:
+            raise InputError(where, f"{column}: empty")
+        return value
+
+    def email(column: str, value: str) -> str:
+        address = value.lower()
+        local, at, domain = address.partition("@")
+        if not at or not local or not domain or any(ch.isspace() for ch in address):
+            raise InputError(where, f"{column}: not an e-mail address: {value!r}")
+        return address
+
+    def day(column: str, value: str) -> date:
+        try:
+            return _export.parse_date(value)
+        except ValueError as exc:
+            raise InputError(where, f"{column}: {exc}") from None
+
+    employee_id = required("employee_id")
+    address = email("email", required("email"))
+    name = required("name")
+    manager = values["manager_email"]
+    manager_email = email("manager_email", manager) if manager else None
+    employment_type = _enum(where, "employment_type", values["employment_type"], EmploymentType)
+    status = _enum(where, "status", values["status"], EmploymentStatus)
+    start_date = day("start_date", required("start_date"))
+    end_date = day("end_date", values["end_date"]) if values["end_date"] else None
+    if status is EmploymentStatus.TERMINATED and end_date is None:
+        raise InputError(where, "end_date: required when status is 'terminated'")
+    if end_date is not None and end_date < start_date:
+        raise InputError(
+            where, f"end_date: {end_date.isoformat()} is before start_date {start_date.isoformat()}"
+        )
+    return Person(
+        employee_id=employee_id,
+        email=address,
+        name=name,
+        manager_email=manager_email,
+        department=values["department"],
+        title=values["title"],
+        employment_type=employment_type,
+        status=status,
+        start_date=start_date,
+        end_date=end_date,
+    )
+
+
+def _enum(where: str, column: str, value: str, enum: type[_E]) -> _E:
+    try:
+        return enum(value.lower())
+    except ValueError:
+        allowed = "|".join(member.value for member in enum)
+        raise InputError(where, f"{column}: expected one of {allowed}, got {value!r}") from None

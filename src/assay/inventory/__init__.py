@@ -1,0 +1,1 @@
+"""The identity graph: normalised records from every source, and correlation to people."""

@@ -1,0 +1,125 @@
+"""Normalised records that connectors produce and checks read.
+
+Every value a source did not give, or gave in a form we do not understand, is kept as
+``Tri.UNKNOWN`` or ``None`` — never turned into a pass or a fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Tri(StrEnum):
+    """A yes / no fact that may be unknown."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class AccountKind(StrEnum):
+    HUMAN = "human"
+    SERVICE = "service"
+    SYSTEM = "system"
+    UNKNOWN = "unknown"
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    UNKNOWN = "unknown"
+
+
+class EmploymentStatus(StrEnum):
+    ACTIVE = "active"
+    TERMINATED = "terminated"
+    LEAVE = "leave"
+
+
+class EmploymentType(StrEnum):
+    EMPLOYEE = "employee"
+    CONTRACTOR = "contractor"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One row of the HR roster."""
+
+    employee_id: str
+    email: str
+    name: str
+    manager_email: str | None
+    department: str
+    title: str
+    employment_type: EmploymentType
+    status: EmploymentStatus
+    start_date: date
+    end_date: date | None
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account on one system, as the system reports it."""
+
+    system_id: str
+    account_id: str
+    """The system's own identifier (Okta user id, GitHub login, IAM user name)."""
+    username: str
+    email: str | None
+    name: str | None
+    employee_id: str | None
+    kind: AccountKind
+    status: AccountStatus
+    mfa_registered: Tri
+    mfa_enforced: Tri
+    last_login: datetime | None
+    last_login_source: str | None
+    """The field ``last_login`` came from (``okta:lastLogin``); never a 'last updated' value."""
+    privileged: Tri = Tri.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential (API key, access key, token) belonging to an account."""
+
+    system_id: str
+    credential_id: str
+    kind: str
+    account_id: str
+    active: bool
+    created: datetime | None
+    last_rotated: datetime | None
+    last_used: datetime | None
+    last_used_source: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change that reached a protected branch."""
+
+    system_id: str
+    repository: str
+    branch: str
+    commit: str
+    subject: str
+    committed_at: datetime
+    authors: tuple[str, ...]
+    """Normalised (lower-case) e-mail addresses of everyone who wrote the change."""
+    reviewers: tuple[str, ...]
+    """Normalised e-mail addresses of everyone recorded as having reviewed or approved it."""
+
+
+@dataclass(frozen=True)
+class Records:
+    """Everything one snapshot yielded, normalised."""
+
+    people: tuple[Person, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    credentials: tuple[Credential, ...] = ()
+    changes: tuple[Change, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def count(self) -> int:
+        return len(self.people) + len(self.accounts) + len(self.credentials) + len(self.changes)

@@ -1,0 +1,259 @@
+"""``assay run``: collect, record, correlate, check, report.
+
+Collection happens first and entirely in memory, so malformed input stops the run before anything
+is written. Recording is one database transaction around one evidence batch: a run either
+completes with all its evidence and results, or is recorded as failed with none of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from assay.catalog import load_catalog
+from assay.checks.base import CheckContext, Finding, Outcome, ScopeNote, Snapshot
+from assay.checks.controls import (
+    CategorySummary,
+    ControlVerdict,
+    evaluate_controls,
+    summarise_categories,
+)
+from assay.checks.models import CheckResult, ControlResult, RecordedFinding
+from assay.checks.registry import CHECKS
+from assay.connectors.base import Collected, ConnectorConfig
+from assay.connectors.registry import connector_for
+from assay.evidence.models import EvidenceItem
+from assay.evidence.snapshots import canonical_json, record_snapshot
+from assay.evidence.store import LocalLocker
+from assay.inventory.correlation import Link, ServiceAccountOwner, correlate
+from assay.monitor.models import Run
+from assay.programme import resolve_secrets
+from assay.programme.lint import lint
+from assay.programme.model import Programme, System
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a completed run produced, for the summary and the report."""
+
+    run_id: int
+    programme: Programme
+    as_of: datetime
+    outcomes: dict[str, Outcome]
+    controls: tuple[ControlVerdict, ...]
+    categories: tuple[CategorySummary, ...]
+    snapshots: tuple[Snapshot, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for outcome in self.outcomes.values() for f in outcome.findings)
+
+
+Progress = Callable[[str], None]
+
+
+def _systems_to_collect(programme: Programme) -> list[System]:
+    """In-scope systems with a connector, and the roster's system wherever it stands."""
+    roster = programme.people.source if programme.people else None
+    return [
+        system
+        for system in programme.systems
+        if system.connector is not None and (system.in_scope or system.id == roster)
+    ]
+
+
+def _collect(programme: Programme, system: System) -> Collected:
+    spec = system.connector
+    assert spec is not None
+    config = ConnectorConfig(
+        system_id=system.id,
+        mode=spec.mode,
+        settings=dict(spec.settings),
+        secrets=resolve_secrets(spec, system.id),
+        base_dir=programme.base_dir,
+    )
+    return connector_for(spec.type).collect(config)
+
+
+def _links(programme: Programme, roster: Collected | None, others: list[Collected]) -> list[Link]:
+    people = programme.people
+    return correlate(
+        roster.records.people if roster else (),
+        (account for collected in others for account in collected.records.accounts),
+        username_rules=people.username_rules if people else (),
+        aliases={(a.system, a.account): a.person for a in people.aliases} if people else {},
+        service_accounts=[
+            ServiceAccountOwner(s.system, s.account, s.owner) for s in people.service_accounts
+        ]
+        if people
+        else (),
+    )
+
+
+def execute(
+    programme: Programme, *, as_of: datetime | None = None, progress: Progress | None = None
+) -> RunOutcome:
+    """Run the main job once. Bad input raises ``InputError`` and the run is recorded as failed."""
+    say = progress or (lambda _message: None)
+    programme_bytes = programme.path.read_bytes()
+    programme_sha = hashlib.sha256(programme_bytes).hexdigest()
+    started = datetime.now(UTC)
+    try:
+        collected = []
+        for system in _systems_to_collect(programme):
+            say(f"collecting {system.id}")
+            collected.append(_collect(programme, system))
+        locker = LocalLocker(programme.data_dir / "locker")
+        with transaction.atomic(), locker.batch():
+            run = Run.objects.create(
+                started_at=started,
+                status=Run.Status.RUNNING,
+                programme_sha256=programme_sha,
+                organisation=programme.organisation,
+            )
+            outcome = _judge(run, programme, programme_bytes, collected, as_of or started, locker)
+            run.status = Run.Status.COMPLETED
+            run.finished_at = datetime.now(UTC)
+            run.save()
+    except Exception as error:
+        Run.objects.create(
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            status=Run.Status.FAILED,
+            error=str(error) or type(error).__name__,
+            programme_sha256=programme_sha,
+            organisation=programme.organisation,
+        )
+        raise
+    say(f"run {run.pk} completed")
+    return outcome
+
+
+def _judge(
+    run: Run,
+    programme: Programme,
+    programme_bytes: bytes,
+    collected: list[Collected],
+    as_of: datetime,
+    locker: LocalLocker,
+) -> RunOutcome:
+    """Store the evidence, correlate, run every check, evaluate controls; all inside the run."""
+    catalog = load_catalog()
+    programme_blob = locker.put(programme_bytes)
+    _index(
+        run,
+        "programme",
+        programme.path.name,
+        programme_blob.sha256,
+        programme_blob.size,
+        {"kind": "programme", "file": str(programme.path)},
+        run.started_at,
+    )
+
+    kinds = {system.id: system.kind for system in programme.systems}
+    snapshots = []
+    for item in collected:
+        recorded = record_snapshot(locker, item)
+        _index(
+            run,
+            "snapshot",
+            item.system_id,
+            recorded.manifest_sha256,
+            recorded.size,
+            recorded.manifest,
+            item.finished_at,
+        )
+        snapshots.append(
+            Snapshot(item.system_id, kinds[item.system_id], recorded.manifest_sha256, item)
+        )
+
+    roster_id = programme.people.source if programme.people else None
+    roster = next((s for s in snapshots if s.system_id == roster_id), None)
+    others = [s.collected for s in snapshots if s.system_id != roster_id]
+    context = CheckContext(
+        as_of=as_of,
+        period_start=programme.audit.period.start,
+        period_end=programme.audit.period.end,
+        snapshots=tuple(snapshots),
+        roster=roster,
+        links=tuple(_links(programme, roster.collected if roster else None, others)),
+        scope_notes=tuple(
+            ScopeNote(p.rule, p.subject, p.message) for p in lint(programme, catalog, as_of.date())
+        ),
+        programme_sha256=programme_blob.sha256,
+    )
+
+    outcomes = {check_id: check(context) for check_id, check in CHECKS.items()}
+    for check_id, outcome in outcomes.items():
+        document = {
+            "kind": "check_result",
+            "check": check_id,
+            "run": run.pk,
+            "as_of": as_of.isoformat(),
+            **asdict(outcome),
+        }
+        blob = locker.put(canonical_json(document))
+        _index(
+            run, "check_result", check_id, blob.sha256, blob.size, {"kind": "check_result"}, as_of
+        )
+        CheckResult.objects.create(
+            run=run,
+            check_id=check_id,
+            status=outcome.status,
+            summary=outcome.summary,
+            evidence=list(outcome.evidence),
+        )
+        RecordedFinding.objects.bulk_create(
+            RecordedFinding(
+                run=run,
+                check_id=check_id,
+                rule=f.rule,
+                system_id=f.system_id,
+                subject=f.subject,
+                detail=f.detail,
+                evidence_sha256=f.evidence_sha256,
+            )
+            for f in outcome.findings
+        )
+
+    verdicts = evaluate_controls(catalog, programme, outcomes, as_of.date())
+    ControlResult.objects.bulk_create(
+        ControlResult(
+            run=run, control_id=v.control.id, owner=v.owner, status=v.status, reason=v.reason
+        )
+        for v in verdicts
+    )
+    return RunOutcome(
+        run_id=run.pk,
+        programme=programme,
+        as_of=as_of,
+        outcomes=outcomes,
+        controls=verdicts,
+        categories=summarise_categories(catalog, programme.categories, verdicts),
+        snapshots=tuple(snapshots),
+    )
+
+
+def _index(
+    run: Run,
+    kind: str,
+    subject: str,
+    sha256: str,
+    size: int,
+    manifest: dict[str, object],
+    collected_at: datetime,
+) -> None:
+    EvidenceItem.objects.create(
+        run=run,
+        kind=kind,
+        subject=subject,
+        sha256=sha256,
+        size=size,
+        manifest_sha256=sha256,
+        manifest=manifest,
+        collected_at=collected_at,
+    )

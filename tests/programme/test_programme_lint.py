@@ -1,0 +1,150 @@
+"""Scope lint: each rule fires on the gap it names and stays quiet on a clean programme."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay.catalog import Category, load_catalog
+from assay.programme import Programme
+from assay.programme.lint import ScopeProblem, lint
+
+TODAY = date(2026, 6, 15)
+
+
+def _system(system_id: str, **overrides: Any) -> dict[str, Any]:
+    system: dict[str, Any] = {
+        "id": system_id,
+        "name": system_id.title(),
+        "kind": "saas",
+        "owner": "owner@example.com",
+        "in_scope": True,
+        "reason": "Needed for the service",
+        "customer_data": False,
+        "connector": {"type": "git", "settings": {"path": f"exports/{system_id}"}},
+    }
+    return system | overrides
+
+
+def _programme(**overrides: Any) -> Programme:
+    data: dict[str, Any] = {
+        "path": Path("/srv/acme/assay.yaml"),
+        "organisation": "Acme",
+        "owner": {"name": "Dana", "email": "dana@example.com"},
+        "audit": {"type": 2, "period": {"start": "2026-01-01", "end": "2026-12-31"}},
+        "categories": ["security", "availability"],
+        "systems": [_system("app")],
+        "vendors": [
+            {
+                "name": "Cloud Co",
+                "customer_data": True,
+                "criticality": "high",
+                "soc2_report_date": "2026-01-10",
+            }
+        ],
+    }
+    return Programme.model_validate(data | overrides)
+
+
+def _rules(problems: tuple[ScopeProblem, ...]) -> list[tuple[str, str]]:
+    return [(p.rule, p.subject) for p in problems]
+
+
+def test_clean_programme_has_no_problems() -> None:
+    assert lint(_programme(), load_catalog(), TODAY) == ()
+
+
+def test_in_scope_system_without_owner_or_connector() -> None:
+    systems = [_system("app", owner=None), _system("db", connector=None)]
+    problems = lint(_programme(systems=systems), load_catalog(), TODAY)
+    assert _rules(problems) == [
+        ("system_without_owner", "app"),
+        ("system_without_connector", "db"),
+    ]
+
+
+def test_out_of_scope_systems_need_neither_owner_nor_connector() -> None:
+    systems = [_system("app"), _system("blog", in_scope=False, owner=None, connector=None)]
+    assert lint(_programme(systems=systems), load_catalog(), TODAY) == ()
+
+
+def test_customer_data_out_of_scope() -> None:
+    systems = [_system("app"), _system("crm", in_scope=False, customer_data=True)]
+    problems = lint(_programme(systems=systems), load_catalog(), TODAY)
+    assert _rules(problems) == [("customer_data_out_of_scope", "crm")]
+
+
+@pytest.mark.parametrize(
+    ("report", "fires", "says"),
+    [
+        (None, True, "no SOC 2 report on file"),
+        ("2025-06-14", True, "(2025-06-14) is over 12 months old"),
+        ("2025-06-15", False, ""),
+        ("2026-05-01", False, ""),
+    ],
+)
+def test_vendor_soc2_report(report: str | None, fires: bool, says: str) -> None:
+    vendors = [
+        {
+            "name": "Cloud Co",
+            "customer_data": True,
+            "criticality": "high",
+            "soc2_report_date": report,
+        },
+        {"name": "Snacks Ltd", "customer_data": False, "criticality": "low"},
+    ]
+    problems = lint(_programme(vendors=vendors), load_catalog(), TODAY)
+    if fires:
+        (problem,) = problems
+        assert (problem.rule, problem.subject) == ("vendor_soc2_missing", "Cloud Co")
+        assert says in problem.message
+    else:
+        assert problems == ()
+
+
+def test_vendor_report_age_on_leap_day() -> None:
+    vendors = [
+        {"name": "V", "customer_data": True, "criticality": "low", "soc2_report_date": "2027-02-27"}
+    ]
+    problems = lint(_programme(vendors=vendors), load_catalog(), date(2028, 2, 29))
+    assert _rules(problems) == [("vendor_soc2_missing", "V")]
+
+
+def _exclude_all_controls_of_first_criterion(expires: date) -> tuple[str, dict[str, Any]]:
+    row = next(r for r in load_catalog().coverage([Category.AVAILABILITY]) if r.controls)
+    exclusion = {"justification": "Not applicable", "expires": expires}
+    return row.criterion.id, {control: {"exclude": exclusion} for control in row.controls}
+
+
+def test_criterion_without_control_once_excluded() -> None:
+    criterion, controls = _exclude_all_controls_of_first_criterion(expires=TODAY)
+    problems = lint(_programme(controls=controls), load_catalog(), TODAY)
+    assert ("criterion_without_control", criterion) in _rules(problems)
+    assert {p.rule for p in problems} == {"criterion_without_control"}
+
+
+def test_expired_exclusion_no_longer_excludes() -> None:
+    _, controls = _exclude_all_controls_of_first_criterion(expires=TODAY - timedelta(days=1))
+    assert lint(_programme(controls=controls), load_catalog(), TODAY) == ()
+
+
+def test_order_is_deterministic() -> None:
+    systems = [
+        _system("b", owner=None, connector=None),
+        _system("a", owner=None),
+        _system("c", in_scope=False, customer_data=True),
+    ]
+    vendors = [{"name": "V", "customer_data": True, "criticality": "low"}]
+    programme = _programme(systems=systems, vendors=vendors)
+    first = lint(programme, load_catalog(), TODAY)
+    assert first == lint(programme, load_catalog(), TODAY)
+    assert _rules(first) == [
+        ("system_without_owner", "b"),
+        ("system_without_connector", "b"),
+        ("system_without_owner", "a"),
+        ("customer_data_out_of_scope", "c"),
+        ("vendor_soc2_missing", "V"),
+    ]
