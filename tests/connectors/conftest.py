@@ -27,3 +27,10 @@ def make_config(tmp_path: Path) -> MakeConfig:
         )
 
     return make
+
+
+def local_where(where: str) -> str:
+    """An error location without the test's temporary directory: ``factors/00u4.json``."""
+    parts = where.split("/")
+    keep = 2 if len(parts) > 1 and parts[-2] == "factors" else 1
+    return "/".join(parts[-keep:])

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.connectors.conftest import local_where
 
 from assay.connectors import aws_iam
 from assay.connectors.aws_iam import AwsIamConnector
@@ -235,7 +236,7 @@ def test_missing_file(tmp_path: Path, make_config: MakeConfig) -> None:
 def test_missing_required_column(tmp_path: Path, make_config: MakeConfig) -> None:
     header = HEADER.replace(",mfa_active,", ",")
     error = error_for(tmp_path, make_config, header + "\n")
-    assert (error.where, error.problem) == (
+    assert (local_where(error.where), error.problem) == (
         "credential-report.csv:1",
         "missing required column: mfa_active",
     )
@@ -257,13 +258,13 @@ def test_bad_values_name_line_and_column(
 ) -> None:
     assert old in ALICE
     error = error_for(tmp_path, make_config, "\n".join([HEADER, ROOT, ALICE.replace(old, new, 1)]))
-    assert error.where == "credential-report.csv:3"
+    assert local_where(error.where) == "credential-report.csv:3"
     assert error.problem.startswith(f"{column}: ")
 
 
 def test_duplicate_user(tmp_path: Path, make_config: MakeConfig) -> None:
     error = error_for(tmp_path, make_config, "\n".join([HEADER, ALICE, ROOT, ALICE]))
-    assert (error.where, error.problem) == (
+    assert (local_where(error.where), error.problem) == (
         "credential-report.csv:4",
         "user: duplicate 'alice' (first on line 2)",
     )

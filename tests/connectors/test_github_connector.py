@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.connectors.conftest import local_where
 
 from assay.connectors import github
 from assay.connectors.base import ConnectorConfig
@@ -176,7 +177,7 @@ def test_two_factor_login_missing_from_members_is_inconsistent(
     error = error_for(
         tmp_path, make_config, disabled=[simple_user("mona", 2), simple_user("ghost", 9)]
     )
-    assert error.where == "members-2fa_disabled.json"
+    assert local_where(error.where) == "members-2fa_disabled.json"
     assert error.problem.startswith("[1].login: 'ghost' is not in members.json")
 
 
@@ -184,7 +185,7 @@ def test_admin_login_missing_from_members_is_inconsistent(
     tmp_path: Path, make_config: MakeConfig
 ) -> None:
     error = error_for(tmp_path, make_config, admins=[simple_user("ghost", 9)])
-    assert error.where == "members-admin.json"
+    assert local_where(error.where) == "members-admin.json"
     assert error.problem.startswith("[0].login: 'ghost' is not in members.json")
 
 
@@ -215,4 +216,4 @@ def test_malformed_files(
     tmp_path: Path, make_config: MakeConfig, files: dict[str, Any], where: str, problem: str
 ) -> None:
     error = error_for(tmp_path, make_config, **files)
-    assert (error.where, error.problem) == (where, problem)
+    assert (local_where(error.where), error.problem) == (where, problem)

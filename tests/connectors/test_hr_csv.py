@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.connectors.conftest import local_where
 
 from assay.connectors import hr_csv
 from assay.connectors.base import ConnectorConfig, RawPayload
@@ -159,13 +160,13 @@ def test_missing_path_setting(make_config: MakeConfig) -> None:
 def test_missing_columns_are_named_at_line_1(tmp_path: Path, make_config: MakeConfig) -> None:
     header = HEADER.replace("department,title,", "")
     error = error_for(tmp_path, make_config, header + "\n")
-    assert error.where == "roster.csv:1"
+    assert local_where(error.where) == "roster.csv:1"
     assert error.problem == "missing required columns: department, title"
 
 
 def test_empty_file(tmp_path: Path, make_config: MakeConfig) -> None:
     error = error_for(tmp_path, make_config, "")
-    assert error.where == "roster.csv:1"
+    assert local_where(error.where) == "roster.csv:1"
 
 
 def test_header_only_yields_no_people(tmp_path: Path, make_config: MakeConfig) -> None:
@@ -197,7 +198,7 @@ def test_bad_values_name_line_and_column(
     tmp_path: Path, make_config: MakeConfig, line: str, column: str
 ) -> None:
     error = error_for(tmp_path, make_config, rows(GOOD, line))
-    assert error.where == "roster.csv:3"
+    assert local_where(error.where) == "roster.csv:3"
     assert error.problem.startswith(f"{column}: ")
 
 
@@ -213,7 +214,7 @@ def test_duplicate_employee_id_names_both_lines(tmp_path: Path, make_config: Mak
         make_config,
         rows(GOOD, "", "Bob,E001,bob@example.com,active,employee,2020-01-06,,,Eng,Dev,"),
     )
-    assert error.where == "roster.csv:4"
+    assert local_where(error.where) == "roster.csv:4"
     assert error.problem == "employee_id: duplicate 'E001' (first on line 2)"
 
 
@@ -223,7 +224,7 @@ def test_duplicate_email_ignores_case(tmp_path: Path, make_config: MakeConfig) -
         make_config,
         rows(GOOD, "Bob,E002,ADA@example.com,active,employee,2020-01-06,,,Eng,Dev,"),
     )
-    assert error.where == "roster.csv:3"
+    assert local_where(error.where) == "roster.csv:3"
     assert error.problem == "email: duplicate 'ada@example.com' (first on line 2)"
 
 
@@ -238,7 +239,7 @@ def test_line_numbers_are_physical_after_multiline_fields(
             "Bob,E002,bob@example.com,active,employee,2020-13-01,,,Eng,Dev,",
         ),
     )
-    assert error.where == "roster.csv:5"
+    assert local_where(error.where) == "roster.csv:5"
 
 
 def test_an_error_in_a_multiline_row_names_its_first_line(
@@ -249,12 +250,12 @@ def test_an_error_in_a_multiline_row_names_its_first_line(
         make_config,
         rows(GOOD, 'Bob,E002,bob@example.com,active,employee,2020-01-06,soon,,Eng,"Dev\nOps",'),
     )
-    assert (error.where, error.problem.split(":")[0]) == ("roster.csv:3", "end_date")
+    assert (local_where(error.where), error.problem.split(":")[0]) == ("roster.csv:3", "end_date")
 
 
 def test_row_with_wrong_field_count(tmp_path: Path, make_config: MakeConfig) -> None:
     error = error_for(tmp_path, make_config, rows(GOOD, "Bob,E002,bob@example.com"))
-    assert error.where == "roster.csv:3"
+    assert local_where(error.where) == "roster.csv:3"
     assert "3 fields" in error.problem
 
 

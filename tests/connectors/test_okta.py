@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.connectors.conftest import local_where
 
 from assay.connectors import okta
 from assay.connectors.base import ConnectorConfig
@@ -359,7 +360,7 @@ def test_malformed_users(
     tmp_path: Path, make_config: MakeConfig, users: Any, where: str, problem: str
 ) -> None:
     error = error_for(tmp_path, make_config, users=users)
-    assert (error.where, error.problem) == (where, problem)
+    assert (local_where(error.where), error.problem) == (where, problem)
 
 
 def test_invalid_json_names_the_line(tmp_path: Path, make_config: MakeConfig) -> None:
@@ -367,7 +368,7 @@ def test_invalid_json_names_the_line(tmp_path: Path, make_config: MakeConfig) ->
     (directory / "users.json").write_text('[\n  {"id": "00u1",\n]\n', encoding="utf-8")
     with pytest.raises(InputError) as caught:
         OktaConnector().collect(make_config(path="okta"))
-    assert caught.value.where == "users.json:3"
+    assert local_where(caught.value.where) == "users.json:3"
 
 
 @pytest.mark.parametrize(
@@ -382,10 +383,10 @@ def test_malformed_factors(
     tmp_path: Path, make_config: MakeConfig, body: Any, problem: str
 ) -> None:
     error = error_for(tmp_path, make_config, factors={**FACTORS, "00u4": body})
-    assert (error.where, error.problem) == ("factors/00u4.json", problem)
+    assert (local_where(error.where), error.problem) == ("factors/00u4.json", problem)
 
 
 def test_rules_must_be_an_array(tmp_path: Path, make_config: MakeConfig) -> None:
     error = error_for(tmp_path, make_config, rules={"rules": RULES})
-    assert error.where == "sign-on-policy-rules.json"
+    assert local_where(error.where) == "sign-on-policy-rules.json"
     assert "JSON array" in error.problem

@@ -64,7 +64,7 @@ def by_name(payloads: Sequence[RawPayload]) -> dict[str, RawPayload]:
     index: dict[str, RawPayload] = {}
     for payload in payloads:
         if payload.name in index:
-            raise InputError(payload.name, "appears twice in the snapshot")
+            raise InputError(payload.source, "appears twice in the snapshot")
         index[payload.name] = payload
     return index
 
@@ -81,7 +81,7 @@ def decode_text(payload: RawPayload) -> str:
     try:
         return payload.data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(payload.name, f"not valid UTF-8 text (byte {exc.start})") from exc
+        raise InputError(payload.source, f"not valid UTF-8 text (byte {exc.start})") from exc
 
 
 def load_json(payload: RawPayload) -> Any:
@@ -90,7 +90,7 @@ def load_json(payload: RawPayload) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{payload.name}:{exc.lineno}", f"invalid JSON at column {exc.colno}: {exc.msg}"
+            f"{payload.source}:{exc.lineno}", f"invalid JSON at column {exc.colno}: {exc.msg}"
         ) from exc
 
 
@@ -116,11 +116,13 @@ def load_json_array_of_objects(payload: RawPayload, what: str) -> list[dict[str,
     document = load_json(payload)
     if not isinstance(document, list):
         raise InputError(
-            payload.name, f"expected a JSON array of {what}, got {json_kind(document)}"
+            payload.source, f"expected a JSON array of {what}, got {json_kind(document)}"
         )
     for index, item in enumerate(document):
         if not isinstance(item, dict):
-            raise InputError(payload.name, f"[{index}]: expected an object, got {json_kind(item)}")
+            raise InputError(
+                payload.source, f"[{index}]: expected an object, got {json_kind(item)}"
+            )
     return document
 
 
@@ -131,12 +133,12 @@ def required_string(payload: RawPayload, item: Mapping[str, Any], path: str, key
     """
     field_path = f"{path}.{key}"
     if key not in item or item[key] is None:
-        raise InputError(payload.name, f"{field_path}: missing")
+        raise InputError(payload.source, f"{field_path}: missing")
     value = item[key]
     if not isinstance(value, str):
-        raise InputError(payload.name, f"{field_path}: expected a string, got {json_kind(value)}")
+        raise InputError(payload.source, f"{field_path}: expected a string, got {json_kind(value)}")
     if not value.strip():
-        raise InputError(payload.name, f"{field_path}: empty")
+        raise InputError(payload.source, f"{field_path}: empty")
     return value
 
 
@@ -148,7 +150,7 @@ def optional_string(
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InputError(payload.name, f"{path}.{key}: expected a string, got {json_kind(value)}")
+        raise InputError(payload.source, f"{path}.{key}: expected a string, got {json_kind(value)}")
     text = str(value).strip()
     return text or None
 
@@ -198,24 +200,24 @@ def read_csv(payload: RawPayload, required: Sequence[str]) -> CsvTable:
     try:
         header_line, header_fields = next(rows)
     except StopIteration:
-        raise InputError(f"{payload.name}:1", "empty file; expected a header row") from None
+        raise InputError(f"{payload.source}:1", "empty file; expected a header row") from None
     header = tuple(name.strip() for name in header_fields)
     seen: set[str] = set()
     for name in header:
         if name in seen and name:
-            raise InputError(f"{payload.name}:{header_line}", f"column '{name}' appears twice")
+            raise InputError(f"{payload.source}:{header_line}", f"column '{name}' appears twice")
         seen.add(name)
     missing = [name for name in required if name not in seen]
     if missing:
         raise InputError(
-            f"{payload.name}:{header_line}",
+            f"{payload.source}:{header_line}",
             f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
         )
     data: list[CsvRow] = []
     for line, fields in rows:
         if len(fields) != len(header):
             raise InputError(
-                f"{payload.name}:{line}",
+                f"{payload.source}:{line}",
                 f"row has {len(fields)} fields but the header has {len(header)}",
             )
         data.append(CsvRow(line=line, values=dict(zip(header, fields, strict=True))))
@@ -231,7 +233,9 @@ def _csv_records(payload: RawPayload, reader: Any) -> Iterator[tuple[int, list[s
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(f"{payload.name}:{previous_end + 1}", f"malformed CSV: {exc}") from exc
+            raise InputError(
+                f"{payload.source}:{previous_end + 1}", f"malformed CSV: {exc}"
+            ) from exc
         start = previous_end + 1
         previous_end = reader.line_num
         if not fields or (len(fields) == 1 and not fields[0].strip()):

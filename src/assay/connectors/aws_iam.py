@@ -87,7 +87,7 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     warnings: list[str] = []
     first_line_of_user: dict[str, int] = {}
     for row in table.rows:
-        cells = _Row(payload.name, row, columns)
+        cells = _Row(payload.source, row, columns)
         user = cells.text("user")
         if user is None:
             raise InputError(cells.where, "user: empty")

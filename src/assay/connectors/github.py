@@ -80,7 +80,7 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
         key = login.lower()
         if key in first_index:
             raise InputError(
-                members_payload.name,
+                members_payload.source,
                 f"[{position}].login: duplicate '{login}' (also at [{first_index[key]}])",
             )
         first_index[key] = position
@@ -159,7 +159,7 @@ def _subset(payload: RawPayload | None, members: dict[str, int]) -> set[str] | N
     for position, (login, _) in enumerate(_logins(payload)):
         if login.lower() not in members:
             raise InputError(
-                payload.name,
+                payload.source,
                 f"[{position}].login: '{login}' is not in {MEMBERS}; the export is inconsistent "
                 "(were the files fetched at different times?)",
             )

@@ -74,8 +74,8 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     first_line_of_id: dict[str, int] = {}
     first_line_of_email: dict[str, int] = {}
     for row in table.rows:
-        person = _person(payload.name, row)
-        where = f"{payload.name}:{row.line}"
+        person = _person(payload.source, row)
+        where = f"{payload.source}:{row.line}"
         if person.employee_id in first_line_of_id:
             raise InputError(
                 where,

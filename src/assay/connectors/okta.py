@@ -114,17 +114,17 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
         user_id = _export.required_string(users_payload, user, path, "id")
         if user_id in first_index_of_id:
             raise InputError(
-                users_payload.name,
+                users_payload.source,
                 f"{path}.id: duplicate '{user_id}' (also at [{first_index_of_id[user_id]}])",
             )
         first_index_of_id[user_id] = position
         status_text = _export.required_string(users_payload, user, path, "status")
         profile = user.get("profile")
         if profile is None:
-            raise InputError(users_payload.name, f"{path}.profile: missing")
+            raise InputError(users_payload.source, f"{path}.profile: missing")
         if not isinstance(profile, dict):
             raise InputError(
-                users_payload.name,
+                users_payload.source,
                 f"{path}.profile: expected an object, got {_export.json_kind(profile)}",
             )
         profile_path = f"{path}.profile"
@@ -245,9 +245,9 @@ def _timestamp(
         return None
     if not isinstance(value, str):
         raise InputError(
-            payload.name, f"{path}.{key}: expected a timestamp, got {_export.json_kind(value)}"
+            payload.source, f"{path}.{key}: expected a timestamp, got {_export.json_kind(value)}"
         )
     try:
         return _export.parse_timestamp(value)
     except ValueError as exc:
-        raise InputError(payload.name, f"{path}.{key}: {exc}") from None
+        raise InputError(payload.source, f"{path}.{key}: {exc}") from None
