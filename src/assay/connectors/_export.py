@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -267,4 +267,26 @@ def finish(
         parameters=dict(parameters),
         complete=complete,
         incomplete_reason=incomplete_reason,
+    )
+
+
+Parser = Callable[[Sequence[RawPayload], ConnectorConfig], Records]
+
+
+def collect_single_file(
+    config: ConnectorConfig,
+    connector_type: str,
+    connector_version: str,
+    parse: Parser,
+    describe: Callable[[Records], Mapping[str, Any]],
+) -> Collected:
+    """Collect a source exported as one file named by the ``path`` setting."""
+    require_export_mode(config, connector_type)
+    started_at = datetime.now(UTC)
+    path = config.path()
+    payload = read_payload(path, path.name)
+    records = parse([payload], config)
+    parameters = {"path": payload.source, **describe(records)}
+    return finish(
+        config, connector_type, connector_version, started_at, [payload], records, parameters
     )

@@ -24,7 +24,7 @@ report does not show.)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from assay.connectors import _export
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
@@ -52,20 +52,12 @@ class AwsIamConnector:
     version: str = "1"
 
     def collect(self, config: ConnectorConfig) -> Collected:
-        _export.require_export_mode(config, self.type)
-        started_at = datetime.now(UTC)
-        path = config.path()
-        payload = _export.read_payload(path, path.name)
-        records = parse([payload], config)
-        return _export.finish(
+        return _export.collect_single_file(
             config,
             self.type,
             self.version,
-            started_at,
-            [payload],
-            records,
-            {
-                "path": payload.source,
+            parse,
+            lambda records: {
                 "users": len(records.accounts),
                 "access_keys": len(records.credentials),
             },

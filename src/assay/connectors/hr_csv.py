@@ -14,7 +14,7 @@ never guessed at.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TypeVar
 
 from assay.connectors import _export
@@ -45,19 +45,8 @@ class HrCsvConnector:
     version: str = "1"
 
     def collect(self, config: ConnectorConfig) -> Collected:
-        _export.require_export_mode(config, self.type)
-        started_at = datetime.now(UTC)
-        path = config.path()
-        payload = _export.read_payload(path, path.name)
-        records = parse([payload], config)
-        return _export.finish(
-            config,
-            self.type,
-            self.version,
-            started_at,
-            [payload],
-            records,
-            {"path": payload.source, "rows": len(records.people)},
+        return _export.collect_single_file(
+            config, self.type, self.version, parse, lambda records: {"rows": len(records.people)}
         )
 
 

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from assay.connectors.hr_csv import COLUMNS as ROSTER_COLUMNS
 from assay.errors import InputError
 
 DOMAIN = "acme.example"
@@ -205,21 +206,7 @@ class _Writer:
     def roster(self) -> None:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            [
-                "employee_id",
-                "email",
-                "name",
-                "manager_email",
-                "department",
-                "title",
-                "employment_type",
-                "status",
-                "start_date",
-                "end_date",
-                "location",
-            ]
-        )
+        writer.writerow([*ROSTER_COLUMNS, "location"])
         for person in PEOPLE:
             status = "active"
             end = ""
