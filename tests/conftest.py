@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from assay.evidence.service import create_signing_key
+from assay.programme import load
 from assay.sample import PlantedFinding, write_sample
 
 
@@ -16,6 +18,7 @@ def sample_master(
 ) -> tuple[Path, tuple[PlantedFinding, ...]]:
     directory = tmp_path_factory.mktemp("sample") / "acme"
     planted = write_sample(directory)
+    create_signing_key(load(directory / "assay.yaml"))
     return directory, planted
 
 

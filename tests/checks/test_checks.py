@@ -72,7 +72,9 @@ def account(
     )
 
 
-def snapshot(system: str, kind: str, records: Records, *, complete: bool = True) -> Snapshot:
+def snapshot(
+    system: str, kind: str, records: Records, *, complete: bool = True, stale: bool = False
+) -> Snapshot:
     collected = Collected(
         system,
         "test",
@@ -85,7 +87,8 @@ def snapshot(system: str, kind: str, records: Records, *, complete: bool = True)
         complete=complete,
         incomplete_reason=None if complete else "page 3 failed",
     )
-    return Snapshot(system, kind, f"sha-{system}", collected)
+    expires = NOW - timedelta(days=1) if stale else NOW + timedelta(days=7)
+    return Snapshot(system, kind, f"sha-{system}", collected, expires)
 
 
 def context(
@@ -176,6 +179,22 @@ def test_incomplete_population_is_not_tested() -> None:
         outcome = check(context(idp))
         assert outcome.status == Status.NOT_TESTED
         assert "incomplete population on idp" in outcome.summary
+        assert not outcome.findings
+
+
+def test_stale_evidence_is_not_tested() -> None:
+    idp = snapshot(
+        "idp", "idp", Records(accounts=(account("gone@acme.example", mfa=Tri.NO),)), stale=True
+    )
+    repo = snapshot("repo", "code", Records(changes=(change("a" * 40, ("x@a",), ()),)), stale=True)
+    for check, ctx in (
+        (mfa_enforced, context(idp)),
+        (leaver_access, context(idp)),
+        (change_review, context(repo)),
+    ):
+        outcome = check(ctx)
+        assert outcome.status == Status.NOT_TESTED
+        assert "stale evidence" in outcome.summary
         assert not outcome.findings
 
 

@@ -57,7 +57,7 @@ def test_run_with_malformed_yaml_exits_2_with_one_line_and_touches_nothing(
     assert err.startswith(f"assay: {programme}:") and err.count("\n") == 1
     assert "Traceback" not in err
     assert not Run.objects.exists()
-    assert not (sample / ".assay").exists()
+    assert not (sample / ".assay" / "locker").exists()
 
 
 @pytest.mark.db

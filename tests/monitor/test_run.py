@@ -12,7 +12,7 @@ from assay.checks.base import Status
 from assay.checks.models import CheckResult, ControlResult, RecordedFinding
 from assay.errors import InputError
 from assay.evidence.models import EvidenceItem
-from assay.evidence.store import LocalLocker
+from assay.evidence.service import open_locker
 from assay.monitor.models import Run
 from assay.monitor.run import execute
 from assay.programme import load
@@ -44,7 +44,7 @@ def test_sample_run_reports_exactly_the_planted_problems(
 def test_every_finding_names_evidence_that_is_in_the_locker(sample: Path) -> None:
     programme = load(sample / "assay.yaml")
     execute(programme)
-    locker = LocalLocker(programme.data_dir / "locker")
+    locker = open_locker(programme)
     findings = list(RecordedFinding.objects.all())
     assert findings
     for finding in findings:
@@ -55,7 +55,7 @@ def test_every_finding_names_evidence_that_is_in_the_locker(sample: Path) -> Non
 def test_snapshots_are_stored_with_their_collection_manifest(sample: Path) -> None:
     programme = load(sample / "assay.yaml")
     execute(programme)
-    locker = LocalLocker(programme.data_dir / "locker")
+    locker = open_locker(programme)
     snapshots = {item.subject: item for item in EvidenceItem.objects.filter(kind="snapshot")}
     assert set(snapshots) == {"hr", "okta", "aws", "github", "app"}
     okta = json.loads(locker.get(snapshots["okta"].sha256))

@@ -36,6 +36,8 @@ class Snapshot:
     system_kind: str
     sha256: str
     collected: Collected
+    expires_at: datetime
+    """After this the snapshot is stale: checks that need it are not tested."""
 
 
 @dataclass(frozen=True)
@@ -115,3 +117,16 @@ def verdict(
 
 def not_tested(reason: str, evidence: list[str] | None = None) -> Outcome:
     return Outcome(Status.NOT_TESTED, f"not tested: {reason}", (), tuple(evidence or ()))
+
+
+def unusable(ctx: CheckContext, snapshots: list[Snapshot]) -> Outcome | None:
+    """'Not tested' when any snapshot a check needs is incomplete or stale; else None."""
+    for snapshot in snapshots:
+        if not snapshot.collected.complete:
+            reason = snapshot.collected.incomplete_reason or "population not read in full"
+            return not_tested(f"incomplete population on {snapshot.system_id} ({reason})")
+        if snapshot.expires_at < ctx.as_of:
+            return not_tested(
+                f"stale evidence from {snapshot.system_id} (expired {snapshot.expires_at:%Y-%m-%d})"
+            )
+    return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from assay.checks.base import CheckContext, Finding, Outcome, verdict
+from assay.checks.base import CheckContext, Finding, Outcome, unusable, verdict
 
 
 def change_review(ctx: CheckContext) -> Outcome:
     """Changes in the audit period, up to now, carry a review by someone other than an author."""
     snapshots = [s for s in ctx.snapshots if s.collected.records.changes]
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
     findings: list[Finding] = []
     unknown = tested = 0
     last_day = min(ctx.period_end, ctx.as_of.date())

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assay.checks.base import CheckContext, Finding, Outcome, Snapshot, not_tested, verdict
+from assay.checks.base import (
+    CheckContext,
+    Finding,
+    Outcome,
+    Snapshot,
+    not_tested,
+    unusable,
+    verdict,
+)
 from assay.inventory.correlation import Link
 from assay.inventory.records import AccountKind, AccountStatus, EmploymentStatus, Person, Tri
 
@@ -12,14 +20,6 @@ MFA_SYSTEM_KINDS = frozenset({"idp", "code", "cloud"})
 """Systems where a human account without MFA is a finding: identity providers, code hosts, cloud."""
 
 KEY_MAX_AGE = timedelta(days=90)
-
-
-def _incomplete(snapshots: list[Snapshot]) -> Outcome | None:
-    for snapshot in snapshots:
-        if not snapshot.collected.complete:
-            reason = snapshot.collected.incomplete_reason or "population not read in full"
-            return not_tested(f"incomplete population on {snapshot.system_id} ({reason})")
-    return None
 
 
 def _account_snapshots(ctx: CheckContext) -> list[Snapshot]:
@@ -33,8 +33,8 @@ def _who(link: Link) -> str:
 def mfa_enforced(ctx: CheckContext) -> Outcome:
     """Every active human account on an identity provider, code host or cloud requires MFA."""
     snapshots = [s for s in _account_snapshots(ctx) if s.system_kind in MFA_SYSTEM_KINDS]
-    if incomplete := _incomplete(snapshots):
-        return incomplete
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
     findings: list[Finding] = []
     unknown = tested = 0
@@ -85,8 +85,8 @@ def leaver_access(ctx: CheckContext) -> Outcome:
     if ctx.roster is None:
         return not_tested("no HR roster declared (people.source)")
     snapshots = _account_snapshots(ctx)
-    if incomplete := _incomplete([ctx.roster, *snapshots]):
-        return incomplete
+    if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
+        return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
     active_credentials = {
         (c.system_id, c.account_id): c.credential_id
@@ -133,8 +133,8 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
     if ctx.roster is None:
         return not_tested("no HR roster declared (people.source)")
     snapshots = _account_snapshots(ctx)
-    if incomplete := _incomplete([ctx.roster, *snapshots]):
-        return incomplete
+    if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
+        return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
     findings: list[Finding] = []
     unknown = tested = 0
@@ -176,8 +176,8 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
 def stale_access_keys(ctx: CheckContext) -> Outcome:
     """Active keys are rotated and used within 90 days; an idle or old key is an open door."""
     snapshots = [s for s in ctx.snapshots if s.collected.records.credentials]
-    if incomplete := _incomplete(snapshots):
-        return incomplete
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
     findings: list[Finding] = []
     unknown = tested = 0
     for snapshot in snapshots:

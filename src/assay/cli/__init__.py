@@ -22,10 +22,13 @@ app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from assay.cli import catalog, run, scope
+    from assay.cli import catalog, evidence, run, scope
 
     app.command()(run.init)
     app.command()(run.run)
+    app.command()(evidence.verify)
+    app.add_typer(evidence.evidence_app, name="evidence")
+    app.add_typer(evidence.audit_app, name="audit")
     app.add_typer(catalog.app, name="catalog")
     app.add_typer(scope.app, name="scope")
 

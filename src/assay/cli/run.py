@@ -28,22 +28,37 @@ def init(
         Path | None,
         typer.Option("--sample", help="Write the sample organisation into this new directory."),
     ] = None,
+    key: Annotated[
+        bool, typer.Option("--key", help="Only create the signing key for an existing file.")
+    ] = False,
     file: FileOption = Path("assay.yaml"),
 ) -> None:
-    """Write a commented starter assay.yaml, or the bundled sample organisation."""
+    """Write a commented starter assay.yaml (or the sample organisation) and a signing key."""
+    from assay.evidence import service
+    from assay.programme import load
+
     if sample is not None:
         from assay.sample import write_sample
 
         planted = write_sample(sample)
+        file = sample / "assay.yaml"
         typer.echo(f"wrote the sample organisation to {sample} ({len(planted)} planted problems)")
-        typer.echo(f"next: assay run --file {sample / 'assay.yaml'}")
-        return
-    from assay.programme.starter import starter_text
+    elif not key:
+        from assay.programme.starter import starter_text
 
-    if file.exists():
-        raise InputError(str(file), "already exists; not overwritten")
-    file.write_text(starter_text(), encoding="utf-8")
-    typer.echo(f"wrote {file}; edit it, then run: assay scope check --file {file}")
+        if file.exists():
+            raise InputError(str(file), "already exists; not overwritten")
+        file.write_text(starter_text(), encoding="utf-8")
+        typer.echo(f"wrote {file}; edit it, then check it: assay scope check --file {file}")
+    programme = load(file)
+    made = service.create_signing_key(programme)
+    if made is not None:
+        typer.echo(
+            f"created signing key {made.id} at {service.key_path(programme)} (keep it private; "
+            "give auditors this fingerprint)"
+        )
+    if sample is not None:
+        typer.echo(f"next: assay run --file {file}")
 
 
 def run(file: FileOption = Path("assay.yaml")) -> None:

@@ -1,9 +1,3 @@
-"""The evidence locker: every snapshot and result Assay keeps, stored content-addressed.
-
-``EvidenceStore`` is the seam; ``LocalLocker`` is the default backend (a directory). Writes are
-staged and published together, so a failed run leaves nothing behind.
+"""The evidence locker: content-addressed blobs, statements in an append-only Merkle log (RFC 9162
+hashing), Ed25519-signed checkpoints, verification, retention, and the backends that hold it all.
 """
-
-from assay.evidence.store import EvidenceStore, LocalLocker, StoredBlob
-
-__all__ = ["EvidenceStore", "LocalLocker", "StoredBlob"]

@@ -1,4 +1,6 @@
-"""Database index of what the locker holds: the blobs themselves live in the locker."""
+"""Database index of what the locker holds. The evidence itself lives in the locker; these rows
+say which statement belongs to which run, and remember every checkpoint so that a checkpoint
+deleted from the locker is noticed."""
 
 from __future__ import annotations
 
@@ -8,19 +10,37 @@ from assay.monitor.models import Run
 
 
 class EvidenceItem(models.Model):
-    """A stored piece of evidence: a content-addressed blob plus its collection manifest."""
+    """One statement in the log: a piece of evidence a run stored."""
 
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=32)
-    subject = models.CharField(max_length=200)
+    subject = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField()
-    manifest_sha256 = models.CharField(max_length=64)
-    manifest = models.JSONField()
+    statement_id = models.CharField(max_length=64, unique=True)
+    leaf_index = models.BigIntegerField(unique=True)
     collected_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["leaf_index"]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} {self.sha256[:12]}"
+
+
+class Checkpoint(models.Model):
+    """A signed tree head, as written to the locker."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, null=True, related_name="checkpoints")
+    seq = models.BigIntegerField(unique=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    root = models.CharField(max_length=64)
+    time = models.DateTimeField()
+    key_id = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq} (size {self.size})"

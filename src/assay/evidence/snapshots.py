@@ -1,41 +1,48 @@
-"""Turn a connector's output into evidence: payload blobs plus a collection manifest."""
+"""Turn a connector's output into evidence: its raw payloads plus a collection manifest."""
 
 from __future__ import annotations
 
-import json
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from assay.connectors.base import Collected
-from assay.evidence.store import EvidenceStore
-
-
-def canonical_json(value: Any) -> bytes:
-    """Stable bytes for a JSON value, so equal content always has the same sha-256."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+from assay.evidence.canonical import canonical_json
+from assay.evidence.statements import NewEvidence
 
 
 @dataclass(frozen=True)
-class RecordedSnapshot:
-    """A snapshot as kept: the manifest's sha-256 names the whole collection."""
+class SnapshotEvidence:
+    """A snapshot ready for the locker: the manifest's sha-256 names the whole collection."""
 
     manifest_sha256: str
     manifest: dict[str, Any]
-    size: int
+    items: tuple[NewEvidence, ...]
 
 
-def record_snapshot(store: EvidenceStore, collected: Collected) -> RecordedSnapshot:
-    """Store every raw payload, then the manifest that lists them; return the manifest's address."""
+def snapshot_evidence(collected: Collected) -> SnapshotEvidence:
+    """Every raw payload, then the manifest that lists them (source, mode, parameters, counts,
+    times, connector version and each payload's sha-256)."""
     payloads = []
+    items = []
     for payload in collected.payloads:
-        blob = store.put(payload.data)
         payloads.append(
             {
                 "name": payload.name,
                 "source": payload.source,
-                "sha256": blob.sha256,
-                "size": blob.size,
+                "sha256": hashlib.sha256(payload.data).hexdigest(),
+                "size": len(payload.data),
             }
+        )
+        items.append(
+            NewEvidence(
+                kind="payload",
+                subject=f"{collected.system_id}/{payload.name}",
+                data=payload.data,
+                collected_at=collected.finished_at,
+                source=payload.source,
+                connector_version=f"{collected.connector} {collected.connector_version}",
+            )
         )
     manifest: dict[str, Any] = {
         "kind": "snapshot",
@@ -51,5 +58,16 @@ def record_snapshot(store: EvidenceStore, collected: Collected) -> RecordedSnaps
         "row_count": collected.records.count(),
         "payloads": payloads,
     }
-    stored = store.put(canonical_json(manifest))
-    return RecordedSnapshot(stored.sha256, manifest, stored.size)
+    data = canonical_json(manifest)
+    items.append(
+        NewEvidence(
+            kind="snapshot",
+            subject=collected.system_id,
+            data=data,
+            collected_at=collected.finished_at,
+            source=collected.mode,
+            connector_version=f"{collected.connector} {collected.connector_version}",
+            parameters=dict(collected.parameters),
+        )
+    )
+    return SnapshotEvidence(hashlib.sha256(data).hexdigest(), manifest, tuple(items))

@@ -1,8 +1,9 @@
 """``assay run``: collect, record, correlate, check, report.
 
-Collection happens first and entirely in memory, so malformed input stops the run before anything
-is written. Recording is one database transaction around one evidence batch: a run either
-completes with all its evidence and results, or is recorded as failed with none of them.
+Collection and judgement happen first and entirely in memory, so malformed input stops the run
+before anything is written. Then, in one database transaction, the evidence is appended to the
+locker as one batch and a signed checkpoint is written; the rows follow. A run either completes
+with all its evidence and results, or is recorded as failed with none of them.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from assay.checks.models import CheckResult, ControlResult, RecordedFinding
 from assay.checks.registry import CHECKS
 from assay.connectors.base import Collected, ConnectorConfig
 from assay.connectors.registry import connector_for
-from assay.evidence.models import EvidenceItem
-from assay.evidence.snapshots import canonical_json, record_snapshot
-from assay.evidence.store import LocalLocker
+from assay.evidence import service
+from assay.evidence.canonical import canonical_json
+from assay.evidence.locker import Appended, Writer
+from assay.evidence.models import Checkpoint, EvidenceItem
+from assay.evidence.snapshots import snapshot_evidence
+from assay.evidence.statements import TTL, NewEvidence
 from assay.inventory.correlation import Link, ServiceAccountOwner, correlate
 from assay.monitor.models import Run
 from assay.programme import resolve_secrets
@@ -103,19 +107,23 @@ def execute(
     programme_sha = hashlib.sha256(programme_bytes).hexdigest()
     started = datetime.now(UTC)
     try:
+        key = service.signing_key(programme)
         collected = []
         for system in _systems_to_collect(programme):
             say(f"collecting {system.id}")
             collected.append(_collect(programme, system))
-        locker = LocalLocker(programme.data_dir / "locker")
-        with transaction.atomic(), locker.batch():
+        locker = service.open_locker(programme)
+        with transaction.atomic():
             run = Run.objects.create(
                 started_at=started,
                 status=Run.Status.RUNNING,
                 programme_sha256=programme_sha,
                 organisation=programme.organisation,
             )
-            outcome = _judge(run, programme, programme_bytes, collected, as_of or started, locker)
+            judged = _judge(run, programme, programme_bytes, collected, as_of or started)
+            say("recording evidence")
+            with locker.writer(key, timestamper=service.timestamper(programme)) as writer:
+                _record(run, judged, writer, service.retain_until(programme))
             run.status = Run.Status.COMPLETED
             run.finished_at = datetime.now(UTC)
             run.save()
@@ -130,7 +138,13 @@ def execute(
         )
         raise
     say(f"run {run.pk} completed")
-    return outcome
+    return judged.outcome
+
+
+@dataclass(frozen=True)
+class _Judged:
+    outcome: RunOutcome
+    evidence: tuple[NewEvidence, ...]
 
 
 def _judge(
@@ -139,36 +153,32 @@ def _judge(
     programme_bytes: bytes,
     collected: list[Collected],
     as_of: datetime,
-    locker: LocalLocker,
-) -> RunOutcome:
-    """Store the evidence, correlate, run every check, evaluate controls; all inside the run."""
+) -> _Judged:
+    """Correlate, run every check, evaluate controls; return the results and the evidence."""
     catalog = load_catalog()
-    programme_blob = locker.put(programme_bytes)
-    _index(
-        run,
-        "programme",
-        programme.path.name,
-        programme_blob.sha256,
-        programme_blob.size,
-        {"kind": "programme", "file": str(programme.path)},
-        run.started_at,
-    )
-
+    programme_sha = hashlib.sha256(programme_bytes).hexdigest()
+    evidence = [
+        NewEvidence(
+            "programme",
+            programme.path.name,
+            programme_bytes,
+            run.started_at,
+            source=str(programme.path),
+        )
+    ]
     kinds = {system.id: system.kind for system in programme.systems}
     snapshots = []
     for item in collected:
-        recorded = record_snapshot(locker, item)
-        _index(
-            run,
-            "snapshot",
-            item.system_id,
-            recorded.manifest_sha256,
-            recorded.size,
-            recorded.manifest,
-            item.finished_at,
-        )
+        stored = snapshot_evidence(item)
+        evidence.extend(stored.items)
         snapshots.append(
-            Snapshot(item.system_id, kinds[item.system_id], recorded.manifest_sha256, item)
+            Snapshot(
+                item.system_id,
+                kinds[item.system_id],
+                stored.manifest_sha256,
+                item,
+                item.finished_at + TTL["snapshot"],
+            )
         )
 
     roster_id = programme.people.source if programme.people else None
@@ -184,22 +194,58 @@ def _judge(
         scope_notes=tuple(
             ScopeNote(p.rule, p.subject, p.message) for p in lint(programme, catalog, as_of.date())
         ),
-        programme_sha256=programme_blob.sha256,
+        programme_sha256=programme_sha,
     )
-
     outcomes = {check_id: check(context) for check_id, check in CHECKS.items()}
-    for check_id, outcome in outcomes.items():
+    for check_id, result in outcomes.items():
         document = {
             "kind": "check_result",
             "check": check_id,
             "run": run.pk,
             "as_of": as_of.isoformat(),
-            **asdict(outcome),
+            **asdict(result),
         }
-        blob = locker.put(canonical_json(document))
-        _index(
-            run, "check_result", check_id, blob.sha256, blob.size, {"kind": "check_result"}, as_of
+        evidence.append(NewEvidence("check_result", check_id, canonical_json(document), as_of))
+    verdicts = evaluate_controls(catalog, programme, outcomes, as_of.date())
+    outcome = RunOutcome(
+        run_id=run.pk,
+        programme=programme,
+        as_of=as_of,
+        outcomes=outcomes,
+        controls=verdicts,
+        categories=summarise_categories(catalog, programme.categories, verdicts),
+        snapshots=tuple(snapshots),
+    )
+    return _Judged(outcome, tuple(evidence))
+
+
+def _record(run: Run, judged: _Judged, writer: Writer, retain_until: datetime) -> None:
+    """Append the evidence, checkpoint it, and index it all in the database."""
+    appended: list[Appended] = writer.append(judged.evidence, retain_until)
+    checkpoint = writer.checkpoint()
+    EvidenceItem.objects.bulk_create(
+        EvidenceItem(
+            run=run,
+            kind=a.statement.kind,
+            subject=a.statement.subject,
+            sha256=a.statement.sha256,
+            size=a.statement.size,
+            statement_id=a.id,
+            leaf_index=a.index,
+            collected_at=a.statement.collected_at,
         )
+        for a in appended
+    )
+    Checkpoint.objects.create(
+        run=run,
+        seq=checkpoint.seq,
+        sha256=checkpoint.sha256,
+        size=checkpoint.size,
+        root=checkpoint.root,
+        time=checkpoint.time,
+        key_id=checkpoint.key_id,
+    )
+    for check_id, outcome in judged.outcome.outcomes.items():
         CheckResult.objects.create(
             run=run,
             check_id=check_id,
@@ -219,41 +265,9 @@ def _judge(
             )
             for f in outcome.findings
         )
-
-    verdicts = evaluate_controls(catalog, programme, outcomes, as_of.date())
     ControlResult.objects.bulk_create(
         ControlResult(
             run=run, control_id=v.control.id, owner=v.owner, status=v.status, reason=v.reason
         )
-        for v in verdicts
-    )
-    return RunOutcome(
-        run_id=run.pk,
-        programme=programme,
-        as_of=as_of,
-        outcomes=outcomes,
-        controls=verdicts,
-        categories=summarise_categories(catalog, programme.categories, verdicts),
-        snapshots=tuple(snapshots),
-    )
-
-
-def _index(
-    run: Run,
-    kind: str,
-    subject: str,
-    sha256: str,
-    size: int,
-    manifest: dict[str, object],
-    collected_at: datetime,
-) -> None:
-    EvidenceItem.objects.create(
-        run=run,
-        kind=kind,
-        subject=subject,
-        sha256=sha256,
-        size=size,
-        manifest_sha256=sha256,
-        manifest=manifest,
-        collected_at=collected_at,
+        for v in judged.outcome.controls
     )

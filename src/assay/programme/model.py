@@ -284,6 +284,46 @@ class ControlOverride(_Model):
     exclude: Exclusion | None = None
 
 
+class StorageKind(StrEnum):
+    """Where the evidence locker lives."""
+
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class TimestampAuthority(_Model):
+    """An RFC 3161 time-stamp authority that attests each checkpoint's time."""
+
+    url: Text
+    ca_file: Text
+    """The authority's CA certificate (PEM), relative to the programme file, to verify tokens."""
+
+
+class EvidenceSettings(_Model):
+    """Where evidence is kept, how it is signed and for how long.
+
+    Defaults suit one machine: a locker in ``.assay/locker`` and a signing key in ``.assay/keys``,
+    outside the locker. For teams: ``storage: s3`` with a bucket that has Object Lock enabled;
+    credentials come from the usual AWS environment, never from this file.
+    """
+
+    storage: StorageKind = StorageKind.LOCAL
+    path: Text = ".assay/locker"
+    bucket: Text | None = None
+    prefix: str = ""
+    endpoint_url: Text | None = None
+    signing_key: Text = ".assay/keys/signing-key.pem"
+    timestamp_authority: TimestampAuthority | None = None
+    retention_days: int = Field(default=365, ge=0)
+    """Days after the audit period ends that evidence must be kept (by default, a year)."""
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> EvidenceSettings:
+        if self.storage is StorageKind.S3 and self.bucket is None:
+            raise FieldProblem(("bucket",), "storage s3 needs a bucket")
+        return self
+
+
 class Programme(_Model):
     """A whole programme file: who, which report, which criteria, which systems and vendors."""
 
@@ -296,6 +336,7 @@ class Programme(_Model):
     vendors: tuple[Vendor, ...] = ()
     people: People | None = None
     controls: dict[str, ControlOverride] = Field(default_factory=dict)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     @field_validator("categories")
     @classmethod
@@ -369,6 +410,11 @@ class Programme(_Model):
     def base_dir(self) -> Path:
         """The programme file's directory; relative paths in the file are resolved against it."""
         return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the file, resolved against the file's directory."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.base_dir / path
 
     @property
     def data_dir(self) -> Path:

@@ -1,0 +1,163 @@
+"""The auditor's package: everything needed to verify the evidence of a period, offline.
+
+The package holds the whole log, every checkpoint and key (proofs need all of them), the blobs of
+the statements effective in the chosen window, tombstones, a signed manifest listing every file
+with its sha-256, and a README telling the auditor how to check it — with Assay, or by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from assay.errors import InputError, VerificationError
+from assay.evidence.backends import LocalBackend
+from assay.evidence.canonical import canonical_json
+from assay.evidence.locker import Locker, batch_name, blob_name, numbered, split_statements
+from assay.evidence.signing import SigningKey, trusted_keys, verify_signature
+from assay.evidence.statements import Statement
+from assay.evidence.verify import Report, Window, verify
+
+FORMAT = "assay-audit-package/1"
+MANIFEST = "manifest.json"
+README = "README.md"
+_COPIED_WHOLE = ("keys/", "checkpoints/", "log/", "tombstones/", "authority/")
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    files: int
+    statements_in_window: int
+    anchor: str
+
+
+def export_package(locker: Locker, key: SigningKey, out: Path, start: date, end: date) -> Exported:
+    """Write the package for statements effective from ``start`` to ``end`` (inclusive)."""
+    if end < start:
+        raise InputError("--to", f"{end} is before --from {start}")
+    if out.exists() and any(out.iterdir()):
+        raise InputError(str(out), "directory is not empty; choose a new one")
+    backend = locker.backend
+    window = Window(start, end)
+    anchor = next(iter(trusted_keys(locker.key_records(), None)))
+    target = LocalBackend(out)
+    files: dict[str, str] = {}
+
+    def copy(name: str) -> None:
+        data = backend.get(name)
+        target.put(name, data)
+        files[name] = hashlib.sha256(data).hexdigest()
+
+    with backend.lock():
+        for prefix in _COPIED_WHOLE:
+            for name in backend.names(prefix):
+                copy(name)
+        in_window = 0
+        for number in numbered(backend, "log/", ".jsonl"):
+            name = batch_name(number)
+            for line, data in enumerate(split_statements(backend.get(name)), 1):
+                statement = Statement.from_bytes(data, f"{name}:{line}")
+                if window.holds(statement):
+                    in_window += 1
+                    blob = blob_name(statement.sha256)
+                    if blob not in files and backend.exists(blob):
+                        copy(blob)
+    body: dict[str, Any] = {
+        "format": FORMAT,
+        "created": datetime.now(UTC).isoformat(),
+        "window": {"from": start.isoformat(), "to": end.isoformat()},
+        "anchor_key": anchor,
+        "statements_in_window": in_window,
+        "key_id": key.id,
+        "files": dict(sorted(files.items())),
+    }
+    target.put(MANIFEST, canonical_json({**body, "signature": key.sign(body)}))
+    target.put(README, _readme(start, end, anchor, in_window).encode())
+    target.flush()
+    return Exported(out, len(files), in_window, anchor)
+
+
+def verify_package(path: Path, anchor: str | None = None) -> Report:
+    """Verify a package offline: its signed manifest, every file's hash, then the locker in it."""
+    backend = LocalBackend(path)
+    try:
+        raw = json.loads(backend.get(MANIFEST))
+        body = {k: v for k, v in raw.items() if k != "signature"}
+        if raw["format"] != FORMAT:
+            raise VerificationError(f"{MANIFEST}: unknown format {raw['format']!r}")
+        window = Window(
+            date.fromisoformat(raw["window"]["from"]), date.fromisoformat(raw["window"]["to"])
+        )
+        files: dict[str, str] = raw["files"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise VerificationError(f"{MANIFEST}: malformed ({error})") from None
+    keys = trusted_keys(_key_records(backend), anchor)
+    manifest_key = keys.get(raw.get("key_id", ""))
+    if manifest_key is None:
+        raise VerificationError(f"{MANIFEST}: signed by a key that is not trusted")
+    verify_signature(manifest_key, str(raw.get("signature")), body, MANIFEST)
+    present = set(_all_names(backend)) - {MANIFEST, README}
+    if extra := sorted(present - set(files)):
+        raise VerificationError(f"{extra[0]}: in the package but not in its manifest")
+    for name, sha256 in files.items():
+        if name not in present:
+            raise VerificationError(f"{name}: listed in the manifest but missing")
+        if hashlib.sha256(backend.get(name)).hexdigest() != sha256:
+            raise VerificationError(f"{name}: content does not match the manifest")
+    return verify(backend, anchor=anchor, window=window)
+
+
+def _key_records(backend: LocalBackend) -> list[dict[str, Any]]:
+    return [json.loads(backend.get(n)) for n in backend.names("keys/") if n.endswith(".json")]
+
+
+def _all_names(backend: LocalBackend) -> list[str]:
+    return [
+        str(p.relative_to(backend.root))
+        for p in backend.root.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    ]
+
+
+def _readme(start: date, end: date, anchor: str, in_window: int) -> str:
+    return f"""# Evidence package: {start} to {end}
+
+This folder lets you check, without trusting the company or its tools, that the evidence it shows
+you for {start} to {end} is what was collected, when it was collected, and that nothing was
+removed. It holds {in_window} statements in that window.
+
+## Check it with Assay
+
+    pip install assay        # or use any Assay release
+    assay verify . --trust {anchor}
+
+`--trust` pins the signing key. Ask the company, through a channel other than this package, for
+the fingerprint of its first evidence-signing key and compare it with `{anchor}`. Exit code 0
+means every check below held; 3 means one failed, and the message names the item.
+
+## What is inside
+
+- `log/*.jsonl`: every statement ever recorded, one canonical JSON object per line. A statement
+  names a blob by sha-256 and says what it is, when it was collected, when it took effect, when it
+  goes stale, how long it must be kept, where it came from, and the previous statement about the
+  same subject.
+- `blobs/<sha-256>`: the evidence itself, for the statements effective in the window.
+- `checkpoints/*.json`: signed tree heads: the number of statements, the Merkle root, the time,
+  and the sha-256 of the previous checkpoint. `*.tsr`, if present, are RFC 3161 timestamps.
+- `keys/*.json`: public Ed25519 keys; every key after the first is endorsed by its predecessor.
+- `tombstones/*.json`: signed records of blobs deleted once their retention period ended.
+- `manifest.json`: every file's sha-256, signed.
+
+## Checking by hand
+
+Leaves are the statement lines' bytes (without the newline); the tree follows RFC 9162: leaf hash
+= SHA-256(0x00 || statement), node = SHA-256(0x01 || left || right). Each checkpoint's `root` must
+equal the root of the first `size` statements. A signature is Ed25519 over the canonical JSON
+(keys sorted, no spaces) of the object without its `signature` field. Each blob's SHA-256 must
+equal the `sha256` of the statements naming it.
+"""

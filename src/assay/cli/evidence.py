@@ -1,0 +1,234 @@
+"""``assay verify``, ``assay evidence …`` and ``assay audit export``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assay.errors import InputError, VerificationError
+from assay.evidence import merkle
+from assay.evidence.verify import Report
+from assay.programme import load
+from assay.programme.model import Programme
+
+FileOption = Annotated[
+    Path, typer.Option("--file", "-f", help="The programme file.", dir_okay=False)
+]
+TrustOption = Annotated[
+    str | None,
+    typer.Option("--trust", help="Fingerprint of the first signing key, obtained separately."),
+]
+
+evidence_app = typer.Typer(no_args_is_help=True, help="Prove, checkpoint and manage evidence.")
+audit_app = typer.Typer(no_args_is_help=True, help="What the auditor receives.")
+
+
+def _programme(file: Path) -> Programme:
+    """Load the programme file and open its database."""
+    from assay._internal import db
+
+    programme = load(file)
+    db.setup(programme.data_dir)
+    return programme
+
+
+def _print_report(report: Report) -> None:
+    typer.echo(
+        f"verified: {report.statements} statements, {report.checkpoints} checkpoints, "
+        f"{report.blobs_verified} blobs ({report.bytes_verified} bytes), "
+        f"{report.tombstoned} deleted by retention policy"
+    )
+    if report.outside_window:
+        typer.echo(f"  {report.outside_window} statements fall outside the package's window")
+    if report.unchecked_tail:
+        typer.echo(f"  warning: {report.unchecked_tail} statements after the last checkpoint")
+    typer.echo(f"signing key (trust anchor): {report.anchor}")
+
+
+def verify(
+    package: Annotated[
+        Path | None, typer.Argument(help="An auditor's package; omit to verify the locker.")
+    ] = None,
+    file: FileOption = Path("assay.yaml"),
+    trust: TrustOption = None,
+) -> None:
+    """Check every blob, statement and checkpoint; exit 3 on the first failure."""
+    if package is not None:
+        from assay.audit.package import MANIFEST, verify_package
+
+        if not (package / MANIFEST).is_file():
+            raise InputError(str(package), f"not an evidence package (no {MANIFEST})")
+        _print_report(verify_package(package, trust))
+        return
+    programme = _programme(file)
+    from assay.evidence import service
+    from assay.evidence.models import Checkpoint
+    from assay.evidence.verify import ExpectedCheckpoint
+    from assay.evidence.verify import verify as verify_locker
+
+    recorded = list(Checkpoint.objects.order_by("seq"))
+    anchor = trust or (recorded[0].key_id if recorded else None)
+    report = verify_locker(
+        service.backend_for(programme),
+        anchor=anchor,
+        expected=[ExpectedCheckpoint(c.seq, c.sha256) for c in recorded],
+        tsa_ca=service.authority_certificate(programme),
+    )
+    _print_report(report)
+
+
+@evidence_app.command()
+def prove(
+    item: Annotated[str, typer.Argument(help="A statement id, or a blob's sha-256.")],
+    file: FileOption = Path("assay.yaml"),
+) -> None:
+    """Print the inclusion proof of a statement in the latest checkpoint."""
+    from assay.evidence import service
+
+    locker = service.open_locker(_programme(file))
+    checkpoint = locker.checkpoint(locker.latest_checkpoint())
+    leaves: list[bytes] = []
+    index: int | None = None
+    for identifier, statement in locker.statements():
+        if len(leaves) == checkpoint["size"]:
+            break
+        if item in (identifier, statement.sha256):
+            index = len(leaves)
+        leaves.append(bytes.fromhex(identifier))
+    if index is None:
+        raise InputError(item, "no such statement or blob in the checkpointed log")
+    proof = merkle.inclusion_proof(index, leaves)
+    root = bytes.fromhex(checkpoint["root"])
+    if not merkle.verify_inclusion(index, len(leaves), leaves[index], proof, root):
+        raise VerificationError(f"{item}: inclusion proof does not verify against the checkpoint")
+    typer.echo(
+        json.dumps(
+            {
+                "statement": leaves[index].hex(),
+                "index": index,
+                "tree_size": len(leaves),
+                "root": checkpoint["root"],
+                "checkpoint": checkpoint["seq"],
+                "proof": [node.hex() for node in proof],
+            },
+            indent=2,
+        )
+    )
+
+
+@evidence_app.command()
+def consistency(
+    old: Annotated[int, typer.Argument(help="The earlier checkpoint's number.")],
+    new: Annotated[int, typer.Argument(help="The later checkpoint's number.")],
+    file: FileOption = Path("assay.yaml"),
+) -> None:
+    """Print the proof that checkpoint NEW extends checkpoint OLD without changing it."""
+    from assay.evidence import service
+
+    if old > new:
+        raise InputError("OLD", f"checkpoint {old} is after checkpoint {new}")
+    locker = service.open_locker(_programme(file))
+    before, after = locker.checkpoint(old), locker.checkpoint(new)
+    leaves = [bytes.fromhex(identifier) for identifier, _ in locker.statements()][: after["size"]]
+    proof = merkle.consistency_proof(before["size"], leaves)
+    if not merkle.verify_consistency(
+        before["size"],
+        after["size"],
+        bytes.fromhex(before["root"]),
+        bytes.fromhex(after["root"]),
+        proof,
+    ):
+        raise VerificationError(f"checkpoints {old} and {new} are not consistent")
+    typer.echo(
+        json.dumps(
+            {
+                "old": {"checkpoint": old, "size": before["size"], "root": before["root"]},
+                "new": {"checkpoint": new, "size": after["size"], "root": after["root"]},
+                "proof": [node.hex() for node in proof],
+            },
+            indent=2,
+        )
+    )
+
+
+@evidence_app.command()
+def checkpoint(file: FileOption = Path("assay.yaml")) -> None:
+    """Sign a checkpoint now, even with nothing new, so a gap in time shows."""
+    from assay.evidence import service
+    from assay.evidence.models import Checkpoint
+
+    programme = _programme(file)
+    with service.open_locker(programme).writer(
+        service.signing_key(programme), timestamper=service.timestamper(programme)
+    ) as writer:
+        made = writer.checkpoint()
+        Checkpoint.objects.create(
+            seq=made.seq,
+            sha256=made.sha256,
+            size=made.size,
+            root=made.root,
+            time=made.time,
+            key_id=made.key_id,
+        )
+    typer.echo(f"checkpoint {made.seq}: {made.size} statements, root {made.root}")
+
+
+@evidence_app.command("rotate-key")
+def rotate_key(file: FileOption = Path("assay.yaml")) -> None:
+    """Make a new signing key, endorsed by the current one; old checkpoints stay verifiable."""
+    from assay.evidence import service
+    from assay.evidence.signing import generate_key
+
+    programme = _programme(file)
+    path = service.key_path(programme)
+    old = service.signing_key(programme)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    retired = path.with_name(f"{path.stem}.retired-{stamp}{path.suffix}")
+    new_path = path.with_name(f"{path.stem}.new{path.suffix}")
+    new = generate_key(new_path)
+    service.open_locker(programme).publish_rotation(old, new)
+    path.rename(retired)
+    new_path.rename(path)
+    typer.echo(f"new signing key {new.id}, endorsed by {old.id}; old key kept at {retired}")
+
+
+@evidence_app.command()
+def prune(file: FileOption = Path("assay.yaml")) -> None:
+    """Delete blobs whose retention period has ended, leaving signed tombstones."""
+    from assay.evidence import service
+    from assay.evidence.retention import prune as prune_locker
+
+    programme = _programme(file)
+    done = prune_locker(
+        service.open_locker(programme), service.signing_key(programme), datetime.now(UTC)
+    )
+    typer.echo(f"deleted {len(done.deleted)} blob(s) past retention; kept {done.kept}")
+
+
+@audit_app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="A new directory for the package.")],
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    file: FileOption = Path("assay.yaml"),
+) -> None:
+    """Write the auditor's package for a period; it verifies offline with 'assay verify OUT'."""
+    from assay.audit.package import export_package
+    from assay.evidence import service
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as error:
+        raise InputError("--from/--to", f"expected YYYY-MM-DD ({error})") from None
+    programme = _programme(file)
+    made = export_package(
+        service.open_locker(programme), service.signing_key(programme), out, first, last
+    )
+    typer.echo(
+        f"wrote {made.path}: {made.files} files, {made.statements_in_window} statements "
+        f"in the window; signing key {made.anchor}"
+    )

@@ -1,0 +1,331 @@
+"""The evidence locker: content-addressed blobs, an append-only Merkle log, signed checkpoints.
+
+Layout, the same on every backend and in an auditor's package:
+
+- ``blobs/<sha-256>``: evidence bytes, addressed by content;
+- ``log/<batch>.jsonl``: statements, one canonical JSON per line, one object per append;
+- ``checkpoints/<seq>.json``: signed tree heads {size, root, time, previous checkpoint's hash};
+  ``checkpoints/<seq>.tsr``: an optional RFC 3161 timestamp of that checkpoint;
+- ``keys/<key id>.json``: published public keys, each after the first endorsed by its predecessor;
+- ``tombstones/<sha-256>.json``: signed records of blobs deleted by the retention policy;
+- ``authority/<sha-256>.pem``: the time-stamp authority's CA certificate, when one is used.
+
+Writers hold the backend's lock from reading the log's head to writing the new checkpoint, so two
+runs at once append one after the other and can never fork the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from assay.errors import AssayError, VerificationError
+from assay.evidence.backends import Backend
+from assay.evidence.canonical import canonical_json
+from assay.evidence.merkle import Frontier
+from assay.evidence.signing import SigningKey, key_record, trusted_keys, verify_signature
+from assay.evidence.statements import (
+    DEFAULT_TTL,
+    TTL,
+    NewEvidence,
+    Statement,
+    statement_id,
+)
+
+CHECKPOINT_VERSION = 1
+
+
+def batch_name(number: int) -> str:
+    return f"log/{number:012d}.jsonl"
+
+
+def checkpoint_name(seq: int) -> str:
+    return f"checkpoints/{seq:012d}.json"
+
+
+def timestamp_name(seq: int) -> str:
+    return f"checkpoints/{seq:012d}.tsr"
+
+
+def blob_name(sha256: str) -> str:
+    return f"blobs/{sha256}"
+
+
+def tombstone_name(sha256: str) -> str:
+    return f"tombstones/{sha256}.json"
+
+
+def numbered(backend: Backend, prefix: str, suffix: str) -> list[int]:
+    """The sequence numbers of the objects under ``prefix`` ending in ``suffix``, sorted."""
+    numbers = []
+    for name in backend.names(prefix):
+        stem = name.removeprefix(prefix)
+        if stem.endswith(suffix) and stem[: -len(suffix)].isdigit():
+            numbers.append(int(stem[: -len(suffix)]))
+    return sorted(numbers)
+
+
+def split_statements(data: bytes) -> list[bytes]:
+    """The statements of one batch object: canonical JSON, one per line."""
+    if data and not data.endswith(b"\n"):
+        raise VerificationError("batch does not end with a newline: truncated")
+    return data.splitlines()
+
+
+@dataclass(frozen=True)
+class Appended:
+    """A statement as written: its id (the leaf hash) and its index in the log."""
+
+    id: str
+    index: int
+    statement: Statement
+
+
+@dataclass
+class LogHead:
+    """What a writer needs to extend the log: the frontier, the chain heads, the counts."""
+
+    frontier: Frontier = field(default_factory=Frontier)
+    heads: dict[str, str] = field(default_factory=dict)
+    batches: int = 0
+    checkpoint_seq: int = 0
+    checkpoint_sha256: str | None = None
+    checkpoint_time: datetime | None = None
+
+    def add(self, data: bytes, statement: Statement) -> str:
+        identifier = statement_id(data)
+        self.frontier.append(bytes.fromhex(identifier))
+        self.heads[statement.chain] = identifier
+        return identifier
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    size: int
+    root: str
+    time: datetime
+    sha256: str
+    key_id: str
+
+
+class Locker:
+    """Reads and extends one locker on one backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def get(self, sha256: str) -> bytes:
+        return self.backend.get(blob_name(sha256))
+
+    def statements(self) -> Iterator[tuple[str, Statement]]:
+        """Every statement in log order, with its id."""
+        for number in numbered(self.backend, "log/", ".jsonl"):
+            name = batch_name(number)
+            for line, data in enumerate(split_statements(self.backend.get(name)), 1):
+                yield statement_id(data), Statement.from_bytes(data, f"{name}:{line}")
+
+    def checkpoint(self, seq: int) -> dict[str, Any]:
+        """A checkpoint's fields, as written (verify the locker to trust them)."""
+        body: dict[str, Any] = json.loads(self.backend.get(checkpoint_name(seq)))
+        return body
+
+    def latest_checkpoint(self) -> int:
+        seqs = numbered(self.backend, "checkpoints/", ".json")
+        if not seqs:
+            raise AssayError(f"{self.backend.location}: no checkpoint yet; run 'assay run' first")
+        return seqs[-1]
+
+    def has_checkpoints(self) -> bool:
+        return bool(numbered(self.backend, "checkpoints/", ".json"))
+
+    def key_records(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(self.backend.get(name))
+            for name in self.backend.names("keys/")
+            if name.endswith(".json")
+        ]
+
+    @contextmanager
+    def writer(
+        self, key: SigningKey, *, timestamper: Timestamper | None = None
+    ) -> Iterator[Writer]:
+        """Hold the lock and read the head of the log; the block appends and checkpoints."""
+        with self.backend.lock():
+            self._publish_key(key)
+            yield Writer(self.backend, key, self._read_head(), timestamper)
+
+    def publish_rotation(self, old: SigningKey, new: SigningKey) -> None:
+        """Publish ``new`` endorsed by ``old``, which must already be published."""
+        with self.backend.lock():
+            if not self.backend.exists(f"keys/{old.id}.json"):
+                raise AssayError(f"key {old.id} is not published in this locker; cannot endorse")
+            self.backend.put(f"keys/{new.id}.json", canonical_json(key_record(new, old)))
+
+    def _publish_key(self, key: SigningKey) -> None:
+        name = f"keys/{key.id}.json"
+        if self.backend.exists(name):
+            return
+        if self.key_records():
+            raise AssayError(
+                f"signing key {key.id} is not published in {self.backend.location}; "
+                "a new key must be endorsed by the old one ('assay evidence rotate-key')"
+            )
+        self.backend.put(name, canonical_json(key_record(key, None)))
+
+    def _read_head(self) -> LogHead:
+        """Resume from the latest checkpoint, then fold in any batches written after it."""
+        head = LogHead()
+        seqs = numbered(self.backend, "checkpoints/", ".json")
+        if seqs:
+            data = self.backend.get(checkpoint_name(seqs[-1]))
+            body = json.loads(data)
+            head.frontier = Frontier.from_nodes(
+                body["size"], [bytes.fromhex(node) for node in body["frontier"]]
+            )
+            if head.frontier.root().hex() != body["root"]:
+                raise VerificationError(
+                    f"{checkpoint_name(seqs[-1])}: frontier does not match root"
+                )
+            head.heads = dict(body["heads"])
+            head.batches = body["batches"]
+            head.checkpoint_seq = body["seq"]
+            head.checkpoint_sha256 = hashlib.sha256(data).hexdigest()
+            head.checkpoint_time = datetime.fromisoformat(body["time"])
+        for number in numbered(self.backend, "log/", ".jsonl"):
+            if number <= head.batches:
+                continue
+            if number != head.batches + 1:
+                raise VerificationError(f"{batch_name(head.batches + 1)}: missing from the log")
+            for line, data in enumerate(split_statements(self.backend.get(batch_name(number))), 1):
+                head.add(data, Statement.from_bytes(data, f"{batch_name(number)}:{line}"))
+            head.batches = number
+        return head
+
+
+class Timestamper:
+    """Asks a time-stamp authority (RFC 3161) to attest each checkpoint's hash.
+
+    The authority's CA certificate is published in the locker (``authority/<sha-256>.pem``) so an
+    auditor's package carries what its tokens are checked against.
+    """
+
+    def __init__(self, url: str, authority_pem: bytes) -> None:
+        self.url = url
+        self.authority_pem = authority_pem
+
+    def token(self, digest: bytes) -> bytes:
+        from assay.evidence.timestamp import request_timestamp
+
+        return request_timestamp(digest, self.url)
+
+
+class Writer:
+    """Appends batches of evidence and writes checkpoints, under the locker's lock."""
+
+    def __init__(
+        self, backend: Backend, key: SigningKey, head: LogHead, timestamper: Timestamper | None
+    ) -> None:
+        self.backend = backend
+        self.key = key
+        self.head = head
+        self.timestamper = timestamper
+
+    def append(self, items: Sequence[NewEvidence], retain_until: datetime) -> list[Appended]:
+        """Store every blob, then one batch of statements naming them. Blobs go first, so a
+        statement never names a blob that is not there."""
+        if not items:
+            return []
+        recorded_at = datetime.now(UTC)
+        lines: list[bytes] = []
+        appended: list[Appended] = []
+        for item in items:
+            sha256 = hashlib.sha256(item.data).hexdigest()
+            self.backend.put(blob_name(sha256), item.data, retain_until=retain_until)
+            effective = item.effective_at or item.collected_at
+            statement = Statement(
+                kind=item.kind,
+                subject=item.subject,
+                sha256=sha256,
+                size=len(item.data),
+                collected_at=item.collected_at,
+                effective_at=effective,
+                expires_at=effective + TTL.get(item.kind, DEFAULT_TTL),
+                retain_until=max(retain_until, recorded_at),
+                recorded_at=recorded_at,
+                source=item.source,
+                connector_version=item.connector_version,
+                parameters=item.parameters,
+                previous=self.head.heads.get(f"{item.kind}/{item.subject}"),
+            )
+            data = statement.to_bytes()
+            index = self.head.frontier.size
+            appended.append(Appended(self.head.add(data, statement), index, statement))
+            lines.append(data)
+        self.backend.flush()
+        self.head.batches += 1
+        self.backend.put(batch_name(self.head.batches), b"\n".join(lines) + b"\n")
+        return appended
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current tree head, chained to the previous checkpoint."""
+        now = datetime.now(UTC)
+        if self.head.checkpoint_time and now < self.head.checkpoint_time:
+            raise AssayError("the clock is behind the last checkpoint; refusing to checkpoint")
+        seq = self.head.checkpoint_seq + 1
+        body: dict[str, Any] = {
+            "v": CHECKPOINT_VERSION,
+            "seq": seq,
+            "size": self.head.frontier.size,
+            "root": self.head.frontier.root().hex(),
+            "time": now.isoformat(),
+            "batches": self.head.batches,
+            "previous": self.head.checkpoint_sha256,
+            "key_id": self.key.id,
+            "frontier": [node.hex() for node in self.head.frontier.nodes],
+            "heads": dict(sorted(self.head.heads.items())),
+        }
+        data = canonical_json({**body, "signature": self.key.sign(body)})
+        digest = hashlib.sha256(data).digest()
+        if self.timestamper is not None:
+            pem = self.timestamper.authority_pem
+            self.backend.put(f"authority/{hashlib.sha256(pem).hexdigest()}.pem", pem)
+            self.backend.put(timestamp_name(seq), self.timestamper.token(digest))
+        self.backend.flush()
+        self.backend.put(checkpoint_name(seq), data)
+        self.backend.flush()
+        self.head.checkpoint_seq = seq
+        self.head.checkpoint_sha256 = digest.hex()
+        self.head.checkpoint_time = now
+        return Checkpoint(seq, body["size"], body["root"], now, digest.hex(), self.key.id)
+
+
+def checkpoint_body(data: bytes, name: str, keys: dict[str, bytes]) -> dict[str, Any]:
+    """A checkpoint's fields once its signature has been checked against the trusted keys."""
+    try:
+        raw = json.loads(data)
+        body = {k: v for k, v in raw.items() if k != "signature"}
+        signature = raw["signature"]
+        key = keys.get(raw["key_id"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise VerificationError(f"{name}: malformed checkpoint ({error})") from None
+    if key is None:
+        raise VerificationError(f"{name}: signed by key {raw.get('key_id')}, which is not trusted")
+    verify_signature(key, signature, body, name)
+    return body
+
+
+__all__ = [
+    "Appended",
+    "Checkpoint",
+    "Locker",
+    "Timestamper",
+    "Writer",
+    "checkpoint_body",
+    "trusted_keys",
+]

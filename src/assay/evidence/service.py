@@ -1,0 +1,71 @@
+"""The locker a programme file describes: its backend, signing key, authority and retention."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from assay.errors import InputError
+from assay.evidence.backends import Backend, LocalBackend
+from assay.evidence.locker import Locker, Timestamper
+from assay.evidence.signing import SigningKey, generate_key, load_key
+from assay.programme.model import Programme, StorageKind
+
+KEY_ENVIRONMENT_VARIABLE = "ASSAY_SIGNING_KEY"
+
+
+def backend_for(programme: Programme) -> Backend:
+    settings = programme.evidence
+    if settings.storage is StorageKind.S3:
+        from assay.evidence.s3 import S3Backend
+
+        assert settings.bucket is not None
+        return S3Backend(settings.bucket, settings.prefix, endpoint_url=settings.endpoint_url)
+    return LocalBackend(programme.resolve(settings.path))
+
+
+def open_locker(programme: Programme) -> Locker:
+    return Locker(backend_for(programme))
+
+
+def key_path(programme: Programme) -> Path:
+    """The private key file: ``ASSAY_SIGNING_KEY`` if set, else the programme's setting."""
+    override = os.environ.get(KEY_ENVIRONMENT_VARIABLE)
+    return Path(override) if override else programme.resolve(programme.evidence.signing_key)
+
+
+def signing_key(programme: Programme) -> SigningKey:
+    return load_key(key_path(programme))
+
+
+def create_signing_key(programme: Programme) -> SigningKey | None:
+    """Make the programme's signing key unless one exists; return it when made."""
+    path = key_path(programme)
+    return None if path.exists() else generate_key(path)
+
+
+def authority_certificate(programme: Programme) -> bytes | None:
+    """The time-stamp authority's CA certificate named by the programme, if it names one."""
+    authority = programme.evidence.timestamp_authority
+    if authority is None:
+        return None
+    path = programme.resolve(authority.ca_file)
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(
+            str(path), f"cannot read the authority's certificate ({error.strerror})"
+        ) from None
+
+
+def timestamper(programme: Programme) -> Timestamper | None:
+    authority = programme.evidence.timestamp_authority
+    pem = authority_certificate(programme)
+    return Timestamper(authority.url, pem) if authority and pem else None
+
+
+def retain_until(programme: Programme) -> datetime:
+    """Evidence is kept until the audit period ends plus the retention policy's days."""
+    end = datetime.combine(programme.audit.period.end, time.max, tzinfo=UTC)
+    return end + timedelta(days=programme.evidence.retention_days)

@@ -1,0 +1,121 @@
+"""Statements: what the log records about each piece of evidence.
+
+A statement binds a blob's sha-256 and size to how and when it was collected, when it takes
+effect and goes stale, how long it must be kept, and the previous statement about the same
+subject. Its canonical JSON bytes are the Merkle leaf, so changing any of it — back-dating
+included — changes the log's root.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from assay.errors import VerificationError
+from assay.evidence.canonical import canonical_json
+from assay.evidence.merkle import leaf_hash
+
+FORMAT_VERSION = 1
+
+TTL: Mapping[str, timedelta] = {
+    "programme": timedelta(days=30),
+    "snapshot": timedelta(days=7),
+    "payload": timedelta(days=7),
+    "check_result": timedelta(days=7),
+    "report": timedelta(days=365),
+}
+"""How long each kind of evidence stays current; after that, checks that need it are not tested."""
+DEFAULT_TTL = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class NewEvidence:
+    """An item to put in the locker: its bytes and how they came to be."""
+
+    kind: str
+    subject: str
+    data: bytes
+    collected_at: datetime
+    effective_at: datetime | None = None
+    source: str | None = None
+    connector_version: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Statement:
+    kind: str
+    subject: str
+    sha256: str
+    size: int
+    collected_at: datetime
+    effective_at: datetime
+    expires_at: datetime
+    retain_until: datetime
+    recorded_at: datetime
+    source: str | None
+    connector_version: str | None
+    parameters: Mapping[str, Any]
+    previous: str | None
+    """Id of the previous statement about the same kind and subject; None for the first."""
+
+    @property
+    def chain(self) -> str:
+        return f"{self.kind}/{self.subject}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": FORMAT_VERSION,
+            "kind": self.kind,
+            "subject": self.subject,
+            "sha256": self.sha256,
+            "size": self.size,
+            "collected_at": self.collected_at.isoformat(),
+            "effective_at": self.effective_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "retain_until": self.retain_until.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "source": self.source,
+            "connector_version": self.connector_version,
+            "parameters": dict(self.parameters),
+            "previous": self.previous,
+        }
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str) -> Statement:
+        """Parse a statement; anything malformed is a verification failure naming ``where``."""
+        try:
+            raw = json.loads(data)
+            if raw.get("v") != FORMAT_VERSION:
+                raise ValueError(f"unknown format version {raw.get('v')!r}")
+            statement = cls(
+                kind=str(raw["kind"]),
+                subject=str(raw["subject"]),
+                sha256=str(raw["sha256"]),
+                size=int(raw["size"]),
+                collected_at=datetime.fromisoformat(raw["collected_at"]),
+                effective_at=datetime.fromisoformat(raw["effective_at"]),
+                expires_at=datetime.fromisoformat(raw["expires_at"]),
+                retain_until=datetime.fromisoformat(raw["retain_until"]),
+                recorded_at=datetime.fromisoformat(raw["recorded_at"]),
+                source=raw["source"],
+                connector_version=raw["connector_version"],
+                parameters=raw["parameters"],
+                previous=raw["previous"],
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise VerificationError(f"{where}: malformed statement ({error})") from None
+        if statement.to_bytes() != data:
+            raise VerificationError(f"{where}: statement is not in canonical form")
+        return statement
+
+
+def statement_id(data: bytes) -> str:
+    """A statement's id is its Merkle leaf hash, in hex."""
+    return leaf_hash(data).hex()

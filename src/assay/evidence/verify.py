@@ -1,0 +1,291 @@
+"""``assay verify``: prove the locker is what was written, and that nothing was removed.
+
+Checked, in one pass over the log: every key's endorsement; every checkpoint's signature, its
+chain to the previous checkpoint and its time order; that the log is complete (no missing batch,
+not truncated below a checkpoint); every statement's form, its link to the previous statement of
+its subject and its times; every blob's sha-256 and size, or a signed tombstone whose deletion the
+retention policy allowed; and that each checkpoint's root is the root of the log at its size. The
+first failure raises ``VerificationError`` naming the item and the broken property.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from assay.errors import VerificationError
+from assay.evidence.backends import Backend, MissingObject
+from assay.evidence.locker import (
+    batch_name,
+    blob_name,
+    checkpoint_body,
+    checkpoint_name,
+    numbered,
+    split_statements,
+    timestamp_name,
+    tombstone_name,
+)
+from assay.evidence.merkle import Frontier
+from assay.evidence.signing import trusted_keys, verify_signature
+from assay.evidence.statements import Statement, statement_id
+
+
+@dataclass(frozen=True)
+class Window:
+    """An auditor's package holds only the blobs of statements effective in this window."""
+
+    start: date
+    end: date
+
+    def holds(self, statement: Statement) -> bool:
+        return self.start <= statement.effective_at.date() <= self.end
+
+
+@dataclass(frozen=True)
+class Report:
+    statements: int
+    checkpoints: int
+    blobs_verified: int
+    bytes_verified: int
+    tombstoned: int
+    outside_window: int
+    unchecked_tail: int
+    """Statements appended after the last checkpoint (an interrupted run); not yet signed."""
+    anchor: str
+
+
+@dataclass(frozen=True)
+class ExpectedCheckpoint:
+    """A checkpoint the database recorded; the locker must still hold it, unchanged."""
+
+    seq: int
+    sha256: str
+
+
+def verify(
+    backend: Backend,
+    *,
+    anchor: str | None = None,
+    expected: Iterable[ExpectedCheckpoint] = (),
+    window: Window | None = None,
+    tsa_ca: bytes | None = None,
+) -> Report:
+    keys = trusted_keys(_records(backend), anchor)
+    checkpoints = _checkpoints(backend, keys, tsa_ca)
+    for known in expected:
+        found = next((c for c in checkpoints if c[0]["seq"] == known.seq), None)
+        if found is None:
+            raise VerificationError(
+                f"{checkpoint_name(known.seq)}: recorded in the database but missing"
+            )
+        if found[1] != known.sha256:
+            raise VerificationError(
+                f"{checkpoint_name(known.seq)}: differs from the one recorded in the database"
+            )
+
+    batches = numbered(backend, "log/", ".jsonl")
+    if batches != list(range(1, len(batches) + 1)):
+        gap = next(n for n, got in enumerate(batches, 1) if got != n)
+        raise VerificationError(f"{batch_name(gap)}: missing from the log")
+    last = checkpoints[-1][0] if checkpoints else None
+    if last is not None and last["batches"] > len(batches):
+        raise VerificationError(
+            f"{batch_name(len(batches) + 1)}: missing; the log is truncated below "
+            f"{checkpoint_name(last['seq'])}"
+        )
+
+    frontier = Frontier()
+    heads: dict[str, str] = {}
+    pending = list(checkpoints)
+    counts = {"blobs": 0, "bytes": 0, "tombstoned": 0, "outside": 0}
+    previous_time: datetime | None = None
+    tombstones = set(backend.names("tombstones/"))
+
+    def settle(batches_done: int) -> None:
+        nonlocal previous_time
+        while pending and pending[0][0]["batches"] == batches_done:
+            body, _ = pending.pop(0)
+            name = checkpoint_name(body["seq"])
+            if body["size"] != frontier.size or body["root"] != frontier.root().hex():
+                raise VerificationError(
+                    f"{name}: root does not match the log at size {body['size']}"
+                )
+            if body["heads"] != dict(sorted(heads.items())):
+                raise VerificationError(f"{name}: subject heads do not match the log")
+            previous_time = datetime.fromisoformat(body["time"])
+
+    settle(0)
+    for number in batches:
+        name = batch_name(number)
+        try:
+            lines = split_statements(backend.get(name))
+        except VerificationError as error:
+            raise VerificationError(f"{name}: {error}") from None
+        covering = pending[0][0] if pending else None
+        for line, data in enumerate(lines, 1):
+            where = f"{name}:{line}"
+            statement = Statement.from_bytes(data, where)
+            if statement.previous != heads.get(statement.chain):
+                raise VerificationError(
+                    f"{where}: previous-statement link of {statement.chain} is broken"
+                )
+            _check_times(statement, where, previous_time, covering)
+            _check_blob(backend, statement, where, window, tombstones, keys, counts)
+            identifier = statement_id(data)
+            frontier.append(bytes.fromhex(identifier))
+            heads[statement.chain] = identifier
+        settle(number)
+    if pending:
+        raise VerificationError(
+            f"{checkpoint_name(pending[0][0]['seq'])}: covers batches the log does not hold"
+        )
+    signed = last["size"] if last else 0
+    return Report(
+        statements=frontier.size,
+        checkpoints=len(checkpoints),
+        blobs_verified=counts["blobs"],
+        bytes_verified=counts["bytes"],
+        tombstoned=counts["tombstoned"],
+        outside_window=counts["outside"],
+        unchecked_tail=frontier.size - signed,
+        anchor=next(iter(keys)),
+    )
+
+
+def _records(backend: Backend) -> list[dict[str, Any]]:
+    records = []
+    for name in backend.names("keys/"):
+        if not name.endswith(".json"):
+            continue
+        try:
+            records.append(json.loads(backend.get(name)))
+        except ValueError:
+            raise VerificationError(f"{name}: malformed key record") from None
+    if not records:
+        raise VerificationError("keys/: no published signing key")
+    return records
+
+
+def _checkpoints(
+    backend: Backend, keys: dict[str, bytes], tsa_ca: bytes | None
+) -> list[tuple[dict[str, Any], str]]:
+    """Every checkpoint, signature-checked, chained and in time order, with its sha-256."""
+    seqs = numbered(backend, "checkpoints/", ".json")
+    result: list[tuple[dict[str, Any], str]] = []
+    previous: tuple[dict[str, Any], str] | None = None
+    for expected_seq, seq in enumerate(seqs, 1):
+        name = checkpoint_name(expected_seq)
+        if seq != expected_seq:
+            raise VerificationError(f"{name}: missing from the chain of checkpoints")
+        data = backend.get(name)
+        body = checkpoint_body(data, name, keys)
+        sha256 = hashlib.sha256(data).hexdigest()
+        try:
+            if body["seq"] != seq:
+                raise VerificationError(f"{name}: says it is checkpoint {body['seq']}")
+            if body["previous"] != (previous[1] if previous else None):
+                raise VerificationError(f"{name}: does not chain to the previous checkpoint")
+            time = datetime.fromisoformat(body["time"])
+            if previous is not None:
+                before = previous[0]
+                if time < datetime.fromisoformat(before["time"]):
+                    raise VerificationError(f"{name}: dated before the previous checkpoint")
+                if body["size"] < before["size"] or body["batches"] < before["batches"]:
+                    raise VerificationError(f"{name}: smaller than the previous checkpoint")
+            frontier = Frontier.from_nodes(
+                body["size"], [bytes.fromhex(n) for n in body["frontier"]]
+            )
+            if frontier.root().hex() != body["root"]:
+                raise VerificationError(f"{name}: frontier does not match its root")
+        except (KeyError, TypeError, ValueError) as error:
+            raise VerificationError(f"{name}: malformed checkpoint ({error})") from None
+        _check_timestamp(backend, seq, sha256, tsa_ca)
+        previous = (body, sha256)
+        result.append(previous)
+    return result
+
+
+def _check_timestamp(backend: Backend, seq: int, sha256: str, tsa_ca: bytes | None) -> None:
+    """A checkpoint's RFC 3161 token must attest its hash. Checked against the authority the
+    caller trusts, or else against the certificates the locker (or package) carries."""
+    name = timestamp_name(seq)
+    if not backend.exists(name):
+        return
+    authorities = [tsa_ca] if tsa_ca else [backend.get(pem) for pem in backend.names("authority/")]
+    if not authorities:
+        raise VerificationError(f"{name}: timestamped, but no authority certificate to check it")
+    from assay.evidence.timestamp import verify_timestamp
+
+    token = backend.get(name)
+    failure = ""
+    for authority in authorities:
+        try:
+            verify_timestamp(token, bytes.fromhex(sha256), authority)
+            return
+        except VerificationError as error:
+            failure = str(error)
+    raise VerificationError(f"{name}: {failure}")
+
+
+def _check_times(
+    statement: Statement, where: str, after: datetime | None, covering: dict[str, Any] | None
+) -> None:
+    if statement.collected_at > statement.recorded_at:
+        raise VerificationError(f"{where}: collected after it was recorded")
+    if after is not None and statement.recorded_at < after:
+        raise VerificationError(f"{where}: recorded before the checkpoint that precedes it")
+    if covering is not None and statement.recorded_at > datetime.fromisoformat(covering["time"]):
+        raise VerificationError(f"{where}: recorded after the checkpoint that covers it")
+
+
+def _check_blob(
+    backend: Backend,
+    statement: Statement,
+    where: str,
+    window: Window | None,
+    tombstones: set[str],
+    keys: dict[str, bytes],
+    counts: dict[str, int],
+) -> None:
+    if window is not None and not window.holds(statement):
+        counts["outside"] += 1
+        return
+    try:
+        data = backend.get(blob_name(statement.sha256))
+    except MissingObject:
+        name = tombstone_name(statement.sha256)
+        if name not in tombstones:
+            raise VerificationError(
+                f"{where}: blob {statement.sha256} is missing and no tombstone accounts for it"
+            ) from None
+        _check_tombstone(backend.get(name), name, statement, where, keys)
+        counts["tombstoned"] += 1
+        return
+    if len(data) != statement.size or hashlib.sha256(data).hexdigest() != statement.sha256:
+        raise VerificationError(f"{blob_name(statement.sha256)}: content does not match its hash")
+    counts["blobs"] += 1
+    counts["bytes"] += len(data)
+
+
+def _check_tombstone(
+    data: bytes, name: str, statement: Statement, where: str, keys: dict[str, bytes]
+) -> None:
+    try:
+        raw = json.loads(data)
+        body = {k: v for k, v in raw.items() if k != "signature"}
+        key = keys[raw["key_id"]]
+        deleted = datetime.fromisoformat(raw["deleted_at"])
+        if raw["sha256"] != statement.sha256:
+            raise VerificationError(f"{name}: names another blob")
+    except (ValueError, KeyError, TypeError) as error:
+        raise VerificationError(f"{name}: malformed or untrusted tombstone ({error})") from None
+    verify_signature(key, raw["signature"], body, name)
+    if deleted < statement.retain_until:
+        raise VerificationError(
+            f"{where}: blob deleted on {deleted.date()} before its retention ended "
+            f"({statement.retain_until.date()})"
+        )
