@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from tests.evidence.moto_server import moto_server, seed
+from tests.evidence.conftest import LOCKED_BUCKET, PLAIN_BUCKET
+from tests.evidence.moto_server import seed
 
 from assay.errors import AssayError
 from assay.evidence.backends import Backend, LocalBackend, MissingObject, ObjectExists
@@ -30,19 +31,8 @@ from assay.evidence.s3 import LOCK_NAME, S3Backend
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-LOCKED_BUCKET = "assay-locker"
-PLAIN_BUCKET = "assay-plain"
 
 Factory = Callable[[], Backend]
-
-
-@pytest.fixture(scope="session")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        admin = _admin(url)
-        admin.create_bucket(Bucket=LOCKED_BUCKET, ObjectLockEnabledForBucket=True)
-        admin.create_bucket(Bucket=PLAIN_BUCKET)
-        yield url
 
 
 def _admin(url: str) -> S3Client:
@@ -56,18 +46,6 @@ def _admin(url: str) -> S3Client:
 @pytest.fixture
 def admin(endpoint: str) -> S3Client:
     return _admin(endpoint)
-
-
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Credentials from the environment, as in production; nothing from this machine's files."""
-    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
 
 
 @pytest.fixture

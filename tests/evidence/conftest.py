@@ -1,0 +1,116 @@
+"""A small locker written through the real writer, for the locker, mutation and export tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tests.evidence.moto_server import moto_server
+
+from assay.evidence.backends import Backend, LocalBackend
+from assay.evidence.locker import Checkpoint, Locker
+from assay.evidence.signing import SigningKey, generate_key
+from assay.evidence.statements import NewEvidence
+from assay.evidence.verify import ExpectedCheckpoint
+
+RETAIN = datetime(2030, 1, 1, tzinfo=UTC)
+LOCKED_BUCKET = "assay-locker"
+PLAIN_BUCKET = "assay-plain"
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials from the environment, as in production; nothing from this machine's files."""
+    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    """moto in server mode on 127.0.0.1, with a bucket that has Object Lock and one without."""
+    import boto3
+
+    with moto_server() as url:
+        admin = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        ).client("s3", endpoint_url=url)
+        admin.create_bucket(Bucket=LOCKED_BUCKET, ObjectLockEnabledForBucket=True)
+        admin.create_bucket(Bucket=PLAIN_BUCKET)
+        yield url
+
+
+@pytest.fixture
+def s3_backend_factory(endpoint: str) -> Callable[[], Backend]:
+    """A fresh prefix in the Object Lock bucket: an empty locker on S3."""
+    from assay.evidence.s3 import S3Backend
+
+    prefix = f"locker/{uuid.uuid4().hex}"
+    return lambda: S3Backend(LOCKED_BUCKET, prefix, endpoint_url=endpoint)
+
+
+@dataclass
+class Built:
+    root: Path
+    key: SigningKey
+    checkpoints: list[Checkpoint]
+
+    @property
+    def expected(self) -> list[ExpectedCheckpoint]:
+        return [ExpectedCheckpoint(c.seq, c.sha256) for c in self.checkpoints]
+
+    def locker(self) -> Locker:
+        return Locker(LocalBackend(self.root))
+
+
+def evidence_items(run: int, count: int = 4) -> list[NewEvidence]:
+    collected = datetime.now(UTC) - timedelta(minutes=5)
+    items = [
+        NewEvidence(
+            "payload",
+            f"okta/users-{n}.json",
+            json.dumps({"run": run, "n": n}).encode(),
+            collected,
+            source=f"/exports/okta/users-{n}.json",
+            connector_version="okta 1",
+        )
+        for n in range(count)
+    ]
+    items.append(
+        NewEvidence(
+            "snapshot",
+            "okta",
+            f"manifest {run}".encode(),
+            collected,
+            parameters={"path": "exports/okta"},
+        )
+    )
+    return items
+
+
+def append_run(backend: Backend, key: SigningKey, run: int) -> Checkpoint:
+    with Locker(backend).writer(key) as writer:
+        writer.append(evidence_items(run), RETAIN)
+        return writer.checkpoint()
+
+
+def build(directory: Path, runs: int = 3) -> Built:
+    key = generate_key(directory / "keys" / "signing-key.pem")
+    root = directory / "locker"
+    checkpoints = [append_run(LocalBackend(root), key, run) for run in range(runs)]
+    return Built(root, key, checkpoints)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Built:
+    return build(tmp_path)
