@@ -1,0 +1,188 @@
+"""Tampering of every kind is detected: verification reports it, and never crashes instead.
+
+Each example copies a locker written by the real writer, changes it the way an attacker (or a
+failing disk) might, and requires ``verify`` to raise ``VerificationError`` — any other exception
+fails the test too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.evidence.conftest import Built, build
+
+from assay.errors import VerificationError
+from assay.evidence.backends import LocalBackend
+from assay.evidence.canonical import canonical_json
+from assay.evidence.signing import generate_key
+from assay.evidence.verify import verify
+
+EXAMPLES = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    built = build(tmp_path_factory.mktemp("pristine"))
+    verify(LocalBackend(built.root), anchor=built.key.id, expected=built.expected)
+    return built
+
+
+class Copy:
+    """A fresh copy of the pristine locker for one example."""
+
+    def __init__(self, pristine: Built, tmp: Path) -> None:
+        self.pristine = pristine
+        self.root = tmp / "locker"
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        shutil.copytree(pristine.root, self.root)
+
+    def files(self, under: str = "") -> list[Path]:
+        return sorted(
+            p for p in (self.root / under).rglob("*") if p.is_file() and not p.name.startswith(".")
+        )
+
+    def assert_detected(self) -> None:
+        with pytest.raises(VerificationError) as caught:
+            verify(
+                LocalBackend(self.root),
+                anchor=self.pristine.key.id,
+                expected=self.pristine.expected,
+            )
+        assert "\n" not in str(caught.value)
+
+
+@pytest.fixture
+def fresh(pristine: Built, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Copy]:
+    base = tmp_path_factory.mktemp("mutant")
+    return lambda: Copy(pristine, base)
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_flipped_byte_in_any_file_is_detected(
+    fresh: Callable[[], Copy], data: st.DataObject
+) -> None:
+    locker = fresh()
+    target = data.draw(st.sampled_from(locker.files()), label="file")
+    content = bytearray(target.read_bytes())
+    offset = data.draw(st.integers(0, len(content) - 1), label="offset")
+    content[offset] ^= data.draw(st.integers(1, 255), label="mask")
+    target.write_bytes(bytes(content))
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_deleted_file_is_detected(fresh: Callable[[], Copy], data: st.DataObject) -> None:
+    locker = fresh()
+    data.draw(st.sampled_from(locker.files()), label="file").unlink()
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_truncated_log_is_detected(fresh: Callable[[], Copy], data: st.DataObject) -> None:
+    locker = fresh()
+    target = data.draw(st.sampled_from(locker.files("log")), label="batch")
+    content = target.read_bytes()
+    target.write_bytes(content[: data.draw(st.integers(0, len(content) - 1), label="length")])
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_reordered_statements_are_detected(fresh: Callable[[], Copy], data: st.DataObject) -> None:
+    locker = fresh()
+    target = data.draw(st.sampled_from(locker.files("log")), label="batch")
+    lines = target.read_bytes().splitlines()
+    first = data.draw(st.integers(0, len(lines) - 1), label="first")
+    second = data.draw(st.integers(0, len(lines) - 1).filter(lambda n: n != first), label="second")
+    lines[first], lines[second] = lines[second], lines[first]
+    target.write_bytes(b"\n".join(lines) + b"\n")
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_duplicated_statement_or_batch_is_detected(
+    fresh: Callable[[], Copy], data: st.DataObject
+) -> None:
+    locker = fresh()
+    batches = locker.files("log")
+    target = data.draw(st.sampled_from(batches), label="batch")
+    if data.draw(st.booleans(), label="whole batch"):
+        shutil.copy(target, target.with_name(f"{len(batches) + 1:012d}.jsonl"))
+    else:
+        lines = target.read_bytes().splitlines()
+        at = data.draw(st.integers(0, len(lines) - 1), label="line")
+        lines.insert(at, lines[at])
+        target.write_bytes(b"\n".join(lines) + b"\n")
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_swapped_blobs_are_detected(fresh: Callable[[], Copy], data: st.DataObject) -> None:
+    locker = fresh()
+    blobs = locker.files("blobs")
+    first = data.draw(st.sampled_from(blobs), label="first")
+    second = data.draw(st.sampled_from(blobs).filter(lambda b: b != first), label="second")
+    one, two = first.read_bytes(), second.read_bytes()
+    first.write_bytes(two)
+    second.write_bytes(one)
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_back_dated_statement_is_detected(fresh: Callable[[], Copy], data: st.DataObject) -> None:
+    locker = fresh()
+    target = data.draw(st.sampled_from(locker.files("log")), label="batch")
+    lines = target.read_bytes().splitlines()
+    at = data.draw(st.integers(0, len(lines) - 1), label="line")
+    field = data.draw(st.sampled_from(["collected_at", "effective_at", "recorded_at"]))
+    days = data.draw(st.integers(1, 400), label="days")
+    statement = json.loads(lines[at])
+    statement[field] = (datetime.fromisoformat(statement[field]) - timedelta(days=days)).isoformat()
+    lines[at] = canonical_json(statement)
+    target.write_bytes(b"\n".join(lines) + b"\n")
+    locker.assert_detected()
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_a_checkpoint_re_signed_with_another_key_is_detected(
+    fresh: Callable[[], Copy], data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    locker = fresh()
+    stranger = generate_key(tmp_path_factory.mktemp("stranger") / "key.pem")
+    target = data.draw(st.sampled_from(locker.files("checkpoints")), label="checkpoint")
+    body = {k: v for k, v in json.loads(target.read_bytes()).items() if k != "signature"}
+    body["key_id"] = stranger.id
+    if data.draw(st.booleans(), label="also publish the stranger's key"):
+        from assay.evidence.signing import key_record
+
+        record = key_record(stranger, None)
+        (locker.root / "keys" / f"{stranger.id}.json").write_bytes(canonical_json(record))
+    target.write_bytes(canonical_json({**body, "signature": stranger.sign(body)}))
+    locker.assert_detected()
+
+
+def test_the_messages_name_the_item_and_the_property(
+    fresh: Callable[[], Copy],
+) -> None:
+    locker = fresh()
+    blob = locker.files("blobs")[0]
+    blob.write_bytes(blob.read_bytes() + b"!")
+    with pytest.raises(VerificationError, match=rf"^blobs/{blob.name}: content does not match"):
+        verify(LocalBackend(locker.root), anchor=locker.pristine.key.id)
