@@ -159,9 +159,10 @@ def consistency(
 def checkpoint(file: FileOption = Path("assay.yaml")) -> None:
     """Sign a checkpoint now, even with nothing new, so a gap in time shows."""
     from assay.evidence import service
-    from assay.evidence.models import Checkpoint
 
     programme = _programme(file)
+    from assay.evidence.models import Checkpoint
+
     with service.open_locker(programme).writer(
         service.signing_key(programme), timestamper=service.timestamper(programme)
     ) as writer:

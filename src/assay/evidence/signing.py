@@ -85,14 +85,19 @@ def load_key(path: Path) -> SigningKey:
 
 
 def key_record(key: SigningKey, endorser: SigningKey | None) -> dict[str, Any]:
-    """The public record of ``key``, endorsed by the previous key when there is one."""
+    """The public record of ``key``: signed by the key itself, so no field of it can change
+    unnoticed, and endorsed by the previous key when there is one."""
     body: dict[str, Any] = {
         "key_id": key.id,
         "public_key": base64.b64encode(key.public).decode(),
         "created": datetime.now(UTC).isoformat(),
         "endorsed_by": endorser.id if endorser else None,
     }
-    return {**body, "endorsement": endorser.sign(body) if endorser else None}
+    return {
+        **body,
+        "signature": key.sign(body),
+        "endorsement": endorser.sign(body) if endorser else None,
+    }
 
 
 def verify_signature(public: bytes, signature: str, body: dict[str, Any], what: str) -> None:
@@ -115,10 +120,13 @@ def trusted_keys(records: list[dict[str, Any]], anchor: str | None) -> dict[str,
         try:
             public = base64.b64decode(record["public_key"], validate=True)
             identifier = record["key_id"]
-        except (KeyError, TypeError, ValueError) as error:
-            raise VerificationError(f"key record {record!r:.60}: malformed") from error
+            body = {k: record[k] for k in ("key_id", "public_key", "created", "endorsed_by")}
+            signature = str(record["signature"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise VerificationError(f"key record {str(record)[:60]}: malformed") from error
         if key_id(public) != identifier:
             raise VerificationError(f"keys/{identifier}.json: key id does not match the key")
+        verify_signature(public, signature, body, f"keys/{identifier}.json")
         by_id[identifier] = record
     roots = [i for i, r in by_id.items() if r.get("endorsed_by") is None]
     if anchor is not None and anchor not in by_id:
@@ -134,7 +142,7 @@ def trusted_keys(records: list[dict[str, Any]], anchor: str | None) -> dict[str,
         for identifier, record in list(pending.items()):
             endorser = record.get("endorsed_by")
             if endorser in trusted:
-                body = {k: v for k, v in record.items() if k != "endorsement"}
+                body = {k: record[k] for k in ("key_id", "public_key", "created", "endorsed_by")}
                 verify_signature(
                     trusted[endorser],
                     str(record.get("endorsement")),
