@@ -41,7 +41,7 @@ def test_verify_exits_3_naming_the_broken_item(ran: Path, capsys: Capture) -> No
     batch.write_bytes(b"\n".join(lines[:-1]) + b"\n")
     assert main(["verify", "--file", str(ran)]) == 3
     err = capsys.readouterr().err
-    assert err.startswith("assay: checkpoints/000000000002.json: root does not match")
+    assert err.startswith("assay: packs/") and "holds bytes no statement names" in err
     assert err.count("\n") == 1
 
 
@@ -103,10 +103,10 @@ def test_the_auditor_package_verifies_offline(ran: Path, tmp_path: Path, capsys:
     capsys.readouterr()
     assert main(["verify", str(offline), "--trust", anchor]) == 0
     assert f"trust anchor): {anchor}" in capsys.readouterr().out
-    blob = next((offline / "blobs").iterdir())
-    blob.write_bytes(b"tampered")
+    pack = next((offline / "packs").iterdir())
+    pack.write_bytes(b"tampered")
     assert main(["verify", str(offline)]) == 3
-    assert f"blobs/{blob.name}: content does not match the manifest" in capsys.readouterr().err
+    assert f"packs/{pack.name}: content does not match the manifest" in capsys.readouterr().err
 
 
 def test_a_package_window_leaves_out_other_blobs(
@@ -129,7 +129,7 @@ def test_a_package_window_leaves_out_other_blobs(
         )
         == 0
     )
-    assert not (package / "blobs").exists()
+    assert not (package / "packs").exists()
     assert main(["verify", str(package)]) == 0
     assert "fall outside the package's window" in capsys.readouterr().out
 

@@ -118,11 +118,11 @@ def test_a_writer_killed_inside_an_append_leaves_a_verifiable_locker(tmp_path: P
         process.wait(timeout=60)
         report = verify(LocalBackend(root), anchor=key.id)
         locker = Locker(LocalBackend(root))
-        named = {statement.sha256 for _, statement in locker.statements()}
-        stored = {name.removeprefix("blobs/") for name in locker.backend.names("blobs/")}
+        named = {f"packs/{statement.pack}.pack" for _, statement in locker.statements()}
+        stored = set(locker.backend.names("packs/"))
         interrupted += bool(stored - named) or report.unchecked_tail > 0
     assert report.statements > 0
-    # The kills must really land inside appends (blobs written but not yet named, or statements
+    # The kills must really land inside appends (a pack written but not yet named, or statements
     # not yet checkpointed), not only between them.
     assert interrupted > 0
     from tests.evidence.conftest import append_run

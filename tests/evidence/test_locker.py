@@ -106,11 +106,11 @@ def test_pinning_another_anchor_fails(built: Built) -> None:
         verify(LocalBackend(built.root), anchor="0" * 32)
 
 
-def test_retention_deletes_blobs_with_signed_tombstones(built: Built) -> None:
+def test_retention_deletes_packs_with_signed_tombstones(built: Built) -> None:
     locker = built.locker()
     assert prune(locker, built.key, RETAIN - timedelta(days=1)).deleted == ()
     done = prune(locker, built.key, RETAIN + timedelta(days=1))
-    assert len(done.deleted) == 15
+    assert len(done.deleted) == 3
     report = verify(LocalBackend(built.root), anchor=built.key.id, expected=built.expected)
     assert (report.tombstoned, report.blobs_verified) == (15, 0)
 
@@ -119,17 +119,17 @@ def test_a_tombstone_dated_before_retention_ended_fails(built: Built) -> None:
     backend = LocalBackend(built.root)
     _, statement = next(built.locker().statements())
     body = {
-        "sha256": statement.sha256,
+        "pack": statement.pack,
         "deleted_at": datetime.now(UTC).isoformat(),
         "retain_until": statement.retain_until.isoformat(),
         "reason": "early",
         "key_id": built.key.id,
     }
     backend.put(
-        f"tombstones/{statement.sha256}.json",
+        f"tombstones/{statement.pack}.json",
         canonical_json({**body, "signature": built.key.sign(body)}),
     )
-    backend.delete(f"blobs/{statement.sha256}")
+    backend.delete(f"packs/{statement.pack}.pack")
     with pytest.raises(VerificationError, match="before its retention ended"):
         verify(backend, anchor=built.key.id)
 
@@ -167,6 +167,6 @@ def test_the_locker_works_the_same_on_s3(
         append_run(backend, key, run)
     report = verify(backend, anchor=key.id)
     assert (report.statements, report.checkpoints) == (10, 2)
-    name = backend.names("blobs/")[0]
+    name = backend.names("packs/")[0]
     assert json.loads(backend.get(backend.names("checkpoints/")[-1]))["size"] == 10
     assert backend.get(name)

@@ -21,6 +21,7 @@ from tests.evidence.conftest import Built, build
 from assay.errors import VerificationError
 from assay.evidence.backends import LocalBackend
 from assay.evidence.canonical import canonical_json
+from assay.evidence.locker import Locker
 from assay.evidence.signing import generate_key
 from assay.evidence.verify import verify
 
@@ -134,12 +135,28 @@ def test_a_duplicated_statement_or_batch_is_detected(
 @given(data=st.data())
 def test_swapped_blobs_are_detected(fresh: Callable[[], Copy], data: st.DataObject) -> None:
     locker = fresh()
-    blobs = locker.files("blobs")
-    first = data.draw(st.sampled_from(blobs), label="first")
-    second = data.draw(st.sampled_from(blobs).filter(lambda b: b != first), label="second")
-    one, two = first.read_bytes(), second.read_bytes()
-    first.write_bytes(two)
-    second.write_bytes(one)
+    statements = [s for _, s in Locker(LocalBackend(locker.root)).statements()]
+    first = data.draw(st.sampled_from(statements), label="first")
+    second = data.draw(
+        st.sampled_from(statements).filter(
+            lambda s: s.size == first.size and s.sha256 != first.sha256
+        ),
+        label="second",
+    )
+    one = locker.root / "packs" / f"{first.pack}.pack"
+    two = locker.root / "packs" / f"{second.pack}.pack"
+    a, b = bytearray(one.read_bytes()), bytearray(two.read_bytes())
+    a_blob = bytes(a[first.offset : first.offset + first.size])
+    b_blob = bytes(b[second.offset : second.offset + second.size])
+    if one == two:
+        a[second.offset : second.offset + second.size] = a_blob
+        a[first.offset : first.offset + first.size] = b_blob
+        one.write_bytes(bytes(a))
+    else:
+        a[first.offset : first.offset + first.size] = b_blob
+        b[second.offset : second.offset + second.size] = a_blob
+        one.write_bytes(bytes(a))
+        two.write_bytes(bytes(b))
     locker.assert_detected()
 
 
@@ -182,7 +199,7 @@ def test_the_messages_name_the_item_and_the_property(
     fresh: Callable[[], Copy],
 ) -> None:
     locker = fresh()
-    blob = locker.files("blobs")[0]
-    blob.write_bytes(blob.read_bytes() + b"!")
-    with pytest.raises(VerificationError, match=rf"^blobs/{blob.name}: content does not match"):
+    pack = locker.files("packs")[0]
+    pack.write_bytes(pack.read_bytes() + b"!")
+    with pytest.raises(VerificationError, match=rf"^packs/{pack.name}: holds bytes no statement"):
         verify(LocalBackend(locker.root), anchor=locker.pristine.key.id)

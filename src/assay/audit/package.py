@@ -1,8 +1,9 @@
 """The auditor's package: everything needed to verify the evidence of a period, offline.
 
-The package holds the whole log, every checkpoint and key (proofs need all of them), the blobs of
-the statements effective in the chosen window, tombstones, a signed manifest listing every file
-with its sha-256, and a README telling the auditor how to check it — with Assay, or by hand.
+The package holds the whole log, every checkpoint and key (proofs need all of them), the packs
+holding the blobs of the statements effective in the chosen window, tombstones, a signed manifest
+listing every file with its sha-256, and a README telling the auditor how to check it — with Assay,
+or by hand.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 from assay.errors import InputError, VerificationError
 from assay.evidence.backends import LocalBackend
 from assay.evidence.canonical import canonical_json
-from assay.evidence.locker import Locker, batch_name, blob_name, numbered, split_statements
+from assay.evidence.locker import Locker, pack_name
 from assay.evidence.signing import SigningKey, trusted_keys, verify_signature
-from assay.evidence.statements import Statement
 from assay.evidence.verify import Report, Window, verify
 
 FORMAT = "assay-audit-package/1"
@@ -58,15 +58,12 @@ def export_package(locker: Locker, key: SigningKey, out: Path, start: date, end:
             for name in backend.names(prefix):
                 copy(name)
         in_window = 0
-        for number in numbered(backend, "log/", ".jsonl"):
-            name = batch_name(number)
-            for line, data in enumerate(split_statements(backend.get(name)), 1):
-                statement = Statement.from_bytes(data, f"{name}:{line}")
-                if window.holds(statement):
-                    in_window += 1
-                    blob = blob_name(statement.sha256)
-                    if blob not in files and backend.exists(blob):
-                        copy(blob)
+        for _, statement in locker.statements():
+            if window.holds(statement):
+                in_window += 1
+                pack = pack_name(statement.pack)
+                if pack not in files and backend.exists(pack):
+                    copy(pack)
     body: dict[str, Any] = {
         "format": FORMAT,
         "created": datetime.now(UTC).isoformat(),
@@ -143,14 +140,15 @@ means every check below held; 3 means one failed, and the message names the item
 ## What is inside
 
 - `log/*.jsonl`: every statement ever recorded, one canonical JSON object per line. A statement
-  names a blob by sha-256 and says what it is, when it was collected, when it took effect, when it
-  goes stale, how long it must be kept, where it came from, and the previous statement about the
-  same subject.
-- `blobs/<sha-256>`: the evidence itself, for the statements effective in the window.
+  names a blob by sha-256, size, pack and offset, and says what it is, when it was collected,
+  when it took effect, when it goes stale, how long it must be kept, where it came from, and the
+  previous statement about the same subject.
+- `packs/<sha-256>.pack`: the evidence itself, one pack per append, for the statements effective
+  in the window; each blob is `size` bytes at `offset`.
 - `checkpoints/*.json`: signed tree heads: the number of statements, the Merkle root, the time,
   and the sha-256 of the previous checkpoint. `*.tsr`, if present, are RFC 3161 timestamps.
 - `keys/*.json`: public Ed25519 keys; every key after the first is endorsed by its predecessor.
-- `tombstones/*.json`: signed records of blobs deleted once their retention period ended.
+- `tombstones/*.json`: signed records of packs deleted once their retention period ended.
 - `manifest.json`: every file's sha-256, signed.
 
 ## Checking by hand
@@ -158,6 +156,6 @@ means every check below held; 3 means one failed, and the message names the item
 Leaves are the statement lines' bytes (without the newline); the tree follows RFC 9162: leaf hash
 = SHA-256(0x00 || statement), node = SHA-256(0x01 || left || right). Each checkpoint's `root` must
 equal the root of the first `size` statements. A signature is Ed25519 over the canonical JSON
-(keys sorted, no spaces) of the object without its `signature` field. Each blob's SHA-256 must
-equal the `sha256` of the statements naming it.
+(keys sorted, no spaces) of the object without its `signature` field. The `size` bytes at
+`offset` in a statement's pack must hash to its `sha256`, and a pack holds nothing else.
 """

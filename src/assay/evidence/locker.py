@@ -2,12 +2,13 @@
 
 Layout, the same on every backend and in an auditor's package:
 
-- ``blobs/<sha-256>``: evidence bytes, addressed by content;
+- ``packs/<sha-256>.pack``: the evidence bytes of one append, blob after blob, addressed by
+  content; each statement names its blob's pack, offset, size and sha-256;
 - ``log/<batch>.jsonl``: statements, one canonical JSON per line, one object per append;
 - ``checkpoints/<seq>.json``: signed tree heads {size, root, time, previous checkpoint's hash};
   ``checkpoints/<seq>.tsr``: an optional RFC 3161 timestamp of that checkpoint;
 - ``keys/<key id>.json``: published public keys, each after the first endorsed by its predecessor;
-- ``tombstones/<sha-256>.json``: signed records of blobs deleted by the retention policy;
+- ``tombstones/<sha-256>.json``: signed records of packs deleted by the retention policy;
 - ``authority/<sha-256>.pem``: the time-stamp authority's CA certificate, when one is used.
 
 Writers hold the backend's lock from reading the log's head to writing the new checkpoint, so two
@@ -52,8 +53,8 @@ def timestamp_name(seq: int) -> str:
     return f"checkpoints/{seq:012d}.tsr"
 
 
-def blob_name(sha256: str) -> str:
-    return f"blobs/{sha256}"
+def pack_name(sha256: str) -> str:
+    return f"packs/{sha256}.pack"
 
 
 def tombstone_name(sha256: str) -> str:
@@ -121,7 +122,12 @@ class Locker:
         self.backend = backend
 
     def get(self, sha256: str) -> bytes:
-        return self.backend.get(blob_name(sha256))
+        """A blob's bytes, found through the first statement that names it."""
+        for _, statement in self.statements():
+            if statement.sha256 == sha256:
+                pack = self.backend.get(pack_name(statement.pack))
+                return pack[statement.offset : statement.offset + statement.size]
+        raise AssayError(f"blob {sha256} is named by no statement in {self.backend.location}")
 
     def statements(self) -> Iterator[tuple[str, Statement]]:
         """Every statement in log order, with its id."""
@@ -237,22 +243,35 @@ class Writer:
         self.timestamper = timestamper
 
     def append(self, items: Sequence[NewEvidence], retain_until: datetime) -> list[Appended]:
-        """Store every blob, then one batch of statements naming them. Blobs go first, so a
-        statement never names a blob that is not there."""
+        """Store the blobs as one pack, then one batch of statements naming them. The pack goes
+        first, so a statement never names bytes that are not there; a pack left by a crash is
+        named by no statement and harms nothing."""
         if not items:
             return []
         recorded_at = datetime.now(UTC)
+        offsets: dict[str, int] = {}
+        chunks: list[bytes] = []
+        position = 0
+        digests = [hashlib.sha256(item.data).hexdigest() for item in items]
+        for item, sha256 in zip(items, digests, strict=True):
+            if sha256 not in offsets:
+                offsets[sha256] = position
+                chunks.append(item.data)
+                position += len(item.data)
+        pack = b"".join(chunks)
+        pack_sha256 = hashlib.sha256(pack).hexdigest()
+        self.backend.put(pack_name(pack_sha256), pack, retain_until=retain_until)
         lines: list[bytes] = []
         appended: list[Appended] = []
-        for item in items:
-            sha256 = hashlib.sha256(item.data).hexdigest()
-            self.backend.put(blob_name(sha256), item.data, retain_until=retain_until)
+        for item, sha256 in zip(items, digests, strict=True):
             effective = item.effective_at or item.collected_at
             statement = Statement(
                 kind=item.kind,
                 subject=item.subject,
                 sha256=sha256,
                 size=len(item.data),
+                pack=pack_sha256,
+                offset=offsets[sha256],
                 collected_at=item.collected_at,
                 effective_at=effective,
                 expires_at=effective + TTL.get(item.kind, DEFAULT_TTL),

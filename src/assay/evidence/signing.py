@@ -128,6 +128,8 @@ def trusted_keys(records: list[dict[str, Any]], anchor: str | None) -> dict[str,
             raise VerificationError(f"keys/{identifier}.json: key id does not match the key")
         verify_signature(public, signature, body, f"keys/{identifier}.json")
         by_id[identifier] = record
+    if not by_id:
+        raise VerificationError("keys/: no published signing key")
     roots = [i for i, r in by_id.items() if r.get("endorsed_by") is None]
     if anchor is not None and anchor not in by_id:
         raise VerificationError(f"trusted key {anchor} is not among the locker's keys")

@@ -1,11 +1,12 @@
 """``assay verify``: prove the locker is what was written, and that nothing was removed.
 
-Checked, in one pass over the log: every key's endorsement; every checkpoint's signature, its
-chain to the previous checkpoint and its time order; that the log is complete (no missing batch,
-not truncated below a checkpoint); every statement's form, its link to the previous statement of
-its subject and its times; every blob's sha-256 and size, or a signed tombstone whose deletion the
-retention policy allowed; and that each checkpoint's root is the root of the log at its size. The
-first failure raises ``VerificationError`` naming the item and the broken property.
+Checked, in one pass over the log: every key's endorsement; every checkpoint's signature, its chain
+to the previous checkpoint and its time order; that the log is complete (no missing batch, not
+truncated below a checkpoint); every statement's form, its link to the previous statement of its
+subject and its times; every blob's sha-256 and size inside its pack, and that a pack holds nothing
+else — or a signed tombstone whose deletion the retention policy allowed; and that each checkpoint's
+root is the root of the log at its size. The first failure raises ``VerificationError`` naming the
+item and the broken property.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from assay.errors import VerificationError
 from assay.evidence.backends import Backend, MissingObject
 from assay.evidence.locker import (
     batch_name,
-    blob_name,
     checkpoint_body,
     checkpoint_name,
     numbered,
+    pack_name,
     split_statements,
     timestamp_name,
     tombstone_name,
@@ -74,7 +75,14 @@ def verify(
     window: Window | None = None,
     tsa_ca: bytes | None = None,
 ) -> Report:
-    keys = trusted_keys(_records(backend), anchor)
+    records = _records(backend)
+    if not records and not backend.names("log/") and not backend.names("checkpoints/"):
+        if any(True for _ in expected):
+            raise VerificationError(
+                f"{backend.location}: empty, but the database knows checkpoints"
+            )
+        return Report(0, 0, 0, 0, 0, 0, 0, anchor or "none yet")
+    keys = trusted_keys(records, anchor)
     checkpoints = _checkpoints(backend, keys, tsa_ca)
     for known in expected:
         found = next((c for c in checkpoints if c[0]["seq"] == known.seq), None)
@@ -101,9 +109,8 @@ def verify(
     frontier = Frontier()
     heads: dict[str, str] = {}
     pending = list(checkpoints)
-    counts = {"blobs": 0, "bytes": 0, "tombstoned": 0, "outside": 0}
+    packs = _Packs(backend, window, keys)
     previous_time: datetime | None = None
-    tombstones = set(backend.names("tombstones/"))
 
     def settle(batches_done: int) -> None:
         nonlocal previous_time
@@ -134,10 +141,11 @@ def verify(
                     f"{where}: previous-statement link of {statement.chain} is broken"
                 )
             _check_times(statement, where, previous_time, covering)
-            _check_blob(backend, statement, where, window, tombstones, keys, counts)
+            packs.check(statement, where)
             identifier = statement_id(data)
             frontier.append(bytes.fromhex(identifier))
             heads[statement.chain] = identifier
+        packs.finish()
         settle(number)
     if pending:
         raise VerificationError(
@@ -147,10 +155,10 @@ def verify(
     return Report(
         statements=frontier.size,
         checkpoints=len(checkpoints),
-        blobs_verified=counts["blobs"],
-        bytes_verified=counts["bytes"],
-        tombstoned=counts["tombstoned"],
-        outside_window=counts["outside"],
+        blobs_verified=packs.counts["blobs"],
+        bytes_verified=packs.counts["bytes"],
+        tombstoned=packs.counts["tombstoned"],
+        outside_window=packs.counts["outside"],
         unchecked_tail=frontier.size - signed,
         anchor=next(iter(keys)),
     )
@@ -165,8 +173,6 @@ def _records(backend: Backend) -> list[dict[str, Any]]:
             records.append(json.loads(backend.get(name)))
         except ValueError:
             raise VerificationError(f"{name}: malformed key record") from None
-    if not records:
-        raise VerificationError("keys/: no published signing key")
     return records
 
 
@@ -242,33 +248,68 @@ def _check_times(
         raise VerificationError(f"{where}: recorded after the checkpoint that covers it")
 
 
-def _check_blob(
-    backend: Backend,
-    statement: Statement,
-    where: str,
-    window: Window | None,
-    tombstones: set[str],
-    keys: dict[str, bytes],
-    counts: dict[str, int],
-) -> None:
-    if window is not None and not window.holds(statement):
-        counts["outside"] += 1
-        return
-    try:
-        data = backend.get(blob_name(statement.sha256))
-    except MissingObject:
-        name = tombstone_name(statement.sha256)
-        if name not in tombstones:
+class _Packs:
+    """Checks each statement's blob inside its pack, reading every pack once, and that a pack
+    holds nothing but the blobs statements name."""
+
+    def __init__(self, backend: Backend, window: Window | None, keys: dict[str, bytes]) -> None:
+        self.backend = backend
+        self.window = window
+        self.keys = keys
+        self.tombstones = set(backend.names("tombstones/"))
+        self.counts = {"blobs": 0, "bytes": 0, "tombstoned": 0, "outside": 0}
+        self.name = ""
+        self.data: bytes | None = None
+        self.spans: set[tuple[int, int]] = set()
+
+    def check(self, statement: Statement, where: str) -> None:
+        name = pack_name(statement.pack)
+        if name != self.name:
+            self.finish()
+            self.name, self.spans = name, set()
+            try:
+                self.data = self.backend.get(name)
+            except MissingObject:
+                self.data = None
+        if self.data is None:
+            self._absent(statement, where)
+            return
+        end = statement.offset + statement.size
+        blob = self.data[statement.offset : end]
+        if statement.offset < 0 or len(blob) != statement.size:
+            raise VerificationError(f"{where}: blob lies outside {name}")
+        if hashlib.sha256(blob).hexdigest() != statement.sha256:
             raise VerificationError(
-                f"{where}: blob {statement.sha256} is missing and no tombstone accounts for it"
-            ) from None
-        _check_tombstone(backend.get(name), name, statement, where, keys)
-        counts["tombstoned"] += 1
-        return
-    if len(data) != statement.size or hashlib.sha256(data).hexdigest() != statement.sha256:
-        raise VerificationError(f"{blob_name(statement.sha256)}: content does not match its hash")
-    counts["blobs"] += 1
-    counts["bytes"] += len(data)
+                f"{name}: blob {statement.sha256} (at {statement.offset}) does not match its hash"
+            )
+        self.spans.add((statement.offset, end))
+        self.counts["blobs"] += 1
+        self.counts["bytes"] += statement.size
+
+    def finish(self) -> None:
+        """The pack just read must be exactly its blobs, end to end: nothing added or hidden."""
+        if self.data is None:
+            return
+        position = 0
+        for start, end in sorted(self.spans):
+            if start != position:
+                break
+            position = end
+        if position != len(self.data):
+            raise VerificationError(f"{self.name}: holds bytes no statement names")
+        self.name, self.data = "", None
+
+    def _absent(self, statement: Statement, where: str) -> None:
+        if self.window is not None and not self.window.holds(statement):
+            self.counts["outside"] += 1
+            return
+        tombstone = tombstone_name(statement.pack)
+        if tombstone not in self.tombstones:
+            raise VerificationError(
+                f"{where}: {pack_name(statement.pack)} is missing and no tombstone accounts for it"
+            )
+        _check_tombstone(self.backend.get(tombstone), tombstone, statement, where, self.keys)
+        self.counts["tombstoned"] += 1
 
 
 def _check_tombstone(
@@ -279,13 +320,13 @@ def _check_tombstone(
         body = {k: v for k, v in raw.items() if k != "signature"}
         key = keys[raw["key_id"]]
         deleted = datetime.fromisoformat(raw["deleted_at"])
-        if raw["sha256"] != statement.sha256:
-            raise VerificationError(f"{name}: names another blob")
+        if raw["pack"] != statement.pack:
+            raise VerificationError(f"{name}: names another pack")
     except (ValueError, KeyError, TypeError) as error:
         raise VerificationError(f"{name}: malformed or untrusted tombstone ({error})") from None
     verify_signature(key, raw["signature"], body, name)
     if deleted < statement.retain_until:
         raise VerificationError(
-            f"{where}: blob deleted on {deleted.date()} before its retention ended "
+            f"{where}: pack deleted on {deleted.date()} before its retention ended "
             f"({statement.retain_until.date()})"
         )
