@@ -15,6 +15,7 @@ run: install
 	rm -rf $(SAMPLE)
 	.venv/bin/assay init --sample $(SAMPLE)
 	.venv/bin/assay run --file $(SAMPLE)/assay.yaml
+	.venv/bin/assay verify --file $(SAMPLE)/assay.yaml
 
 test: install-test
 	scripts/test

@@ -71,28 +71,28 @@ class Statement:
     def chain(self) -> str:
         return f"{self.kind}/{self.subject}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "v": FORMAT_VERSION,
-            "kind": self.kind,
-            "subject": self.subject,
-            "sha256": self.sha256,
-            "size": self.size,
-            "pack": self.pack,
-            "offset": self.offset,
-            "collected_at": self.collected_at.isoformat(),
-            "effective_at": self.effective_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "retain_until": self.retain_until.isoformat(),
-            "recorded_at": self.recorded_at.isoformat(),
-            "source": self.source,
-            "connector_version": self.connector_version,
-            "parameters": dict(self.parameters),
-            "previous": self.previous,
-        }
-
     def to_bytes(self) -> bytes:
-        return canonical_json(self.to_json())
+        """Canonical JSON; times are written as ISO 8601 (RFC 3339) by the encoder itself."""
+        return canonical_json(
+            {
+                "v": FORMAT_VERSION,
+                "kind": self.kind,
+                "subject": self.subject,
+                "sha256": self.sha256,
+                "size": self.size,
+                "pack": self.pack,
+                "offset": self.offset,
+                "collected_at": self.collected_at,
+                "effective_at": self.effective_at,
+                "expires_at": self.expires_at,
+                "retain_until": self.retain_until,
+                "recorded_at": self.recorded_at,
+                "source": self.source,
+                "connector_version": self.connector_version,
+                "parameters": dict(self.parameters),
+                "previous": self.previous,
+            }
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> Statement:

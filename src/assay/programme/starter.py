@@ -128,6 +128,15 @@ controls:
     frequency: quarterly       # continuous, daily, weekly, monthly, quarterly, annual, per-event
   PH-02:                       # office access
     exclude: {justification: "Fully remote: no offices", expires: 2027-06-30}
+
+# Evidence: where the tamper-evident locker lives and how long evidence is kept. The defaults
+# keep it in .assay/locker, signed by the key in .assay/keys (outside the locker). For a team,
+# use S3-compatible storage whose bucket has Object Lock, so nobody can delete evidence early;
+# credentials come from the usual AWS environment, never from this file.
+evidence:
+  storage: local               # local or s3 (then also: bucket, prefix, endpoint_url)
+  retention_days: 365          # keep evidence this many days after the audit period ends
+  # timestamp_authority: {url: "https://tsa.example.com/", ca_file: tsa-ca.pem}
 """
 
 
