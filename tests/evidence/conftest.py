@@ -16,10 +16,10 @@ from tests.evidence.moto_server import moto_server
 from assay.evidence.backends import Backend, LocalBackend
 from assay.evidence.locker import Checkpoint, Locker
 from assay.evidence.signing import SigningKey, generate_key
-from assay.evidence.statements import NewEvidence
+from assay.evidence.statements import NewEvidence, Retention
 from assay.evidence.verify import ExpectedCheckpoint
 
-RETAIN = datetime(2030, 1, 1, tzinfo=UTC)
+RETAIN = Retention(datetime(2030, 1, 1, tzinfo=UTC))
 LOCKED_BUCKET = "assay-locker"
 PLAIN_BUCKET = "assay-plain"
 

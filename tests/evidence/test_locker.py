@@ -19,6 +19,7 @@ from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Locker, Timestamper
 from assay.evidence.retention import prune
 from assay.evidence.signing import generate_key
+from assay.evidence.statements import Retention
 from assay.evidence.verify import verify
 
 
@@ -108,8 +109,8 @@ def test_pinning_another_anchor_fails(built: Built) -> None:
 
 def test_retention_deletes_packs_with_signed_tombstones(built: Built) -> None:
     locker = built.locker()
-    assert prune(locker, built.key, RETAIN - timedelta(days=1)).deleted == ()
-    done = prune(locker, built.key, RETAIN + timedelta(days=1))
+    assert prune(locker, built.key, RETAIN.default - timedelta(days=1)).deleted == ()
+    done = prune(locker, built.key, RETAIN.default + timedelta(days=1))
     assert len(done.deleted) == 3
     report = verify(LocalBackend(built.root), anchor=built.key.id, expected=built.expected)
     assert (report.tombstoned, report.blobs_verified) == (15, 0)
@@ -170,3 +171,20 @@ def test_the_locker_works_the_same_on_s3(
     name = backend.names("packs/")[0]
     assert json.loads(backend.get(backend.names("checkpoints/")[-1]))["size"] == 10
     assert backend.get(name)
+
+
+def test_each_kind_is_kept_for_its_own_period(tmp_path: Path) -> None:
+    key = generate_key(tmp_path / "key.pem")
+    backend = LocalBackend(tmp_path / "locker")
+    short = datetime(2027, 1, 1, tzinfo=UTC)
+    policy = Retention(RETAIN.default, {"payload": short})
+    with Locker(backend).writer(key) as writer:
+        appended = writer.append(evidence_items(1), policy)
+        writer.checkpoint()
+    kept = {a.statement.kind: (a.statement.retain_until, a.statement.pack) for a in appended}
+    assert kept["payload"][0] == short and kept["snapshot"][0] == RETAIN.default
+    assert kept["payload"][1] != kept["snapshot"][1]  # one pack per retention date
+    done = prune(Locker(backend), key, short + timedelta(days=1))
+    assert done.deleted == (kept["payload"][1],)
+    report = verify(backend, anchor=key.id)
+    assert (report.tombstoned, report.blobs_verified) == (4, 1)

@@ -34,6 +34,7 @@ from assay.evidence.statements import (
     DEFAULT_TTL,
     TTL,
     NewEvidence,
+    Retention,
     Statement,
     statement_id,
 )
@@ -242,28 +243,34 @@ class Writer:
         self.head = head
         self.timestamper = timestamper
 
-    def append(self, items: Sequence[NewEvidence], retain_until: datetime) -> list[Appended]:
-        """Store the blobs as one pack, then one batch of statements naming them. The pack goes
-        first, so a statement never names bytes that are not there; a pack left by a crash is
-        named by no statement and harms nothing."""
+    def append(self, items: Sequence[NewEvidence], retention: Retention) -> list[Appended]:
+        """Store the blobs as packs (one per retention date), then one batch of statements naming
+        them. Packs go first, so a statement never names bytes that are not there; a pack left by
+        a crash is named by no statement and harms nothing."""
         if not items:
             return []
         recorded_at = datetime.now(UTC)
-        offsets: dict[str, int] = {}
-        chunks: list[bytes] = []
-        position = 0
         digests = [hashlib.sha256(item.data).hexdigest() for item in items]
-        for item, sha256 in zip(items, digests, strict=True):
-            if sha256 not in offsets:
-                offsets[sha256] = position
-                chunks.append(item.data)
-                position += len(item.data)
-        pack = b"".join(chunks)
-        pack_sha256 = hashlib.sha256(pack).hexdigest()
-        self.backend.put(pack_name(pack_sha256), pack, retain_until=retain_until)
+        keep = [max(retention.until(item.kind), recorded_at) for item in items]
+        places: dict[tuple[datetime, str], tuple[str, int]] = {}
+        for until in sorted(set(keep)):
+            offsets: dict[str, int] = {}
+            chunks: list[bytes] = []
+            position = 0
+            for item, sha256, kept in zip(items, digests, keep, strict=True):
+                if kept == until and sha256 not in offsets:
+                    offsets[sha256] = position
+                    chunks.append(item.data)
+                    position += len(item.data)
+            pack = b"".join(chunks)
+            pack_sha256 = hashlib.sha256(pack).hexdigest()
+            self.backend.put(pack_name(pack_sha256), pack, retain_until=until)
+            for sha256, offset in offsets.items():
+                places[(until, sha256)] = (pack_sha256, offset)
         lines: list[bytes] = []
         appended: list[Appended] = []
-        for item, sha256 in zip(items, digests, strict=True):
+        for item, sha256, until in zip(items, digests, keep, strict=True):
+            pack_sha256, offset = places[(until, sha256)]
             effective = item.effective_at or item.collected_at
             statement = Statement(
                 kind=item.kind,
@@ -271,11 +278,11 @@ class Writer:
                 sha256=sha256,
                 size=len(item.data),
                 pack=pack_sha256,
-                offset=offsets[sha256],
+                offset=offset,
                 collected_at=item.collected_at,
                 effective_at=effective,
                 expires_at=effective + TTL.get(item.kind, DEFAULT_TTL),
-                retain_until=max(retain_until, recorded_at),
+                retain_until=until,
                 recorded_at=recorded_at,
                 source=item.source,
                 connector_version=item.connector_version,

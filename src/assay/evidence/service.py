@@ -10,6 +10,7 @@ from assay.errors import InputError
 from assay.evidence.backends import Backend, LocalBackend
 from assay.evidence.locker import Locker, Timestamper
 from assay.evidence.signing import SigningKey, generate_key, load_key
+from assay.evidence.statements import Retention
 from assay.programme.model import Programme, StorageKind
 
 KEY_ENVIRONMENT_VARIABLE = "ASSAY_SIGNING_KEY"
@@ -65,7 +66,14 @@ def timestamper(programme: Programme) -> Timestamper | None:
     return Timestamper(authority.url, pem) if authority and pem else None
 
 
-def retain_until(programme: Programme) -> datetime:
-    """Evidence is kept until the audit period ends plus the retention policy's days."""
+def retention(programme: Programme) -> Retention:
+    """Evidence is kept until the audit period ends plus the policy's days, per kind if set."""
     end = datetime.combine(programme.audit.period.end, time.max, tzinfo=UTC)
-    return end + timedelta(days=programme.evidence.retention_days)
+    settings = programme.evidence
+    return Retention(
+        end + timedelta(days=settings.retention_days),
+        {
+            kind: end + timedelta(days=days)
+            for kind, days in settings.retention_days_by_kind.items()
+        },
+    )

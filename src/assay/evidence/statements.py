@@ -33,6 +33,17 @@ DEFAULT_TTL = timedelta(days=30)
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long each kind of evidence must be kept: a default date, and dates for some kinds."""
+
+    default: datetime
+    by_kind: Mapping[str, datetime] = field(default_factory=dict)
+
+    def until(self, kind: str) -> datetime:
+        return self.by_kind.get(kind, self.default)
+
+
+@dataclass(frozen=True)
 class NewEvidence:
     """An item to put in the locker: its bytes and how they came to be."""
 

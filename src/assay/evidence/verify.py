@@ -249,8 +249,8 @@ def _check_times(
 
 
 class _Packs:
-    """Checks each statement's blob inside its pack, reading every pack once, and that a pack
-    holds nothing but the blobs statements name."""
+    """Checks each statement's blob inside its pack, reading each pack of a batch once, and that
+    a pack holds nothing but the blobs its statements name."""
 
     def __init__(self, backend: Backend, window: Window | None, keys: dict[str, bytes]) -> None:
         self.backend = backend
@@ -258,46 +258,47 @@ class _Packs:
         self.keys = keys
         self.tombstones = set(backend.names("tombstones/"))
         self.counts = {"blobs": 0, "bytes": 0, "tombstoned": 0, "outside": 0}
-        self.name = ""
-        self.data: bytes | None = None
-        self.spans: set[tuple[int, int]] = set()
+        self.open: dict[str, bytes | None] = {}
+        self.spans: dict[str, set[tuple[int, int]]] = {}
 
     def check(self, statement: Statement, where: str) -> None:
         name = pack_name(statement.pack)
-        if name != self.name:
-            self.finish()
-            self.name, self.spans = name, set()
+        if name not in self.open:
             try:
-                self.data = self.backend.get(name)
+                self.open[name] = self.backend.get(name)
             except MissingObject:
-                self.data = None
-        if self.data is None:
+                self.open[name] = None
+            self.spans[name] = set()
+        data = self.open[name]
+        if data is None:
             self._absent(statement, where)
             return
         end = statement.offset + statement.size
-        blob = self.data[statement.offset : end]
+        blob = data[statement.offset : end]
         if statement.offset < 0 or len(blob) != statement.size:
             raise VerificationError(f"{where}: blob lies outside {name}")
         if hashlib.sha256(blob).hexdigest() != statement.sha256:
             raise VerificationError(
                 f"{name}: blob {statement.sha256} (at {statement.offset}) does not match its hash"
             )
-        self.spans.add((statement.offset, end))
+        self.spans[name].add((statement.offset, end))
         self.counts["blobs"] += 1
         self.counts["bytes"] += statement.size
 
     def finish(self) -> None:
-        """The pack just read must be exactly its blobs, end to end: nothing added or hidden."""
-        if self.data is None:
-            return
-        position = 0
-        for start, end in sorted(self.spans):
-            if start != position:
-                break
-            position = end
-        if position != len(self.data):
-            raise VerificationError(f"{self.name}: holds bytes no statement names")
-        self.name, self.data = "", None
+        """At the end of a batch, each pack it read must be exactly its blobs, end to end."""
+        for name, data in self.open.items():
+            if data is None:
+                continue
+            position = 0
+            for start, end in sorted(self.spans[name]):
+                if start != position:
+                    break
+                position = end
+            if position != len(data):
+                raise VerificationError(f"{name}: holds bytes no statement names")
+        self.open.clear()
+        self.spans.clear()
 
     def _absent(self, statement: Statement, where: str) -> None:
         if self.window is not None and not self.window.holds(statement):

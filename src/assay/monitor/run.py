@@ -32,7 +32,7 @@ from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Appended, Writer
 from assay.evidence.models import Checkpoint, EvidenceItem
 from assay.evidence.snapshots import snapshot_evidence
-from assay.evidence.statements import TTL, NewEvidence
+from assay.evidence.statements import TTL, NewEvidence, Retention
 from assay.inventory.correlation import Link, ServiceAccountOwner, correlate
 from assay.monitor.models import Run
 from assay.programme import resolve_secrets
@@ -123,7 +123,7 @@ def execute(
             judged = _judge(run, programme, programme_bytes, collected, as_of or started)
             say("recording evidence")
             with locker.writer(key, timestamper=service.timestamper(programme)) as writer:
-                _record(run, judged, writer, service.retain_until(programme))
+                _record(run, judged, writer, service.retention(programme))
             run.status = Run.Status.COMPLETED
             run.finished_at = datetime.now(UTC)
             run.save()
@@ -219,9 +219,9 @@ def _judge(
     return _Judged(outcome, tuple(evidence))
 
 
-def _record(run: Run, judged: _Judged, writer: Writer, retain_until: datetime) -> None:
+def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> None:
     """Append the evidence, checkpoint it, and index it all in the database."""
-    appended: list[Appended] = writer.append(judged.evidence, retain_until)
+    appended: list[Appended] = writer.append(judged.evidence, retention)
     checkpoint = writer.checkpoint()
     EvidenceItem.objects.bulk_create(
         EvidenceItem(

@@ -27,6 +27,7 @@ from pydantic import (
 
 from assay.catalog import Category, Frequency, load_catalog
 from assay.errors import InputError
+from assay.evidence.statements import TTL
 
 Loc = tuple[str | int, ...]
 
@@ -315,7 +316,18 @@ class EvidenceSettings(_Model):
     signing_key: Text = ".assay/keys/signing-key.pem"
     timestamp_authority: TimestampAuthority | None = None
     retention_days: int = Field(default=365, ge=0)
+    retention_days_by_kind: dict[Text, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    """Other periods for some kinds of evidence (snapshot, payload, check_result, programme)."""
     """Days after the audit period ends that evidence must be kept (by default, a year)."""
+
+    @field_validator("retention_days_by_kind")
+    @classmethod
+    def _known_kinds(cls, periods: dict[str, int]) -> dict[str, int]:
+        for kind in periods:
+            if kind not in TTL:
+                known = ", ".join(sorted(TTL))
+                raise FieldProblem((kind,), f"unknown kind of evidence '{kind}' (known: {known})")
+        return periods
 
     @model_validator(mode="after")
     def _bucket_for_s3(self) -> EvidenceSettings:
