@@ -21,8 +21,8 @@ test: install-test
 	scripts/test
 
 lint: install-test
-	.venv/bin/ruff check src tests
-	.venv/bin/ruff format --check src tests
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy src
 
 clean:

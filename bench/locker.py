@@ -22,10 +22,10 @@ from pathlib import Path
 from assay.evidence.backends import LocalBackend
 from assay.evidence.locker import Locker, batch_name, numbered
 from assay.evidence.signing import generate_key
-from assay.evidence.statements import NewEvidence
+from assay.evidence.statements import NewEvidence, Retention
 from assay.evidence.verify import verify
 
-RETAIN = datetime(2030, 1, 1, tzinfo=UTC)
+RETAIN = Retention(datetime(2030, 1, 1, tzinfo=UTC))
 
 
 def items(start: int, count: int, collected: datetime) -> list[NewEvidence]:
