@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from assay.errors import VerificationError
+import orjson
+
+from assay.errors import AssayError, VerificationError
 from assay.evidence.backends import Backend, MissingObject
 from assay.evidence.locker import (
     batch_name,
@@ -30,9 +32,9 @@ from assay.evidence.locker import (
     timestamp_name,
     tombstone_name,
 )
-from assay.evidence.merkle import Frontier
+from assay.evidence.merkle import Frontier, leaf_hash
 from assay.evidence.signing import trusted_keys, verify_signature
-from assay.evidence.statements import Statement, statement_id
+from assay.evidence.statements import FORMAT_VERSION, Statement
 
 
 @dataclass(frozen=True)
@@ -133,18 +135,39 @@ def verify(
         except VerificationError as error:
             raise VerificationError(f"{name}: {error}") from None
         covering = pending[0][0] if pending else None
+        times: dict[str, datetime] = {}
+        latest = datetime.fromisoformat(covering["time"]) if covering else None
         for line, data in enumerate(lines, 1):
-            where = f"{name}:{line}"
-            statement = Statement.from_bytes(data, where)
-            if statement.previous != heads.get(statement.chain):
+            # The hot loop: fields are read straight from the parsed line, and the few distinct
+            # times of a batch are parsed once; a full Statement is built only when needed.
+            try:
+                raw = orjson.loads(data)
+                chain = f"{raw['kind']}/{raw['subject']}"
+                recorded = _time(raw["recorded_at"], times)
+                collected = _time(raw["collected_at"], times)
+                previous = raw["previous"]
+                if raw["v"] != FORMAT_VERSION:
+                    raise ValueError(f"unknown format version {raw['v']!r}")
+            except (ValueError, KeyError, TypeError) as error:
+                raise VerificationError(f"{name}:{line}: malformed statement ({error})") from None
+            if previous != heads.get(chain):
                 raise VerificationError(
-                    f"{where}: previous-statement link of {statement.chain} is broken"
+                    f"{name}:{line}: previous-statement link of {chain} is broken"
                 )
-            _check_times(statement, where, previous_time, covering)
-            packs.check(statement, where)
-            identifier = statement_id(data)
-            frontier.append(bytes.fromhex(identifier))
-            heads[statement.chain] = identifier
+            if collected > recorded:
+                raise VerificationError(f"{name}:{line}: collected after it was recorded")
+            if previous_time is not None and recorded < previous_time:
+                raise VerificationError(
+                    f"{name}:{line}: recorded before the checkpoint that precedes it"
+                )
+            if latest is not None and recorded > latest:
+                raise VerificationError(
+                    f"{name}:{line}: recorded after the checkpoint that covers it"
+                )
+            packs.check(raw, data, name, line)
+            leaf = leaf_hash(data)
+            frontier.append(leaf)
+            heads[chain] = leaf.hex()
         packs.finish()
         settle(number)
     if pending:
@@ -237,15 +260,17 @@ def _check_timestamp(backend: Backend, seq: int, sha256: str, tsa_ca: bytes | No
     raise VerificationError(f"{name}: {failure}")
 
 
-def _check_times(
-    statement: Statement, where: str, after: datetime | None, covering: dict[str, Any] | None
-) -> None:
-    if statement.collected_at > statement.recorded_at:
-        raise VerificationError(f"{where}: collected after it was recorded")
-    if after is not None and statement.recorded_at < after:
-        raise VerificationError(f"{where}: recorded before the checkpoint that precedes it")
-    if covering is not None and statement.recorded_at > datetime.fromisoformat(covering["time"]):
-        raise VerificationError(f"{where}: recorded after the checkpoint that covers it")
+def _time(value: Any, seen: dict[str, datetime]) -> datetime:
+    """An ISO 8601 time, parsed once however many statements of a batch repeat it."""
+    parsed = seen.get(value)
+    if parsed is None:
+        if not isinstance(value, str):
+            raise TypeError(f"time {value!r} is not a string")
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError(f"time {value} has no time zone")
+        seen[value] = parsed
+    return parsed
 
 
 class _Packs:
@@ -261,29 +286,36 @@ class _Packs:
         self.open: dict[str, bytes | None] = {}
         self.spans: dict[str, set[tuple[int, int]]] = {}
 
-    def check(self, statement: Statement, where: str) -> None:
-        name = pack_name(statement.pack)
+    def check(self, raw: dict[str, Any], data: bytes, batch: str, line: int) -> None:
+        try:
+            pack, offset, size, sha256 = raw["pack"], raw["offset"], raw["size"], raw["sha256"]
+            if type(offset) is not int or type(size) is not int or type(pack) is not str:
+                raise TypeError("pack, offset and size must be a string and integers")
+            name = pack_name(pack)
+            end = offset + size
+        except (KeyError, TypeError) as error:
+            raise VerificationError(f"{batch}:{line}: malformed statement ({error})") from None
         if name not in self.open:
             try:
                 self.open[name] = self.backend.get(name)
             except MissingObject:
                 self.open[name] = None
+            except AssayError as error:
+                raise VerificationError(f"{batch}:{line}: {error}") from None
             self.spans[name] = set()
-        data = self.open[name]
-        if data is None:
-            self._absent(statement, where)
+        content = self.open[name]
+        if content is None:
+            where = f"{batch}:{line}"
+            self._absent(Statement.from_bytes(data, where), where)
             return
-        end = statement.offset + statement.size
-        blob = data[statement.offset : end]
-        if statement.offset < 0 or len(blob) != statement.size:
-            raise VerificationError(f"{where}: blob lies outside {name}")
-        if hashlib.sha256(blob).hexdigest() != statement.sha256:
-            raise VerificationError(
-                f"{name}: blob {statement.sha256} (at {statement.offset}) does not match its hash"
-            )
-        self.spans[name].add((statement.offset, end))
+        blob = content[offset:end]
+        if offset < 0 or len(blob) != size:
+            raise VerificationError(f"{batch}:{line}: blob lies outside {name}")
+        if hashlib.sha256(blob).hexdigest() != sha256:
+            raise VerificationError(f"{name}: blob {sha256} (at {offset}) does not match its hash")
+        self.spans[name].add((offset, end))
         self.counts["blobs"] += 1
-        self.counts["bytes"] += statement.size
+        self.counts["bytes"] += size
 
     def finish(self) -> None:
         """At the end of a batch, each pack it read must be exactly its blobs, end to end."""
