@@ -167,14 +167,7 @@ def checkpoint(file: FileOption = Path("assay.yaml")) -> None:
         service.signing_key(programme), timestamper=service.timestamper(programme)
     ) as writer:
         made = writer.checkpoint()
-        Checkpoint.objects.create(
-            seq=made.seq,
-            sha256=made.sha256,
-            size=made.size,
-            root=made.root,
-            time=made.time,
-            key_id=made.key_id,
-        )
+        Checkpoint.record(made)
     typer.echo(f"checkpoint {made.seq}: {made.size} statements, root {made.root}")
 
 

@@ -148,9 +148,6 @@ class Locker:
             raise AssayError(f"{self.backend.location}: no checkpoint yet; run 'assay run' first")
         return seqs[-1]
 
-    def has_checkpoints(self) -> bool:
-        return bool(numbered(self.backend, "checkpoints/", ".json"))
-
     def key_records(self) -> list[dict[str, Any]]:
         return [
             json.loads(self.backend.get(name))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from assay.evidence import locker
 from assay.monitor.models import Run
 
 
@@ -44,3 +45,16 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.seq} (size {self.size})"
+
+    @classmethod
+    def record(cls, made: locker.Checkpoint, run: Run | None = None) -> Checkpoint:
+        """Remember a checkpoint the locker just wrote."""
+        return cls.objects.create(
+            run=run,
+            seq=made.seq,
+            sha256=made.sha256,
+            size=made.size,
+            root=made.root,
+            time=made.time,
+            key_id=made.key_id,
+        )

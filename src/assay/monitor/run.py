@@ -236,15 +236,7 @@ def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> 
         )
         for a in appended
     )
-    Checkpoint.objects.create(
-        run=run,
-        seq=checkpoint.seq,
-        sha256=checkpoint.sha256,
-        size=checkpoint.size,
-        root=checkpoint.root,
-        time=checkpoint.time,
-        key_id=checkpoint.key_id,
-    )
+    Checkpoint.record(checkpoint, run)
     for check_id, outcome in judged.outcome.outcomes.items():
         CheckResult.objects.create(
             run=run,
