@@ -169,3 +169,23 @@ def test_export_refuses_bad_dates_and_a_used_directory(ran: Path, tmp_path: Path
         == 2
     )
     assert main(["verify", str(tmp_path)]) == 2
+
+
+def test_a_team_locker_on_s3_is_filled_by_runs_and_verifies(
+    sample: Path, endpoint: str, capsys: Capture
+) -> None:
+    from tests.conftest import LOCKED_BUCKET
+
+    programme = sample / "assay.yaml"
+    programme.write_text(
+        programme.read_text()
+        + f"\nevidence:\n  storage: s3\n  bucket: {LOCKED_BUCKET}\n"
+        + f"  prefix: team-{sample.parent.name}\n  endpoint_url: {endpoint}\n"
+    )
+    assert main(["run", "--file", str(programme)]) == 0
+    assert main(["run", "--file", str(programme)]) == 0
+    assert not (sample / ".assay" / "locker").exists()
+    capsys.readouterr()
+    assert main(["verify", "--file", str(programme)]) == 0
+    items = EvidenceItem.objects.count()
+    assert f"verified: {items} statements, 2 checkpoints" in capsys.readouterr().out

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.evidence.moto_server import moto_server
+from tests.conftest import LOCKED_BUCKET
 
 from assay.evidence.backends import Backend, LocalBackend
 from assay.evidence.locker import Checkpoint, Locker
@@ -20,34 +19,6 @@ from assay.evidence.statements import NewEvidence, Retention
 from assay.evidence.verify import ExpectedCheckpoint
 
 RETAIN = Retention(datetime(2030, 1, 1, tzinfo=UTC))
-LOCKED_BUCKET = "assay-locker"
-PLAIN_BUCKET = "assay-plain"
-
-
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Credentials from the environment, as in production; nothing from this machine's files."""
-    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-
-
-@pytest.fixture(scope="session")
-def endpoint() -> Iterator[str]:
-    """moto in server mode on 127.0.0.1, with a bucket that has Object Lock and one without."""
-    import boto3
-
-    with moto_server() as url:
-        admin = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        ).client("s3", endpoint_url=url)
-        admin.create_bucket(Bucket=LOCKED_BUCKET, ObjectLockEnabledForBucket=True)
-        admin.create_bucket(Bucket=PLAIN_BUCKET)
-        yield url
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from tests.evidence.conftest import LOCKED_BUCKET, PLAIN_BUCKET
+from tests.conftest import LOCKED_BUCKET, PLAIN_BUCKET
 from tests.evidence.moto_server import seed
 
 from assay.errors import AssayError

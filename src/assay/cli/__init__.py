@@ -22,10 +22,11 @@ app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from assay.cli import catalog, evidence, run, scope
+    from assay.cli import catalog, evidence, findings, run, scope
 
     app.command()(run.init)
     app.command()(run.run)
+    app.command()(findings.findings)
     app.command()(evidence.verify)
     app.add_typer(evidence.evidence_app, name="evidence")
     app.add_typer(evidence.audit_app, name="audit")
