@@ -82,7 +82,7 @@ class Account:
 
 @dataclass(frozen=True)
 class Credential:
-    """A credential (API key, access key, token) belonging to an account."""
+    """A credential (API key, access key, token, SSH key) belonging to an account."""
 
     system_id: str
     credential_id: str
@@ -93,6 +93,33 @@ class Credential:
     last_rotated: datetime | None
     last_used: datetime | None
     last_used_source: str | None
+    expires_at: datetime | None = None
+    expiry: Tri = Tri.UNKNOWN
+    """YES when the credential expires (at ``expires_at``), NO when it never does."""
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """Something an account can be granted on a system: a group, role, permission or policy."""
+
+    system_id: str
+    entitlement_id: str
+    name: str
+    kind: str
+    """group, role, permission or policy."""
+    privileged: Tri = Tri.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An account holding an entitlement, directly or through a group it belongs to."""
+
+    system_id: str
+    account_id: str
+    entitlement_id: str
+    via: str | None = None
+    """The group entitlement it is held through; None when granted directly."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +146,16 @@ class Records:
     accounts: tuple[Account, ...] = ()
     credentials: tuple[Credential, ...] = ()
     changes: tuple[Change, ...] = ()
+    entitlements: tuple[Entitlement, ...] = ()
+    grants: tuple[Grant, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     def count(self) -> int:
-        return len(self.people) + len(self.accounts) + len(self.credentials) + len(self.changes)
+        return (
+            len(self.people)
+            + len(self.accounts)
+            + len(self.credentials)
+            + len(self.changes)
+            + len(self.entitlements)
+            + len(self.grants)
+        )
