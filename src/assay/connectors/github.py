@@ -1,36 +1,76 @@
-"""GitHub organisation members and their two-factor status, from saved API responses.
+"""GitHub organisation members and their two-factor status, from the REST API or saved responses.
 
-Settings: ``path`` — the export directory; ``org`` — the organisation's login. The directory
-holds the raw response bodies (REST API version 2022-11-28):
+Three lists are read, all from ``GET /orgs/{org}/members`` (REST API version 2022-11-28):
 
-- ``members.json``: ``GET /orgs/{org}/members`` (required);
-- ``members-2fa_disabled.json``: ``GET /orgs/{org}/members?filter=2fa_disabled`` — needs an
-  organisation owner's token (optional; without it MFA is unknown);
-- ``members-admin.json``: ``GET /orgs/{org}/members?role=admin`` (optional; without it
+- ``members``: every member (required);
+- ``members-2fa_disabled``: ``?filter=2fa_disabled``, members without two-factor authentication
+  (optional; without it MFA is unknown);
+- ``members-admin``: ``?role=admin``, the organisation's owners (optional; without it
   privilege is unknown).
 
-Each file is one response body, a JSON array of simple-user objects; an export of a larger
-organisation must hold every page in that one array.
+Export mode (``mode: export``). Settings: ``path`` — the export directory; ``org`` — the
+organisation's login. The directory holds one response body per list, ``members.json``,
+``members-2fa_disabled.json`` and ``members-admin.json``: each a JSON array of simple-user
+objects, which for a larger organisation must hold every page in that one array.
+
+Live mode (``mode: live``). Settings: ``org``; ``base_url`` (optional, default
+``https://api.github.com``; GitHub Enterprise Server: ``https://HOST/api/v3``); secret ``token``.
+Least privilege: a fine-grained token with the organisation permission *Members: read*, or a
+classic token with only ``read:org``. GitHub gives the ``2fa_disabled`` filter to organisation
+owners alone (anyone else gets 422 "Only owners can use this filter"), so the token must belong
+to an owner; it needs no write scope. Each list is followed by its ``Link`` header to the last
+page, 100 members a page, and every page is kept as its own payload,
+``members.page-001.json``, ``members-2fa_disabled.page-001.json``, … with the URL as source.
+When a page still fails after the retries, the pages already read are kept, the failure is kept
+as ``{list}.page-NNN.failed`` (the last error body, as received) and the collection is marked
+incomplete. ``parse`` reads either layout and gives the same accounts for the same members.
 
 MFA: a member in the ``2fa_disabled`` list has no two-factor method; every other member has one,
 and GitHub asks for it at every sign-in of a user who has it, so registration and enforcement
-take the same value. Logins are compared case-insensitively, as GitHub does.
+take the same value. When that list was not read to the end, only the members it names are
+known (no); every other member is unknown, never "enabled". The admin list is read the same
+way. Logins are compared case-insensitively, as GitHub does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from assay.connectors import _export
+from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
 from assay.inventory.records import Account, AccountKind, AccountStatus, Records, Tri
 
-MEMBERS = "members.json"
-TWO_FACTOR_DISABLED = "members-2fa_disabled.json"
-ADMINS = "members-admin.json"
+MEMBERS_LIST = "members"
+TWO_FACTOR_LIST = "members-2fa_disabled"
+ADMIN_LIST = "members-admin"
+LIST_QUERIES: Mapping[str, Mapping[str, str]] = {
+    MEMBERS_LIST: {},
+    TWO_FACTOR_LIST: {"filter": "2fa_disabled"},
+    ADMIN_LIST: {"role": "admin"},
+}
+"""Each list's query on ``/orgs/{org}/members``; its name is also its payloads' name stem."""
+
+MEMBERS = f"{MEMBERS_LIST}.json"
+TWO_FACTOR_DISABLED = f"{TWO_FACTOR_LIST}.json"
+ADMINS = f"{ADMIN_LIST}.json"
+
+PAGE_NAME = re.compile(
+    r"(?P<list>members(?:-2fa_disabled|-admin)?)\.page-(?P<page>\d+)\.(?P<kind>json|failed)"
+)
+
+LIVE_MODE = "live"
+MODES = (_export.EXPORT_MODE, LIVE_MODE)
+DEFAULT_BASE_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+PER_PAGE = 100
 
 KIND_BY_TYPE = {"User": AccountKind.HUMAN, "Bot": AccountKind.SERVICE}
 PAGE_SIZES = frozenset({30, 100})
@@ -38,13 +78,24 @@ PAGE_SIZES = frozenset({30, 100})
 
 
 class GitHubConnector:
-    """Reads a GitHub organisation export directory named by the ``path`` setting."""
+    """Reads a GitHub organisation's members live or from an export directory."""
 
     type: str = "github"
     version: str = "1"
 
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._sleep = sleep
+        """How to wait between retries; tests record the delays instead of waiting."""
+
     def collect(self, config: ConnectorConfig) -> Collected:
-        _export.require_export_mode(config, self.type)
+        if config.mode == LIVE_MODE:
+            return self._collect_live(config)
+        if config.mode != _export.EXPORT_MODE:
+            raise InputError(
+                f"system {config.system_id}",
+                f"connector '{self.type}' does not support mode '{config.mode}'; "
+                f"use one of: {', '.join(MODES)}",
+            )
         org = _org(config)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
@@ -68,44 +119,114 @@ class GitHubConnector:
             },
         )
 
-
-def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
-    """Accounts from a GitHub export's payloads (named as ``collect`` names them)."""
-    index = _export.by_name(payloads)
-    members_payload = _export.require_payload(index, MEMBERS)
-    members = _logins(members_payload)
-    warnings: list[str] = []
-    first_index: dict[str, int] = {}
-    for position, (login, _) in enumerate(members):
-        key = login.lower()
-        if key in first_index:
+    def _collect_live(self, config: ConnectorConfig) -> Collected:
+        org = _org(config)
+        token = config.secrets.get("token")
+        if not token:
             raise InputError(
-                members_payload.source,
-                f"[{position}].login: duplicate '{login}' (also at [{first_index[key]}])",
+                f"system {config.system_id}",
+                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
+                "(a GitHub token that can read the organisation's members)",
             )
-        first_index[key] = position
-    if len(members) in PAGE_SIZES:
-        warnings.append(
-            f"{members_payload.name}: holds exactly {len(members)} members, a full page; "
-            "the export may be missing further pages"
+        base_url = _base_url(config)
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "Authorization": f"Bearer {token}",
+        }
+        started_at = datetime.now(UTC)
+        payloads: list[RawPayload] = []
+        pages: dict[str, int] = {}
+        failures: list[str] = []
+        with ApiClient(base_url, headers, sleep=self._sleep) as client:
+            for list_name, query in LIST_QUERIES.items():
+                pages[list_name] = 0
+                try:
+                    for page in client.get_pages(
+                        f"/orgs/{quote(org, safe='')}/members", {**query, "per_page": PER_PAGE}
+                    ):
+                        pages[list_name] += 1
+                        name = page_name(list_name, pages[list_name])
+                        payloads.append(RawPayload(name, page.url, page.data))
+                except PageFailed as failure:
+                    number = failure.pages_done + 1
+                    name = page_name(list_name, number, failed=True)
+                    payloads.append(RawPayload(name, failure.url, failure.body))
+                    failures.append(f"{list_name} page {number} ({failure.url}): {failure.reason}")
+        records = parse(payloads, config)
+        return _export.finish(
+            config,
+            self.type,
+            self.version,
+            started_at,
+            payloads,
+            records,
+            {
+                "org": org,
+                "base_url": base_url,
+                "per_page": PER_PAGE,
+                "pages": pages,
+                "members": len(records.accounts),
+            },
+            complete=not failures,
+            incomplete_reason="; ".join(failures) or None,
         )
 
-    disabled = _subset(index.get(TWO_FACTOR_DISABLED), first_index)
-    admins = _subset(index.get(ADMINS), first_index)
-    if disabled is None:
-        warnings.append(f"{TWO_FACTOR_DISABLED} not in the export; MFA is unknown for every member")
-    if admins is None:
-        warnings.append(f"{ADMINS} not in the export; privilege is unknown for every member")
+
+def page_name(list_name: str, number: int, *, failed: bool = False) -> str:
+    """A live page's payload name: ``members.page-001.json``, or ``….failed`` for a failure."""
+    return f"{list_name}.page-{number:03d}.{'failed' if failed else 'json'}"
+
+
+def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
+    """Accounts from the payloads of either layout (named as ``collect`` names them)."""
+    lists = _member_lists(payloads)
+    members = lists.get(MEMBERS_LIST)
+    if members is None:
+        raise InputError(MEMBERS, "missing from the export")
+    warnings: list[str] = []
+    first_seen: dict[str, tuple[RawPayload, int]] = {}
+    for payload, position, login, _ in members.entries:
+        key = login.lower()
+        if key in first_seen:
+            other, other_position = first_seen[key]
+            at = f"[{other_position}]" if other is payload else f"{other.name}[{other_position}]"
+            raise InputError(
+                payload.source, f"[{position}].login: duplicate '{login}' (also at {at})"
+            )
+        first_seen[key] = (payload, position)
+    if not members.paged and len(members.entries) in PAGE_SIZES:
+        warnings.append(
+            f"{members.name}: holds exactly {len(members.entries)} members, a full page; "
+            "the export may be missing further pages"
+        )
+    if not members.complete:
+        warnings.append(
+            f"{members.name}: not read to the end; only the members on the pages read are listed"
+        )
+
+    disabled = _subset(lists.get(TWO_FACTOR_LIST), members, first_seen)
+    admins = _subset(lists.get(ADMIN_LIST), members, first_seen)
+    for subset, name, fact in (
+        (disabled, TWO_FACTOR_DISABLED, "MFA"),
+        (admins, ADMINS, "privilege"),
+    ):
+        if subset is None:
+            warnings.append(f"{name} not in the export; {fact} is unknown for every member")
+        elif not subset.complete:
+            warnings.append(
+                f"{subset.name}: not read to the end; {fact} is unknown for members not in it"
+            )
 
     accounts: list[Account] = []
-    for position, (login, member) in enumerate(members):
+    for payload, position, login, member in members.entries:
         member_type = member.get("type")
         kind = KIND_BY_TYPE.get(member_type if isinstance(member_type, str) else "")
         if kind is None:
             kind = AccountKind.UNKNOWN
         if kind is AccountKind.UNKNOWN:
             warnings.append(
-                f"{members_payload.name}: [{position}] ({login}): unrecognised type "
+                f"{payload.name}: [{position}] ({login}): unrecognised type "
                 f"{member_type!r}; account kind is unknown"
             )
         mfa = _listed(login, disabled, listed=Tri.NO, unlisted=Tri.YES)
@@ -130,10 +251,113 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     return Records(accounts=tuple(accounts), warnings=tuple(warnings))
 
 
-def _listed(login: str, logins: set[str] | None, *, listed: Tri, unlisted: Tri) -> Tri:
-    if logins is None:
+Entry = tuple[RawPayload, int, str, dict[str, Any]]
+"""One user of a list: the payload holding it, its index there, its login and the object."""
+
+
+@dataclass(frozen=True)
+class _MemberList:
+    """One list as stored: a single export file, or live pages concatenated in order."""
+
+    name: str
+    """How messages name it: ``members.json`` or ``members.page-*.json``."""
+    entries: tuple[Entry, ...]
+    paged: bool
+    complete: bool
+    """False when a page failed, so users beyond the pages read are not known."""
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """Lower-cased logins of a filtered list, and whether the list was read to the end."""
+
+    name: str
+    logins: frozenset[str]
+    complete: bool
+
+
+def _member_lists(payloads: Sequence[RawPayload]) -> dict[str, _MemberList]:
+    index = _export.by_name(payloads)
+    pages: dict[str, dict[int, RawPayload]] = {}
+    failed: dict[str, int] = {}
+    for name, payload in index.items():
+        match = PAGE_NAME.fullmatch(name)
+        if match is None:
+            continue
+        number = int(match["page"])
+        if match["kind"] == "failed":
+            failed[match["list"]] = number
+        else:
+            pages.setdefault(match["list"], {})[number] = payload
+
+    lists: dict[str, _MemberList] = {}
+    for list_name in LIST_QUERIES:
+        export = index.get(f"{list_name}.json")
+        paged = pages.get(list_name, {})
+        if export is not None:
+            if paged or list_name in failed:
+                raise InputError(export.source, "the snapshot also holds pages of this list")
+            lists[list_name] = _MemberList(
+                export.name, _entries([export]), paged=False, complete=True
+            )
+            continue
+        if not paged and list_name not in failed:
+            continue
+        numbers = sorted(paged)
+        after_last = len(numbers) + 1
+        if numbers != list(range(1, after_last)) or failed.get(list_name, after_last) != after_last:
+            raise InputError(
+                f"{list_name}.page-*",
+                f"pages {numbers} stored"
+                + (f", page {failed[list_name]} failed" if list_name in failed else "")
+                + "; pages must run from 1 without a gap",
+            )
+        lists[list_name] = _MemberList(
+            f"{list_name}.page-*.json",
+            _entries([paged[number] for number in numbers]),
+            paged=True,
+            complete=list_name not in failed,
+        )
+    return lists
+
+
+def _entries(payloads: Sequence[RawPayload]) -> tuple[Entry, ...]:
+    entries: list[Entry] = []
+    for payload in payloads:
+        users = _export.load_json_array_of_objects(payload, "users")
+        for position, user in enumerate(users):
+            login = _export.required_string(payload, user, f"[{position}]", "login")
+            entries.append((payload, position, login, user))
+    return tuple(entries)
+
+
+def _subset(
+    filtered: _MemberList | None, members: _MemberList, member_logins: Collection[str]
+) -> _Subset | None:
+    """A filtered list's logins, each of which must be a member when all members were read."""
+    if filtered is None:
+        return None
+    logins: set[str] = set()
+    for payload, position, login, _ in filtered.entries:
+        if login.lower() not in member_logins:
+            if not members.complete:
+                continue
+            raise InputError(
+                payload.source,
+                f"[{position}].login: '{login}' is not in {members.name}; the export is "
+                "inconsistent (were the files fetched at different times?)",
+            )
+        logins.add(login.lower())
+    return _Subset(filtered.name, frozenset(logins), filtered.complete)
+
+
+def _listed(login: str, subset: _Subset | None, *, listed: Tri, unlisted: Tri) -> Tri:
+    """``listed`` when the list names the login; ``unlisted`` only when it was read in full."""
+    if subset is None:
         return Tri.UNKNOWN
-    return listed if login.lower() in logins else unlisted
+    if login.lower() in subset.logins:
+        return listed
+    return unlisted if subset.complete else Tri.UNKNOWN
 
 
 def _org(config: ConnectorConfig) -> str:
@@ -143,25 +367,11 @@ def _org(config: ConnectorConfig) -> str:
     return org.strip()
 
 
-def _logins(payload: RawPayload) -> list[tuple[str, dict[str, Any]]]:
-    users = _export.load_json_array_of_objects(payload, "users")
-    return [
-        (_export.required_string(payload, user, f"[{position}]", "login"), user)
-        for position, user in enumerate(users)
-    ]
-
-
-def _subset(payload: RawPayload | None, members: dict[str, int]) -> set[str] | None:
-    """Lower-cased logins of a filtered member list, each of which must be a member."""
-    if payload is None:
-        return None
-    logins: set[str] = set()
-    for position, (login, _) in enumerate(_logins(payload)):
-        if login.lower() not in members:
-            raise InputError(
-                payload.source,
-                f"[{position}].login: '{login}' is not in {MEMBERS}; the export is inconsistent "
-                "(were the files fetched at different times?)",
-            )
-        logins.add(login.lower())
-    return logins
+def _base_url(config: ConnectorConfig) -> str:
+    value = config.settings.get("base_url", DEFAULT_BASE_URL)
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise InputError(
+            f"system {config.system_id}",
+            "connector setting 'base_url' must be an http(s) URL, e.g. " + DEFAULT_BASE_URL,
+        )
+    return value.rstrip("/")
