@@ -9,7 +9,10 @@ from assay.connectors.base import Connector
 from assay.connectors.git import GitConnector
 from assay.connectors.github import GitHubConnector
 from assay.connectors.hr_csv import HrCsvConnector
+from assay.connectors.hr_xlsx import HrXlsxConnector
+from assay.connectors.linux import LinuxConnector
 from assay.connectors.okta import OktaConnector
+from assay.connectors.postgres import PostgresConnector
 from assay.errors import InputError
 
 _FACTORIES: Mapping[str, Callable[[], Connector]] = {
@@ -18,6 +21,9 @@ _FACTORIES: Mapping[str, Callable[[], Connector]] = {
     AwsIamConnector.type: AwsIamConnector,
     GitHubConnector.type: GitHubConnector,
     GitConnector.type: GitConnector,
+    HrXlsxConnector.type: HrXlsxConnector,
+    LinuxConnector.type: LinuxConnector,
+    PostgresConnector.type: PostgresConnector,
 }
 
 CONNECTOR_TYPES: tuple[str, ...] = tuple(sorted(_FACTORIES))

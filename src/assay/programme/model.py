@@ -58,10 +58,13 @@ class ConnectorType(StrEnum):
     """The connectors Assay ships."""
 
     HR_CSV = "hr_csv"
+    HR_XLSX = "hr_xlsx"
     OKTA = "okta"
     AWS_IAM = "aws_iam"
     GITHUB = "github"
     GIT = "git"
+    LINUX = "linux"
+    POSTGRES = "postgres"
 
 
 class Mode(StrEnum):
@@ -79,7 +82,9 @@ class Criticality(StrEnum):
     LOW = "low"
 
 
-LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset()
+LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
+    {ConnectorType.GITHUB, ConnectorType.POSTGRES}
+)
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
 
 USERNAME_PLACEHOLDERS = frozenset({"email_local", "first", "last", "first_initial", "employee_id"})
