@@ -208,6 +208,7 @@ def test_every_criterion_of_every_category_is_covered(catalog: Catalog) -> None:
 def test_every_known_check_is_used_and_no_other(catalog: Catalog) -> None:
     assert sorted(KNOWN_CHECKS) == [
         "change_review",
+        "dormant_accounts",
         "leaver_access",
         "mfa_enforced",
         "orphan_accounts",

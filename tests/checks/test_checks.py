@@ -7,7 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from assay.checks.base import CheckContext, ScopeNote, Snapshot, Status
 from assay.checks.change import change_review
-from assay.checks.identity import leaver_access, mfa_enforced, orphan_accounts, stale_access_keys
+from assay.checks.identity import (
+    dormant_accounts,
+    leaver_access,
+    mfa_enforced,
+    orphan_accounts,
+    stale_access_keys,
+)
 from assay.checks.scope import scope_boundary
 from assay.connectors.base import Collected
 from assay.inventory.correlation import ServiceAccountOwner, correlate
@@ -360,3 +366,37 @@ def test_scope_notes_become_findings_on_the_programme_file() -> None:
         ("programme", "sha-programme"),
     ]
     assert scope_boundary(context()).status == Status.PASSING
+
+
+def test_dormant_accounts_by_last_sign_in_and_unknown_when_not_reported() -> None:
+    def signed_in(name: str, days: int | None, **kwargs: object) -> Account:
+        base = account(name, **kwargs)  # type: ignore[arg-type]
+        when = NOW - timedelta(days=days) if days is not None else None
+        return replace(base, last_login=when, last_login_source="okta:lastLogin" if when else None)
+
+    idp = snapshot(
+        "idp",
+        "idp",
+        Records(
+            accounts=(
+                signed_in("jane@acme.example", 3),
+                signed_in("gone@acme.example", 120),
+                signed_in("old-robot", 400, kind=AccountKind.SERVICE),
+                signed_in("left@acme.example", 300, status=AccountStatus.INACTIVE),
+            )
+        ),
+    )
+    outcome = dormant_accounts(context(idp))
+    assert outcome.status == Status.FAILING
+    assert rules(outcome) == [("dormant_account", "gone@acme.example")]
+    assert "per okta:lastLogin" in outcome.findings[0].detail
+
+    quiet = snapshot("idp", "idp", Records(accounts=(signed_in("jane@acme.example", None),)))
+    assert dormant_accounts(context(quiet)).status == Status.NOT_TESTED
+
+
+def test_the_registry_runs_exactly_the_checks_the_catalog_knows() -> None:
+    from assay.catalog import KNOWN_CHECKS
+    from assay.checks.registry import CHECKS
+
+    assert set(CHECKS) == KNOWN_CHECKS

@@ -10,6 +10,7 @@ from django.db import connection
 
 from assay.cli import main
 from assay.monitor.models import Run
+from assay.sample import PlantedFinding
 
 Capture = pytest.CaptureFixture[str]
 
@@ -33,11 +34,13 @@ def test_init_sample_refuses_a_directory_that_is_not_empty(tmp_path: Path, capsy
 
 @pytest.mark.db
 @pytest.mark.django_db
-def test_run_prints_the_summary_and_writes_the_report(sample: Path, capsys: Capture) -> None:
+def test_run_prints_the_summary_and_writes_the_report(
+    sample: Path, planted: tuple[PlantedFinding, ...], capsys: Capture
+) -> None:
     assert main(["run", "--file", str(sample / "assay.yaml")]) == 0
     out = capsys.readouterr().out
     assert "Security" in out and "Availability" in out and "Confidentiality" in out
-    assert "18 finding(s)" in out
+    assert f"{len(planted)} finding(s)" in out
     report = sample / ".assay" / "reports" / "readiness.html"
     html = report.read_text()
     assert "SOC 2 readiness: Acme Cloud Ltd" in html

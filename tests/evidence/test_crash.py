@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from assay.sample import PlantedFinding
+
 RUNS = 12
 SEED = 20261126
 
@@ -30,7 +32,9 @@ def _assay(*args: str) -> list[str]:
     return [sys.executable, "-c", "import sys; from assay.cli import main; sys.exit(main())", *args]
 
 
-def test_a_run_killed_at_any_moment_leaves_a_verifiable_locker(sample: Path) -> None:
+def test_a_run_killed_at_any_moment_leaves_a_verifiable_locker(
+    sample: Path, planted: tuple[PlantedFinding, ...]
+) -> None:
     env = _environment(sample)
     programme = str(sample / "assay.yaml")
     started = time.monotonic()
@@ -62,7 +66,7 @@ def test_a_run_killed_at_any_moment_leaves_a_verifiable_locker(sample: Path) -> 
         _assay("run", "--file", programme), env=env, capture_output=True, text=True, timeout=120
     )
     assert final.returncode == 0, final.stderr
-    assert "18 finding(s)" in final.stdout
+    assert f"{len(planted)} finding(s)" in final.stdout
     verified = subprocess.run(
         _assay("verify", "--file", programme), env=env, capture_output=True, text=True, timeout=120
     )
@@ -73,6 +77,8 @@ def test_a_run_killed_at_any_moment_leaves_a_verifiable_locker(sample: Path) -> 
 _WRITER = """
 import sys
 from pathlib import Path
+
+from assay.sample import PlantedFinding
 from assay.evidence.backends import LocalBackend
 from assay.evidence.locker import Locker
 from assay.evidence.signing import load_key

@@ -83,6 +83,7 @@ KNOWN_CHECKS: frozenset[str] = frozenset(
         "leaver_access",
         "orphan_accounts",
         "stale_access_keys",
+        "dormant_accounts",
         "change_review",
         "scope_boundary",
     }

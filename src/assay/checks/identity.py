@@ -173,6 +173,44 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
     return verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "account")
 
 
+DORMANT_AFTER = timedelta(days=90)
+
+
+def dormant_accounts(ctx: CheckContext) -> Outcome:
+    """Active human accounts have signed in within 90 days. A system that does not say when an
+    account last signed in leaves it unjudged: never read 'last updated' as 'last used'."""
+    snapshots = _account_snapshots(ctx)
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
+    shas = {s.system_id: s.sha256 for s in snapshots}
+    findings: list[Finding] = []
+    unknown = tested = 0
+    for link in ctx.links:
+        account = link.account
+        if link.service or account.kind != AccountKind.HUMAN:
+            continue
+        if account.status != AccountStatus.ACTIVE:
+            unknown += account.status == AccountStatus.UNKNOWN
+            continue
+        if account.last_login is None:
+            unknown += 1
+            continue
+        tested += 1
+        idle = ctx.as_of - account.last_login
+        if idle > DORMANT_AFTER:
+            findings.append(
+                Finding(
+                    "dormant_account",
+                    account.system_id,
+                    account.username,
+                    f"active account{_who(link)} last signed in {account.last_login.date()} "
+                    f"({idle.days} days ago, per {account.last_login_source})",
+                    shas[account.system_id],
+                )
+            )
+    return verdict(findings, unknown, tested, list(shas.values()), "sign-in")
+
+
 def stale_access_keys(ctx: CheckContext) -> Outcome:
     """Active keys are rotated and used within 90 days; an idle or old key is an open door."""
     snapshots = [s for s in ctx.snapshots if s.collected.records.credentials]

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 
 from assay.checks.base import CheckFunction
 from assay.checks.change import change_review
-from assay.checks.identity import leaver_access, mfa_enforced, orphan_accounts, stale_access_keys
+from assay.checks.identity import (
+    dormant_accounts,
+    leaver_access,
+    mfa_enforced,
+    orphan_accounts,
+    stale_access_keys,
+)
 from assay.checks.scope import scope_boundary
 
 CHECKS: Mapping[str, CheckFunction] = {
@@ -14,6 +20,7 @@ CHECKS: Mapping[str, CheckFunction] = {
     "leaver_access": leaver_access,
     "orphan_accounts": orphan_accounts,
     "stale_access_keys": stale_access_keys,
+    "dormant_accounts": dormant_accounts,
     "change_review": change_review,
     "scope_boundary": scope_boundary,
 }

@@ -58,6 +58,7 @@ AWS_NO_MFA = 5  # console password, no MFA device
 AWS_IDLE_KEY = 6  # second access key old and idle
 GITHUB_ALIAS = 7  # signs in to GitHub as "ohx-dev", linked by an alias
 GITHUB_NO_2FA_PERSON = 9  # GitHub account without 2FA
+OKTA_DORMANT = 33  # product manager who has not signed in to Okta for four months
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ _PLANTED: tuple[PlantedFinding, ...] = (
     PlantedFinding(
         "leaver_access", "leaver_active_account", "aws", _iam_name(PEOPLE[LEAVER_STILL_EVERYWHERE])
     ),
+    PlantedFinding("dormant_accounts", "dormant_account", "okta", PEOPLE[OKTA_DORMANT].email),
     PlantedFinding("orphan_accounts", "orphan_account", "okta", f"temp.admin@{DOMAIN}"),
     PlantedFinding("orphan_accounts", "orphan_account", "github", "zed-builds"),
     PlantedFinding("orphan_accounts", "orphan_account", "aws", "legacy-backup"),
@@ -302,7 +304,7 @@ class _Writer:
                     person.last,
                     status,
                     person.employee_id,
-                    1 + person.index % 5,
+                    120 if person.index == OKTA_DORMANT else 1 + person.index % 5,
                 )
             )
             if person.index == OKTA_NO_FACTOR or status == "DEPROVISIONED":
