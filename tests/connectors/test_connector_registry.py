@@ -67,3 +67,12 @@ def test_unsupported_modes_are_refused(tmp_path: Path, connector_type: str, mode
         connector_for(connector_type).collect(config)
     assert caught.value.where == "system s1"
     assert f"mode '{mode}'" in caught.value.problem
+
+
+def test_every_connector_has_a_parser() -> None:
+    from assay.connectors.registry import parser_for
+
+    for connector_type in CONNECTOR_TYPES:
+        assert callable(parser_for(connector_type))
+    with pytest.raises(InputError, match="unknown connector type"):
+        parser_for("nope")

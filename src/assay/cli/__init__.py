@@ -22,7 +22,7 @@ app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from assay.cli import catalog, evidence, findings, run, scope
+    from assay.cli import catalog, evidence, findings, identities, run, scope
 
     app.command()(run.init)
     app.command()(run.run)
@@ -30,6 +30,7 @@ def _register_subcommands() -> None:
     app.command()(evidence.verify)
     app.add_typer(evidence.evidence_app, name="evidence")
     app.add_typer(evidence.audit_app, name="audit")
+    app.add_typer(identities.app, name="identities")
     app.add_typer(catalog.app, name="catalog")
     app.add_typer(scope.app, name="scope")
 

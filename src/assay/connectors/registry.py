@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from assay.connectors import aws_iam, git, github, hr_csv, hr_xlsx, linux, okta, postgres
+from assay.connectors._export import Parser
 from assay.connectors.aws_iam import AwsIamConnector
 from assay.connectors.base import Connector
 from assay.connectors.git import GitConnector
@@ -26,8 +28,26 @@ _FACTORIES: Mapping[str, Callable[[], Connector]] = {
     PostgresConnector.type: PostgresConnector,
 }
 
+_PARSERS: Mapping[str, Parser] = {
+    HrCsvConnector.type: hr_csv.parse,
+    OktaConnector.type: okta.parse,
+    AwsIamConnector.type: aws_iam.parse,
+    GitHubConnector.type: github.parse,
+    GitConnector.type: git.parse,
+    HrXlsxConnector.type: hr_xlsx.parse,
+    LinuxConnector.type: linux.parse,
+    PostgresConnector.type: postgres.parse,
+}
+"""Each connector's parser: stored payloads back to records, with no source contacted."""
+
 CONNECTOR_TYPES: tuple[str, ...] = tuple(sorted(_FACTORIES))
 """Every connector type a programme file may name."""
+
+
+def parser_for(type: str) -> Parser:
+    """The parser of ``type``, to replay a stored snapshot."""
+    connector_for(type)  # the same error for an unknown type
+    return _PARSERS[type]
 
 
 def connector_for(type: str) -> Connector:

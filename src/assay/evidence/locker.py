@@ -124,11 +124,23 @@ class Locker:
 
     def get(self, sha256: str) -> bytes:
         """A blob's bytes, found through the first statement that names it."""
+        return self.blobs({sha256})[sha256]
+
+    def blobs(self, wanted: set[str]) -> dict[str, bytes]:
+        """Several blobs' bytes in one pass over the log, each pack read once."""
+        found: dict[str, bytes] = {}
+        packs: dict[str, bytes] = {}
         for _, statement in self.statements():
-            if statement.sha256 == sha256:
-                pack = self.backend.get(pack_name(statement.pack))
-                return pack[statement.offset : statement.offset + statement.size]
-        raise AssayError(f"blob {sha256} is named by no statement in {self.backend.location}")
+            if statement.sha256 in wanted and statement.sha256 not in found:
+                if statement.pack not in packs:
+                    packs[statement.pack] = self.backend.get(pack_name(statement.pack))
+                pack = packs[statement.pack]
+                found[statement.sha256] = pack[statement.offset : statement.offset + statement.size]
+        if missing := wanted - set(found):
+            raise AssayError(
+                f"blob {sorted(missing)[0]} is named by no statement in {self.backend.location}"
+            )
+        return found
 
     def statements(self) -> Iterator[tuple[str, Statement]]:
         """Every statement in log order, with its id."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from assay.inventory.records import Account, Person
+from assay.programme.model import People
 
 
 def normalise_username(value: str) -> str:
@@ -93,6 +94,24 @@ def correlate(
             match = matches[0] if len(matches) == 1 else None
             links.append(Link(account, match, "username rule" if match else "none"))
     return links
+
+
+def correlate_for(
+    people_settings: People | None, people: Iterable[Person], accounts: Iterable[Account]
+) -> list[Link]:
+    """Correlate with the rules, aliases and service accounts a programme file declares."""
+    settings = people_settings
+    return correlate(
+        people,
+        accounts,
+        username_rules=settings.username_rules if settings else (),
+        aliases={(a.system, a.account): a.person for a in settings.aliases} if settings else {},
+        service_accounts=[
+            ServiceAccountOwner(s.system, s.account, s.owner) for s in settings.service_accounts
+        ]
+        if settings
+        else (),
+    )
 
 
 def _declared(declarations: Mapping[tuple[str, str], str], account: Account) -> str | None:

@@ -33,7 +33,7 @@ from assay.evidence.locker import Appended, Writer
 from assay.evidence.models import Checkpoint, EvidenceItem
 from assay.evidence.snapshots import snapshot_evidence
 from assay.evidence.statements import TTL, NewEvidence, Retention
-from assay.inventory.correlation import Link, ServiceAccountOwner, correlate
+from assay.inventory.correlation import correlate_for
 from assay.monitor.models import Run
 from assay.programme import resolve_secrets
 from assay.programme.lint import lint
@@ -81,21 +81,6 @@ def _collect(programme: Programme, system: System) -> Collected:
         base_dir=programme.base_dir,
     )
     return connector_for(spec.type).collect(config)
-
-
-def _links(programme: Programme, roster: Collected | None, others: list[Collected]) -> list[Link]:
-    people = programme.people
-    return correlate(
-        roster.records.people if roster else (),
-        (account for collected in others for account in collected.records.accounts),
-        username_rules=people.username_rules if people else (),
-        aliases={(a.system, a.account): a.person for a in people.aliases} if people else {},
-        service_accounts=[
-            ServiceAccountOwner(s.system, s.account, s.owner) for s in people.service_accounts
-        ]
-        if people
-        else (),
-    )
 
 
 def execute(
@@ -190,7 +175,13 @@ def _judge(
         period_end=programme.audit.period.end,
         snapshots=tuple(snapshots),
         roster=roster,
-        links=tuple(_links(programme, roster.collected if roster else None, others)),
+        links=tuple(
+            correlate_for(
+                programme.people,
+                roster.collected.records.people if roster else (),
+                (account for collected in others for account in collected.records.accounts),
+            )
+        ),
         scope_notes=tuple(
             ScopeNote(p.rule, p.subject, p.message) for p in lint(programme, catalog, as_of.date())
         ),

@@ -1,0 +1,134 @@
+"""The identity graph of a run, rebuilt from the evidence it stored.
+
+Nothing is asked of the sources: each snapshot's manifest and payloads are read back from the
+locker and parsed by the connector that collected them, so an answer about who could reach what
+is as replayable as a check's verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assay.connectors.base import ConnectorConfig, RawPayload
+from assay.connectors.registry import parser_for
+from assay.errors import InputError
+from assay.evidence.locker import Locker
+from assay.inventory.correlation import Link, correlate_for
+from assay.inventory.records import Account, Entitlement, Grant, Person, Records
+from assay.programme.model import Programme
+
+
+@dataclass(frozen=True)
+class Inventory:
+    run_id: int
+    people: tuple[Person, ...]
+    links: tuple[Link, ...]
+    records: dict[str, Records] = field(default_factory=dict)
+    """Records per system id."""
+
+    def grants_of(self, account: Account) -> list[tuple[Grant, Entitlement | None]]:
+        records = self.records.get(account.system_id, Records())
+        entitlements = {e.entitlement_id: e for e in records.entitlements}
+        return [
+            (grant, entitlements.get(grant.entitlement_id))
+            for grant in records.grants
+            if grant.account_id == account.account_id
+        ]
+
+
+def rebuild(
+    programme: Programme, locker: Locker, run_id: int, snapshots: Iterable[str]
+) -> Inventory:
+    """Parse the given snapshot manifests (by sha-256) of ``run_id`` back into records."""
+    manifests = {sha: json.loads(data) for sha, data in locker.blobs(set(snapshots)).items()}
+    payload_shas = {p["sha256"] for m in manifests.values() for p in m["payloads"]}
+    blobs = locker.blobs(payload_shas)
+    records: dict[str, Records] = {}
+    for manifest in manifests.values():
+        records[manifest["system"]] = _parse(programme, manifest, blobs)
+    roster_id = programme.people.source if programme.people else None
+    roster = records.get(roster_id) if roster_id else None
+    people = roster.people if roster else ()
+    accounts = (a for system, r in records.items() if system != roster_id for a in r.accounts)
+    return Inventory(
+        run_id, people, tuple(correlate_for(programme.people, people, accounts)), records
+    )
+
+
+def _parse(programme: Programme, manifest: dict[str, Any], blobs: dict[str, bytes]) -> Records:
+    system_id = manifest["system"]
+    system = next((s for s in programme.systems if s.id == system_id), None)
+    settings = dict(system.connector.settings) if system and system.connector else {}
+    payloads = [
+        RawPayload(p["name"], p["source"], blobs[p["sha256"]]) for p in manifest["payloads"]
+    ]
+    config = ConnectorConfig(system_id, manifest["mode"], settings, {}, programme.base_dir)
+    return parser_for(manifest["connector"])(payloads, config)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One account and what it holds, as a row of an answer."""
+
+    person: str
+    system: str
+    account: str
+    kind: str
+    status: str
+    privileged: str
+    mfa: str
+    how_linked: str
+    entitlements: tuple[str, ...]
+
+
+def _reach(inventory: Inventory, link: Link) -> Reach:
+    account = link.account
+    held = []
+    for grant, entitlement in inventory.grants_of(account):
+        name = entitlement.name if entitlement else grant.entitlement_id
+        held.append(f"{name} (via {grant.via})" if grant.via else name)
+    if link.person is not None:
+        who = link.person.email
+    elif link.service:
+        who = "service account, owner unknown"
+    else:
+        who = "nobody (orphan)"
+    return Reach(
+        person=who,
+        system=account.system_id,
+        account=account.username,
+        kind=account.kind.value,
+        status=account.status.value,
+        privileged=account.privileged.value,
+        mfa=f"registered {account.mfa_registered.value}, enforced {account.mfa_enforced.value}",
+        how_linked=link.method,
+        entitlements=tuple(sorted(held)),
+    )
+
+
+def person_reach(inventory: Inventory, who: str) -> list[Reach]:
+    """Everything one person can reach: every account linked to them, and what it holds."""
+    wanted = who.lower()
+    person = next(
+        (p for p in inventory.people if wanted in (p.email.lower(), p.employee_id.lower())), None
+    )
+    if person is None:
+        raise InputError(who, "no such person on the roster (give an e-mail or employee id)")
+    return [_reach(inventory, link) for link in inventory.links if link.person == person]
+
+
+def system_reach(inventory: Inventory, system_id: str) -> list[Reach]:
+    """Everyone who can reach one system: each account on it, and whose it is."""
+    if system_id not in inventory.records:
+        known = ", ".join(sorted(inventory.records))
+        raise InputError(
+            system_id, f"no snapshot of this system in run {inventory.run_id} ({known})"
+        )
+    by_system: dict[str, list[Link]] = defaultdict(list)
+    for link in inventory.links:
+        by_system[link.account.system_id].append(link)
+    return [_reach(inventory, link) for link in by_system[system_id]]

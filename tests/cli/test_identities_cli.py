@@ -1,0 +1,74 @@
+"""``assay identities``: answers rebuilt from the stored evidence of a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assay.cli import main
+
+Capture = pytest.CaptureFixture[str]
+pytestmark = [pytest.mark.db, pytest.mark.django_db]
+
+
+@pytest.fixture
+def ran(sample: Path, capsys: Capture) -> str:
+    programme = str(sample / "assay.yaml")
+    assert main(["run", "--file", programme]) == 0
+    capsys.readouterr()
+    return programme
+
+
+def _json(capsys: Capture) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = json.loads(capsys.readouterr().out)
+    return rows
+
+
+def test_everything_a_leaver_can_still_reach(ran: str, capsys: Capture) -> None:
+    assert (
+        main(
+            [
+                "identities",
+                "person",
+                "grace.lindqvist@acme.example",
+                "--file",
+                ran,
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    rows = _json(capsys)
+    assert {(r["system"], r["account"], r["status"]) for r in rows} == {
+        ("okta", "grace.lindqvist@acme.example", "active"),
+        ("github", "grace-lindqvist", "active"),
+        ("aws", "grace.lindqvist", "active"),
+    }
+    by_system = {r["system"]: r for r in rows}
+    assert by_system["okta"]["how_linked"] == "employee id"
+    assert by_system["github"]["how_linked"] == "username rule"
+
+
+def test_everyone_who_can_reach_a_system(ran: str, capsys: Capture) -> None:
+    assert main(["identities", "system", "github", "--file", ran, "--format", "json"]) == 0
+    rows = _json(capsys)
+    people = {r["account"]: r["person"] for r in rows}
+    assert people["zed-builds"] == "nobody (orphan)"
+    assert people["acme-release-bot"] == "sam.okafor@acme.example"
+    assert people["ohx-dev"] == "omar.haddad@acme.example"
+    admins = {r["account"] for r in rows if r["privileged"] == "yes"}
+    assert admins == {"tom-becker", "yara-salem"}  # heads of engineering and security
+
+
+def test_a_person_by_employee_id_and_the_table(ran: str, capsys: Capture) -> None:
+    assert main(["identities", "person", "E1006", "--file", ran]) == 0
+    assert "E1006: 3 account(s)" in capsys.readouterr().out
+
+
+def test_unknown_person_or_system_is_exit_2(ran: str, capsys: Capture) -> None:
+    assert main(["identities", "person", "nobody@acme.example", "--file", ran]) == 2
+    assert main(["identities", "system", "crm", "--file", ran]) == 2
+    assert "no snapshot of this system" in capsys.readouterr().err
