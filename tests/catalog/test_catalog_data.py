@@ -212,6 +212,7 @@ def test_every_known_check_is_used_and_no_other(catalog: Catalog) -> None:
         "leaver_access",
         "mfa_enforced",
         "orphan_accounts",
+        "privileged_mfa",
         "scope_boundary",
         "stale_access_keys",
     ]

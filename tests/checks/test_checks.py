@@ -12,6 +12,7 @@ from assay.checks.identity import (
     leaver_access,
     mfa_enforced,
     orphan_accounts,
+    privileged_mfa,
     stale_access_keys,
 )
 from assay.checks.scope import scope_boundary
@@ -400,3 +401,24 @@ def test_the_registry_runs_exactly_the_checks_the_catalog_knows() -> None:
     from assay.checks.registry import CHECKS
 
     assert set(CHECKS) == KNOWN_CHECKS
+
+
+def test_privileged_accounts_need_mfa_and_unknown_privilege_is_not_judged() -> None:
+    idp = snapshot(
+        "idp",
+        "idp",
+        Records(
+            accounts=(
+                replace(account("jane@acme.example"), privileged=Tri.YES),
+                replace(
+                    account("root-ish", mfa=Tri.NO, kind=AccountKind.SYSTEM), privileged=Tri.YES
+                ),
+                replace(account("gone@acme.example", mfa=Tri.NO), privileged=Tri.NO),
+            )
+        ),
+    )
+    outcome = privileged_mfa(context(idp))
+    assert rules(outcome) == [("privileged_without_mfa", "root-ish")]
+    assert "2 privileged with known MFA" in outcome.summary
+    unknown = snapshot("idp", "idp", Records(accounts=(account("jane@acme.example"),)))
+    assert privileged_mfa(context(unknown)).status == Status.NOT_TESTED

@@ -60,7 +60,7 @@ def test_everyone_who_can_reach_a_system(ran: str, capsys: Capture) -> None:
     assert people["acme-release-bot"] == "sam.okafor@acme.example"
     assert people["ohx-dev"] == "omar.haddad@acme.example"
     admins = {r["account"] for r in rows if r["privileged"] == "yes"}
-    assert admins == {"tom-becker", "yara-salem"}  # heads of engineering and security
+    assert admins == {"tom-becker", "yara-salem", "hiro-tanaka"}
 
 
 def test_a_person_by_employee_id_and_the_table(ran: str, capsys: Capture) -> None:

@@ -84,6 +84,7 @@ KNOWN_CHECKS: frozenset[str] = frozenset(
         "orphan_accounts",
         "stale_access_keys",
         "dormant_accounts",
+        "privileged_mfa",
         "change_review",
         "scope_boundary",
     }

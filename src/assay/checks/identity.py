@@ -173,6 +173,44 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
     return verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "account")
 
 
+def privileged_mfa(ctx: CheckContext) -> Outcome:
+    """Every active privileged account, human or not, requires MFA; the summary counts them so
+    the privileged population itself is on record."""
+    snapshots = _account_snapshots(ctx)
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
+    shas = {s.system_id: s.sha256 for s in snapshots}
+    findings: list[Finding] = []
+    unknown = tested = 0
+    for link in ctx.links:
+        account = link.account
+        if account.privileged != Tri.YES or account.status == AccountStatus.INACTIVE:
+            unknown += account.privileged == Tri.UNKNOWN and account.status == AccountStatus.ACTIVE
+            continue
+        if Tri.NO in (account.mfa_registered, account.mfa_enforced):
+            tested += 1
+            findings.append(
+                Finding(
+                    "privileged_without_mfa",
+                    account.system_id,
+                    account.username,
+                    f"privileged account{_who(link)} can sign in without MFA",
+                    shas[account.system_id],
+                )
+            )
+        elif Tri.UNKNOWN in (account.mfa_registered, account.mfa_enforced):
+            unknown += 1
+        else:
+            tested += 1
+    outcome = verdict(findings, unknown, tested, list(shas.values()), "privileged account")
+    return Outcome(
+        outcome.status,
+        f"{outcome.summary} ({tested} privileged with known MFA)",
+        outcome.findings,
+        outcome.evidence,
+    )
+
+
 DORMANT_AFTER = timedelta(days=90)
 
 

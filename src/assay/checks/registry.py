@@ -11,6 +11,7 @@ from assay.checks.identity import (
     leaver_access,
     mfa_enforced,
     orphan_accounts,
+    privileged_mfa,
     stale_access_keys,
 )
 from assay.checks.scope import scope_boundary
@@ -21,6 +22,7 @@ CHECKS: Mapping[str, CheckFunction] = {
     "orphan_accounts": orphan_accounts,
     "stale_access_keys": stale_access_keys,
     "dormant_accounts": dormant_accounts,
+    "privileged_mfa": privileged_mfa,
     "change_review": change_review,
     "scope_boundary": scope_boundary,
 }

@@ -57,7 +57,7 @@ OKTA_QUESTION_ONLY = 44  # only a security question, which is not MFA
 AWS_NO_MFA = 5  # console password, no MFA device
 AWS_IDLE_KEY = 6  # second access key old and idle
 GITHUB_ALIAS = 7  # signs in to GitHub as "ohx-dev", linked by an alias
-GITHUB_NO_2FA_PERSON = 9  # GitHub account without 2FA
+GITHUB_NO_2FA_PERSON = 9  # GitHub organisation admin without 2FA
 OKTA_DORMANT = 33  # product manager who has not signed in to Okta for four months
 
 
@@ -153,6 +153,9 @@ _PLANTED: tuple[PlantedFinding, ...] = (
     ),
     PlantedFinding(
         "leaver_access", "leaver_active_account", "aws", _iam_name(PEOPLE[LEAVER_STILL_EVERYWHERE])
+    ),
+    PlantedFinding(
+        "privileged_mfa", "privileged_without_mfa", "github", _login(PEOPLE[GITHUB_NO_2FA_PERSON])
     ),
     PlantedFinding("dormant_accounts", "dormant_account", "okta", PEOPLE[OKTA_DORMANT].email),
     PlantedFinding("orphan_accounts", "orphan_account", "okta", f"temp.admin@{DOMAIN}"),
@@ -384,7 +387,11 @@ class _Writer:
             "exports/github/members-2fa_disabled.json",
             [self._github_user(_login(PEOPLE[GITHUB_NO_2FA_PERSON]))],
         )
-        admins = [PEOPLE[HEAD_OF_ENGINEERING], PEOPLE[HEAD_OF_SECURITY]]
+        admins = [
+            PEOPLE[HEAD_OF_ENGINEERING],
+            PEOPLE[HEAD_OF_SECURITY],
+            PEOPLE[GITHUB_NO_2FA_PERSON],
+        ]
         self.json(
             "exports/github/members-admin.json", [self._github_user(_login(p)) for p in admins]
         )
