@@ -19,6 +19,7 @@ def test_every_type_has_its_connector() -> None:
         "git",
         "linux",
         "postgres",
+        "jumpcloud",
     }
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from assay.connectors import aws_iam, git, github, hr_csv, hr_xlsx, linux, okta, postgres
+from assay.connectors import (
+    aws_iam,
+    git,
+    github,
+    hr_csv,
+    hr_xlsx,
+    jumpcloud,
+    linux,
+    okta,
+    postgres,
+)
 from assay.connectors._export import Parser
 from assay.connectors.aws_iam import AwsIamConnector
 from assay.connectors.base import Connector
@@ -12,6 +22,7 @@ from assay.connectors.git import GitConnector
 from assay.connectors.github import GitHubConnector
 from assay.connectors.hr_csv import HrCsvConnector
 from assay.connectors.hr_xlsx import HrXlsxConnector
+from assay.connectors.jumpcloud import JumpCloudConnector
 from assay.connectors.linux import LinuxConnector
 from assay.connectors.okta import OktaConnector
 from assay.connectors.postgres import PostgresConnector
@@ -26,6 +37,7 @@ _FACTORIES: Mapping[str, Callable[[], Connector]] = {
     HrXlsxConnector.type: HrXlsxConnector,
     LinuxConnector.type: LinuxConnector,
     PostgresConnector.type: PostgresConnector,
+    JumpCloudConnector.type: JumpCloudConnector,
 }
 
 _PARSERS: Mapping[str, Parser] = {
@@ -37,6 +49,7 @@ _PARSERS: Mapping[str, Parser] = {
     HrXlsxConnector.type: hr_xlsx.parse,
     LinuxConnector.type: linux.parse,
     PostgresConnector.type: postgres.parse,
+    JumpCloudConnector.type: jumpcloud.parse,
 }
 """Each connector's parser: stored payloads back to records, with no source contacted."""
 

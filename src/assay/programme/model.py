@@ -65,6 +65,7 @@ class ConnectorType(StrEnum):
     GIT = "git"
     LINUX = "linux"
     POSTGRES = "postgres"
+    JUMPCLOUD = "jumpcloud"
 
 
 class Mode(StrEnum):
@@ -83,7 +84,7 @@ class Criticality(StrEnum):
 
 
 LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
-    {ConnectorType.GITHUB, ConnectorType.POSTGRES}
+    {ConnectorType.GITHUB, ConnectorType.POSTGRES, ConnectorType.JUMPCLOUD}
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
 

@@ -1,0 +1,528 @@
+"""JumpCloud users, their MFA state and sudo rights, from the v1 API or saved responses.
+
+One list is read: ``GET /api/systemusers``, whose body is ``{"totalCount": N, "results": [...]}``
+— ``totalCount`` is every user in the organisation, ``results`` one page of them.
+
+Export mode (``mode: export``). Setting ``path`` — the export directory, holding either
+``systemusers.json`` (one such body holding every user; JumpCloud serves at most 100 a page, so
+a larger organisation's pages must be merged into its ``results``) or the live layout's
+``systemusers.page-001.json``, ``systemusers.page-002.json``, …
+
+Live mode (``mode: live``). Settings: ``base_url`` (optional, default
+``https://console.jumpcloud.com``; the EU region is ``https://console.eu.jumpcloud.com``); secret
+``token``, sent as the ``x-api-key`` header. Least privilege: JumpCloud has no scoped keys — an
+API key belongs to an administrator and carries all of that administrator's rights — so create
+a dedicated administrator with the *Read Only* role and use its key. JumpCloud pages with
+``limit`` and ``skip`` (no ``Link`` header): 100 users a page are asked for, ``skip`` advancing
+by the users received, until ``totalCount`` users are read or a page comes back empty. Each page
+is kept as ``systemusers.page-NNN.json`` with its URL as source; a page still failing after the
+retries is kept as ``systemusers.page-NNN.failed`` (the last error body, as received).
+
+Either way the population is complete only when exactly ``totalCount`` users were read and every
+page gave the same ``totalCount``; otherwise the collection is marked incomplete ("fetched 180
+of 200 users") — which also catches an export saved from a single page. ``parse`` reads both
+layouts and gives the same records for the same users.
+
+Status: *active* for state ``ACTIVATED``; *inactive* when ``suspended`` is true or the state is
+``SUSPENDED`` or ``STAGED`` (created, never activated: the user cannot sign in yet); any other or
+missing state is *unknown*, with a warning. ``account_locked`` (too many failed passwords) stays
+*active*, with a warning: a lockout is temporary and takes none of the user's access away.
+
+MFA registration, from ``mfaEnrollment.overallStatus``: *yes* for ``ENROLLED``; *no* for
+``NOT_ENROLLED``, ``DISABLED``, ``ENROLLMENT_EXPIRED`` and the unfinished ``PENDING_ACTIVATION``,
+``IN_ENROLLMENT`` and ``PRE_ENROLLMENT`` (no factor the user can sign in with yet). Without it,
+the older ``totp_enabled`` and ``mfa.configured`` decide (either true: *yes*; present and false:
+*no*); with neither it is *unknown*. Enforcement: *no* while an ``mfa.exclusion`` is in force
+(``exclusionUntil`` after the collection time, or no end date) — a recorded, expiring exception,
+so a warning names the user and the date; an expired exclusion is ignored. Otherwise *yes* for a
+registered user whose ``mfa.configured`` is true, *no* when either is no, else *unknown*.
+
+Privilege: ``sudo`` and ``passwordless_sudo`` give administrator rights on every system the user
+is bound to; each is an entitlement (``sudo``, ``passwordless_sudo``) with a grant per user
+holding it, and either makes the account privileged. Sudo granted per system through v2
+associations is not in this endpoint, so *no* means no global sudo. There is no last-login time
+in this endpoint: ``created`` and the like are never used as one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from assay.connectors import _export
+from assay.connectors._http import ApiClient, Page, PageFailed
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.errors import InputError
+from assay.inventory.records import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Entitlement,
+    Grant,
+    Records,
+    Tri,
+)
+
+LIST = "systemusers"
+EXPORT = f"{LIST}.json"
+PAGE_NAME = re.compile(rf"{LIST}\.page-(?P<page>\d+)\.(?P<kind>json|failed)")
+PATH = "/api/systemusers"
+
+LIVE_MODE = "live"
+MODES = (_export.EXPORT_MODE, LIVE_MODE)
+DEFAULT_BASE_URL = "https://console.jumpcloud.com"
+LIMIT = 100
+"""JumpCloud's largest page."""
+
+INACTIVE_STATES = frozenset({"SUSPENDED", "STAGED"})
+ACTIVE_STATE = "ACTIVATED"
+
+REGISTERED_BY_ENROLLMENT: Mapping[str, Tri] = {
+    "ENROLLED": Tri.YES,
+    "NOT_ENROLLED": Tri.NO,
+    "DISABLED": Tri.NO,
+    "ENROLLMENT_EXPIRED": Tri.NO,
+    "PENDING_ACTIVATION": Tri.NO,
+    "IN_ENROLLMENT": Tri.NO,
+    "PRE_ENROLLMENT": Tri.NO,
+}
+"""``mfaEnrollment.overallStatus`` to registration; anything else is unknown with a warning."""
+
+PRIVILEGE_FIELDS = ("sudo", "passwordless_sudo")
+"""The user fields giving sudo on bound systems; each is also the entitlement's id and name."""
+
+
+class JumpCloudConnector:
+    """Reads a JumpCloud organisation's users live or from an export directory."""
+
+    type: str = "jumpcloud"
+    version: str = "1"
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._sleep = sleep
+        """How to wait between retries; tests record the delays instead of waiting."""
+
+    def collect(self, config: ConnectorConfig) -> Collected:
+        if config.mode == LIVE_MODE:
+            return self._collect_live(config)
+        if config.mode != _export.EXPORT_MODE:
+            raise InputError(
+                f"system {config.system_id}",
+                f"connector '{self.type}' does not support mode '{config.mode}'; "
+                f"use one of: {', '.join(MODES)}",
+            )
+        started_at = datetime.now(UTC)
+        directory = _export.require_directory(config.path())
+        names = sorted(
+            file.name
+            for file in directory.iterdir()
+            if file.name == EXPORT or PAGE_NAME.fullmatch(file.name)
+        )
+        if not names:
+            raise InputError(
+                str(directory), f"holds neither {EXPORT} nor {LIST}.page-NNN.json files"
+            )
+        payloads = [_export.read_payload(directory / name, name) for name in names]
+        records, population = _read(payloads, config, started_at)
+        problems = population.problems()
+        return _export.finish(
+            config,
+            self.type,
+            self.version,
+            started_at,
+            payloads,
+            records,
+            {"path": str(directory), "files": names, **population.counts()},
+            complete=not problems,
+            incomplete_reason="; ".join(problems) or None,
+        )
+
+    def _collect_live(self, config: ConnectorConfig) -> Collected:
+        token = config.secrets.get("token")
+        if not token:
+            raise InputError(
+                f"system {config.system_id}",
+                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
+                "(the API key of a JumpCloud administrator with the Read Only role)",
+            )
+        base_url = _base_url(config)
+        started_at = datetime.now(UTC)
+        payloads: list[RawPayload] = []
+        failure: str | None = None
+        with ApiClient(
+            base_url, {"Accept": "application/json", "x-api-key": token}, sleep=self._sleep
+        ) as client:
+            fetched = 0
+            total: int | None = None
+            while total is None or fetched < total:
+                number = len(payloads) + 1
+                try:
+                    page = _get_one(client, {"limit": LIMIT, "skip": fetched})
+                except PageFailed as failed:
+                    payloads.append(
+                        RawPayload(page_name(number, failed=True), failed.url, failed.body)
+                    )
+                    failure = f"{LIST} page {number} ({failed.url}): {failed.reason}"
+                    break
+                payload = RawPayload(page_name(number), page.url, page.data)
+                payloads.append(payload)
+                total, results = _body(payload)
+                if not results:
+                    break
+                fetched += len(results)
+        records, population = _read(payloads, config, started_at)
+        problems = population.problems(failure)
+        return _export.finish(
+            config,
+            self.type,
+            self.version,
+            started_at,
+            payloads,
+            records,
+            {
+                "base_url": base_url,
+                "limit": LIMIT,
+                "pages": len(population.total_counts),
+                **population.counts(),
+            },
+            complete=not problems,
+            incomplete_reason="; ".join(problems) or None,
+        )
+
+
+def page_name(number: int, *, failed: bool = False) -> str:
+    """A live page's payload name: ``systemusers.page-001.json``, or ``….failed``."""
+    return f"{LIST}.page-{number:03d}.{'failed' if failed else 'json'}"
+
+
+def parse(
+    payloads: Sequence[RawPayload], config: ConnectorConfig, as_of: datetime | None = None
+) -> Records:
+    """Records from the payloads of either layout; MFA exclusions are judged at ``as_of``."""
+    return _read(payloads, config, as_of or datetime.now(UTC))[0]
+
+
+Entry = tuple[RawPayload, int, dict[str, Any]]
+"""One user: the payload holding it, its index in ``results`` and the object."""
+
+
+@dataclass(frozen=True)
+class _Population:
+    """The users as stored: one export body, or live pages in order."""
+
+    name: str
+    """How messages name it: ``systemusers.json`` or ``systemusers.page-*.json``."""
+    entries: tuple[Entry, ...]
+    total_counts: tuple[int, ...]
+    """Each body's ``totalCount``, in page order."""
+    failed_page: int | None
+
+    def counts(self) -> dict[str, int | None]:
+        """What the service said it holds against what was read, for the parameters."""
+        expected = self.total_counts[0] if self.total_counts else None
+        return {"total_count": expected, "fetched": len(self.entries)}
+
+    def problems(self, failure: str | None = None) -> list[str]:
+        """Why the population is not known to be whole; empty when it is.
+
+        ``failure`` is the live client's account of the failed page, which says more than the
+        marker file left for it.
+        """
+        problems = []
+        if self.failed_page is not None:
+            problems.append(failure or f"{LIST} page {self.failed_page} failed")
+        if len(set(self.total_counts)) > 1:
+            problems.append(
+                "totalCount changed while paging ("
+                + ", ".join(str(count) for count in self.total_counts)
+                + "); users may have been missed or repeated"
+            )
+        if self.total_counts:
+            expected, fetched = self.total_counts[0], len(self.entries)
+            if fetched < expected:
+                problems.append(f"fetched {fetched} of {expected} users")
+            elif fetched > expected:
+                problems.append(f"fetched {fetched} users, more than the totalCount of {expected}")
+        return problems
+
+
+def _get_one(client: ApiClient, params: Mapping[str, str | int]) -> Page:
+    """One page, with the client's retries.
+
+    ``get_pages`` goes on only by ``Link`` headers, which JumpCloud does not send; its first page
+    is this request's answer, and no further request is made.
+    """
+    return next(client.get_pages(PATH, params))
+
+
+def _read(
+    payloads: Sequence[RawPayload], config: ConnectorConfig, as_of: datetime
+) -> tuple[Records, _Population]:
+    population = _population(payloads)
+    warnings = [f"{population.name}: {problem}" for problem in population.problems()]
+    system = config.system_id
+    accounts: list[Account] = []
+    grants: list[Grant] = []
+    first_seen: dict[str, tuple[RawPayload, int]] = {}
+    for payload, position, user in population.entries:
+        path = f"results[{position}]"
+        id_key = "_id" if user.get("_id") is not None or "id" not in user else "id"
+        account_id = _export.required_string(payload, user, path, id_key)
+        if account_id in first_seen:
+            other, other_position = first_seen[account_id]
+            at = f"results[{other_position}]"
+            if other is not payload:
+                at = f"{other.name} {at}"
+            raise InputError(
+                payload.source, f"{path}.{id_key}: duplicate '{account_id}' (also at {at})"
+            )
+        first_seen[account_id] = (payload, position)
+        username = _export.required_string(payload, user, path, "username")
+        label = f"user {username!r}"  # not the file: both layouts give the same warnings
+        mfa = _object(payload, user, path, "mfa")
+        registered = _registered(payload, user, path, mfa, label, warnings)
+        flags = {key: _bool(payload, user, path, key) for key in PRIVILEGE_FIELDS}
+        held = [key for key, value in flags.items() if value]
+        grants.extend(Grant(system, account_id, key) for key in held)
+        email = _export.optional_string(payload, user, path, "email")
+        first = _export.optional_string(payload, user, path, "firstname")
+        last = _export.optional_string(payload, user, path, "lastname")
+        accounts.append(
+            Account(
+                system_id=system,
+                account_id=account_id,
+                username=username,
+                email=email.lower() if email else None,
+                name=" ".join(part for part in (first, last) if part) or None,
+                employee_id=_export.optional_string(payload, user, path, "employeeIdentifier"),
+                kind=AccountKind.HUMAN,
+                status=_status(payload, user, path, label, warnings),
+                mfa_registered=registered,
+                mfa_enforced=_enforced(payload, mfa, path, registered, as_of, label, warnings),
+                last_login=None,
+                last_login_source=None,
+                privileged=_privileged(flags.values()),
+            )
+        )
+    entitlements = tuple(
+        Entitlement(system, key, key, "permission", Tri.YES) for key in PRIVILEGE_FIELDS
+    )
+    records = Records(
+        accounts=tuple(accounts),
+        entitlements=entitlements,
+        grants=tuple(grants),
+        warnings=tuple(warnings),
+    )
+    return records, population
+
+
+def _population(payloads: Sequence[RawPayload]) -> _Population:
+    """The one export body, or pages 1…n with at most a failure marker for page n + 1."""
+    index = _export.by_name(payloads)
+    pages: dict[int, RawPayload] = {}
+    failed: int | None = None
+    for name, payload in index.items():
+        match = PAGE_NAME.fullmatch(name)
+        if match is None:
+            continue
+        if match["kind"] == "failed":
+            failed = int(match["page"])
+        else:
+            pages[int(match["page"])] = payload
+    export = index.get(EXPORT)
+    if export is not None:
+        if pages or failed is not None:
+            raise InputError(export.source, "the snapshot also holds pages of this list")
+        ordered = [export]
+        name = EXPORT
+    else:
+        numbers = sorted(pages)
+        after_last = len(numbers) + 1
+        if not numbers and failed is None:
+            raise InputError(EXPORT, "missing from the export")
+        if numbers != list(range(1, after_last)) or failed not in (None, after_last):
+            raise InputError(
+                f"{LIST}.page-*",
+                f"pages {numbers} stored"
+                + (f", page {failed} failed" if failed is not None else "")
+                + "; pages must run from 1 without a gap",
+            )
+        ordered = [pages[number] for number in numbers]
+        name = f"{LIST}.page-*.json"
+    entries: list[Entry] = []
+    totals: list[int] = []
+    for payload in ordered:
+        total, results = _body(payload)
+        totals.append(total)
+        entries.extend((payload, position, user) for position, user in enumerate(results))
+    return _Population(name, tuple(entries), tuple(totals), failed)
+
+
+def _body(payload: RawPayload) -> tuple[int, list[dict[str, Any]]]:
+    """``totalCount`` and ``results`` of one response body."""
+    document = _export.load_json(payload)
+    if not isinstance(document, dict):
+        raise InputError(
+            payload.source,
+            "expected a JSON object with 'totalCount' and 'results', "
+            f"got {_export.json_kind(document)}",
+        )
+    results = document.get("results")
+    if not isinstance(results, list):
+        problem = "missing" if results is None else f"got {_export.json_kind(results)}"
+        raise InputError(payload.source, f"results: expected an array of users, {problem}")
+    for position, user in enumerate(results):
+        if not isinstance(user, dict):
+            raise InputError(
+                payload.source,
+                f"results[{position}]: expected an object, got {_export.json_kind(user)}",
+            )
+    total = document.get("totalCount")
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        problem = "missing" if total is None else f"got {_export.json_kind(total)} {total!r}"
+        raise InputError(payload.source, f"totalCount: expected a count of users, {problem}")
+    return total, results
+
+
+def _status(
+    payload: RawPayload, user: Mapping[str, Any], path: str, label: str, warnings: list[str]
+) -> AccountStatus:
+    state = _string(payload, user, path, "state")
+    suspended = _bool(payload, user, path, "suspended")
+    locked = _bool(payload, user, path, "account_locked")
+    if suspended or state in INACTIVE_STATES:
+        return AccountStatus.INACTIVE
+    if state == ACTIVE_STATE:
+        if locked:
+            warnings.append(
+                f"{label}: account locked (account_locked); counted as active, since a "
+                "lockout is temporary and keeps the user's access"
+            )
+        return AccountStatus.ACTIVE
+    warnings.append(f"{label}: unrecognised state {state!r}; account status is unknown")
+    return AccountStatus.UNKNOWN
+
+
+def _registered(
+    payload: RawPayload,
+    user: Mapping[str, Any],
+    path: str,
+    mfa: Mapping[str, Any] | None,
+    label: str,
+    warnings: list[str],
+) -> Tri:
+    enrollment = _object(payload, user, path, "mfaEnrollment")
+    overall = (
+        None
+        if enrollment is None
+        else _string(payload, enrollment, f"{path}.mfaEnrollment", "overallStatus")
+    )
+    if overall is not None:
+        registered = REGISTERED_BY_ENROLLMENT.get(overall, Tri.UNKNOWN)
+        if registered is Tri.UNKNOWN:
+            warnings.append(
+                f"{label}: unrecognised mfaEnrollment.overallStatus {overall!r}; "
+                "MFA registration is unknown"
+            )
+        return registered
+    # Responses from before mfaEnrollment existed: the TOTP flags are all there is.
+    flags = [
+        _bool(payload, user, path, "totp_enabled"),
+        None if mfa is None else _bool(payload, mfa, f"{path}.mfa", "configured"),
+    ]
+    if True in flags:
+        return Tri.YES
+    return Tri.NO if False in flags else Tri.UNKNOWN
+
+
+def _enforced(
+    payload: RawPayload,
+    mfa: Mapping[str, Any] | None,
+    path: str,
+    registered: Tri,
+    as_of: datetime,
+    label: str,
+    warnings: list[str],
+) -> Tri:
+    mfa_path = f"{path}.mfa"
+    if mfa is not None and _bool(payload, mfa, mfa_path, "exclusion"):
+        until = _timestamp(payload, mfa, mfa_path, "exclusionUntil")
+        if until is None:
+            warnings.append(f"{label}: excluded from MFA (mfa.exclusion) with no end date")
+            return Tri.NO
+        if until > as_of:
+            warnings.append(
+                f"{label}: excluded from MFA (mfa.exclusion) until {until.isoformat()}; "
+                "MFA is not enforced before then"
+            )
+            return Tri.NO
+    configured = None if mfa is None else _bool(payload, mfa, mfa_path, "configured")
+    if registered is Tri.NO or configured is False:
+        return Tri.NO
+    if registered is Tri.YES and configured:
+        return Tri.YES
+    return Tri.UNKNOWN
+
+
+def _privileged(flags: Collection[bool | None]) -> Tri:
+    """Yes when any sudo flag is set; unknown when the response has none of them."""
+    if True in flags:
+        return Tri.YES
+    return Tri.NO if False in flags else Tri.UNKNOWN
+
+
+def _bool(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> bool | None:
+    """An optional boolean; absent or null is None."""
+    value = item.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise InputError(
+        payload.source, f"{path}.{key}: expected a boolean, got {_export.json_kind(value)}"
+    )
+
+
+def _string(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> str | None:
+    """An optional enumeration value; absent or null is None."""
+    value = item.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise InputError(
+        payload.source, f"{path}.{key}: expected a string, got {_export.json_kind(value)}"
+    )
+
+
+def _object(
+    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
+) -> Mapping[str, Any] | None:
+    value = item.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise InputError(
+        payload.source, f"{path}.{key}: expected an object, got {_export.json_kind(value)}"
+    )
+
+
+def _timestamp(
+    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
+) -> datetime | None:
+    value = _string(payload, item, path, key)
+    if value is None:
+        return None
+    try:
+        return _export.parse_timestamp(value)
+    except ValueError as exc:
+        raise InputError(payload.source, f"{path}.{key}: {exc}") from None
+
+
+def _base_url(config: ConnectorConfig) -> str:
+    value = config.settings.get("base_url", DEFAULT_BASE_URL)
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise InputError(
+            f"system {config.system_id}",
+            "connector setting 'base_url' must be an http(s) URL, e.g. " + DEFAULT_BASE_URL,
+        )
+    return value.rstrip("/")

@@ -1,0 +1,137 @@
+"""A local stand-in for JumpCloud's ``GET /api/systemusers`` (API v1), answering as JumpCloud does.
+
+Bodies are ``{"totalCount": N, "results": [...]}``, paged by ``limit`` (default 10, at most
+100) and ``skip``, with no ``Link`` header; the API key is read from ``x-api-key``, and a wrong
+one gets 401 with a ``{"message": ...}`` body. Faults can be planned by request number (a 429
+with ``Retry-After``) or by ``skip`` (a 500), and ``total_count`` can claim more users than are
+served, so the last page comes up short.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+API_KEY = "jca_TestKeyThatMustNeverLeak0123456789abcd"
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+
+def system_user(number: int, **fields: Any) -> dict[str, Any]:
+    """A user as ``GET /api/systemusers`` returns it: active, enrolled in MFA, no sudo."""
+    username = f"user{number:03d}"
+    user: dict[str, Any] = {
+        "_id": f"64b0c0ffee{number:014d}",
+        "username": username,
+        "email": f"{username.capitalize()}@Example.com",
+        "firstname": "User",
+        "lastname": f"{number:03d}",
+        "displayname": f"User {number:03d}",
+        "employeeIdentifier": f"E{number:04d}",
+        "manager": None,
+        "state": "ACTIVATED",
+        "activated": True,
+        "suspended": False,
+        "account_locked": False,
+        "sudo": False,
+        "passwordless_sudo": False,
+        "totp_enabled": True,
+        "enable_user_portal_multifactor": True,
+        "mfa": {"configured": True, "exclusion": False},
+        "mfaEnrollment": {
+            "overallStatus": "ENROLLED",
+            "totpStatus": "ENROLLED",
+            "webAuthnStatus": "NOT_ENROLLED",
+            "pushStatus": "NOT_ENROLLED",
+        },
+        "created": "2023-01-02T03:04:05.000Z",
+        "password_expired": False,
+        "password_expiration_date": "2025-01-02T03:04:05.000Z",
+        "organization": "5f0c0ffee0000000000000aa",
+    }
+    user.update(fields)
+    return user
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    """Path and query string, as requested."""
+    headers: Mapping[str, str]
+
+
+class JumpCloudServer:
+    """An organisation with the given users, served on 127.0.0.1."""
+
+    def __init__(self, users: Iterable[dict[str, Any]], *, total_count: int | None = None) -> None:
+        self.users = list(users)
+        self.total_count = len(self.users) if total_count is None else total_count
+        """The ``totalCount`` answered; more than the users makes the last page short."""
+        self.retry_after: dict[int, str] = {}
+        """Request number (from 1) → ``Retry-After`` value of a 429 answered to it."""
+        self.fail_once: set[int] = set()
+        """``skip`` values answered 500 the first time they are asked for."""
+        self.fail_always: set[int] = set()
+        self.requests: list[Request] = []
+        self._httpd = HTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> JumpCloudServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
+        """Status, headers and JSON body for one GET."""
+        self.requests.append(Request(path, headers))
+        if headers.get("x-api-key") != API_KEY:
+            return 401, {}, {"message": "Unauthorized"}
+        if len(self.requests) in self.retry_after:
+            wait = {"Retry-After": self.retry_after[len(self.requests)]}
+            return 429, wait, {"message": "Too Many Requests"}
+        split = urlsplit(path)
+        if split.path != "/api/systemusers":
+            return 404, {}, {"message": "Not Found"}
+        query = {key: values[-1] for key, values in parse_qs(split.query).items()}
+        limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+        skip = int(query.get("skip", "0"))
+        if skip in self.fail_always or skip in self.fail_once:
+            self.fail_once.discard(skip)
+            return 500, {}, {"message": "Internal Server Error"}
+        return 200, {}, {"totalCount": self.total_count, "results": self.users[skip : skip + limit]}
+
+
+def _handler(server: JumpCloudServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status, extra, body = server.answer(self.path, headers)
+            data = json.dumps(body, separators=(",", ":")).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the test reads ``server.requests`` instead."""
+
+    return Handler
