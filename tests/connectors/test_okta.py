@@ -285,9 +285,9 @@ def test_payloads_are_the_files_and_reparse_identically(
     assert collected.parameters["factor_files"] == 5
 
 
-def test_only_export_mode(tmp_path: Path, make_config: MakeConfig) -> None:
+def test_live_mode_needs_the_org_url(tmp_path: Path, make_config: MakeConfig) -> None:
     export(tmp_path)
-    with pytest.raises(InputError, match="only 'export'"):
+    with pytest.raises(InputError, match="mode 'live' needs the setting 'base_url'"):
         OktaConnector().collect(make_config(mode="live", path="okta"))
 
 

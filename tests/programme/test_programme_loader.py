@@ -225,9 +225,9 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
             id="secret-looking-setting",
         ),
         pytest.param(
-            "      mode: export\n",
-            "      mode: live\n",
-            "17: systems[0].connector.mode: live mode for connector type 'okta' is not "
+            "connector: {type: hr_csv, settings:",
+            "connector: {type: hr_csv, mode: live, settings:",
+            "26: systems[1].connector.mode: live mode for connector type 'hr_csv' is not "
             "available yet; use export",
             id="live-mode",
         ),

@@ -1,35 +1,66 @@
-"""Okta users, their enrolled factors and the sign-on policy, from saved API responses.
+"""Okta users, their enrolled factors and the sign-on policy, from the API or saved responses.
 
-Settings: ``path`` — the export directory, holding the raw response bodies:
+Export mode (``mode: export``). Settings: ``path`` — the export directory, holding the raw
+response bodies:
 
 - ``users.json``: ``GET /api/v1/users`` — a JSON array of user objects (required);
 - ``factors/{userId}.json``: ``GET /api/v1/users/{userId}/factors`` — a JSON array per user;
 - ``sign-on-policy-rules.json``: ``GET /api/v1/policies/{policyId}/rules`` for the
   ``OKTA_SIGN_ON`` policy (optional).
 
+Live mode (``mode: live``). Settings: ``base_url`` — the org URL, e.g. ``https://acme.okta.com``;
+secret ``token``, an API token sent as ``Authorization: SSWS <token>``. Least privilege: a token
+created by a Read-Only Administrator, since a token acts with its creator's rights and reading is
+all this connector does. (An OAuth service app would need only the scopes ``okta.users.read``,
+``okta.factors.read`` and ``okta.policies.read``, but its access tokens travel as ``Bearer``,
+which this connector does not send yet.) It reads:
+
+- ``GET /api/v1/users?limit=200``, every page by its ``Link: rel="next"``, kept as
+  ``users.page-001.json``, ``users.page-002.json``, …;
+- ``GET /api/v1/users/{userId}/factors`` for every user read, kept as ``factors/{userId}.json``,
+  the export's own name. One call per user spends Okta's rate limit, so a 429 is waited out
+  until its ``X-Rate-Limit-Reset``;
+- ``GET /api/v1/policies?type=OKTA_SIGN_ON`` (``policies.page-NNN.json``) and, for every sign-on
+  policy, ``GET /api/v1/policies/{policyId}/rules`` (``sign-on-policy-rules/{policyId}.page-NNN
+  .json``). Each policy's rules stay in their own payloads rather than one merged file, because a
+  payload is a response byte for byte and the merge would be ours, not Okta's.
+
+Every payload's source is the URL read. A page or a user's factors still failing after the
+retries is kept as a ``….failed`` payload (the last error body, as received) beside whatever was
+read, and the collection is marked incomplete. ``parse`` reads either layout and gives the same
+accounts for the same data.
+
 MFA registration (``mfa_registered``) is read from the user's factors: *yes* when any factor is
 ``ACTIVE``, whatever its type, except ``question`` — a security question is something the user
 knows, just like the password, so it is no second factor. An ``email`` factor does count: it is
 a weak factor (a mailbox is often reachable with the same password), but it is a second channel
 and Okta treats it as one; weighing its strength is a check's job, not the connector's. With no
-factors file for a user their registration is *unknown*, never *no*.
+factors read for a user, whether absent from the export or failed live, their registration is
+*unknown*, never *no*.
 
 MFA enforcement (``mfa_enforced``) is read from the sign-on policy rules: when an ``ACTIVE`` rule
 allows sign-on only with a factor (``actions.signon.access == "ALLOW"`` and
 ``actions.signon.requireFactor == true``) enforcement is taken to reach every user — rule
 conditions (people, groups, network zones) and priorities are not evaluated yet, so a warning
-says so when other active rules allow sign-on without a factor. An enforced rule only means
-something for a user who has a factor: such a user is *yes*, a user with no factor is *no*, a
-user whose registration is unknown stays *unknown*. Without the rules file it is *unknown*.
+says so when other active rules allow sign-on without a factor. Live, only the rules of
+``ACTIVE`` policies count, and when the policies or an active policy's rules were not read in
+full enforcement is *unknown*. An enforced rule only means something for a user who has a
+factor: such a user is *yes*, a user with no factor is *no*, a user whose registration is unknown
+stays *unknown*. Without any rules it is *unknown*.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from assay.connectors import _export
+from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
 from assay.inventory.records import Account, AccountKind, AccountStatus, Records, Tri
@@ -37,6 +68,19 @@ from assay.inventory.records import Account, AccountKind, AccountStatus, Records
 USERS = "users.json"
 FACTORS_DIR = "factors"
 RULES = "sign-on-policy-rules.json"
+
+USERS_LIST = "users"
+POLICIES_LIST = "policies"
+RULES_DIR = "sign-on-policy-rules"
+PAGE_NAME = re.compile(
+    r"(?P<list>users|policies|sign-on-policy-rules/.+)\.page-(?P<page>\d+)\.(?P<kind>json|failed)"
+)
+FACTORS_NAME = re.compile(r"factors/(?P<user>.+)\.(?P<kind>json|failed)")
+
+LIVE_MODE = "live"
+MODES = (_export.EXPORT_MODE, LIVE_MODE)
+PAGE_LIMIT = 200
+"""Users a page: the most ``GET /api/v1/users`` gives."""
 
 LAST_LOGIN_SOURCE = "okta:lastLogin"
 
@@ -57,13 +101,24 @@ NOT_A_SECOND_FACTOR: frozenset[str] = frozenset({"question"})
 
 
 class OktaConnector:
-    """Reads an Okta export directory named by the ``path`` setting."""
+    """Reads an Okta org live or from an export directory."""
 
     type: str = "okta"
     version: str = "1"
 
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._sleep = sleep
+        """How to wait between retries; tests record the delays instead of waiting."""
+
     def collect(self, config: ConnectorConfig) -> Collected:
-        _export.require_export_mode(config, self.type)
+        if config.mode == LIVE_MODE:
+            return self._collect_live(config)
+        if config.mode != _export.EXPORT_MODE:
+            raise InputError(
+                f"system {config.system_id}",
+                f"connector '{self.type}' does not support mode '{config.mode}'; "
+                f"use one of: {', '.join(MODES)}",
+            )
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         payloads = [_export.read_payload(directory / USERS, USERS)]
@@ -90,34 +145,131 @@ class OktaConnector:
             },
         )
 
+    def _collect_live(self, config: ConnectorConfig) -> Collected:
+        base_url = _base_url(config, self.type)
+        token = config.secrets.get("token")
+        if not token:
+            raise InputError(
+                f"system {config.system_id}",
+                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
+                "(an Okta API token of a read-only administrator)",
+            )
+        headers = {"Accept": "application/json", "Authorization": f"SSWS {token}"}
+        started_at = datetime.now(UTC)
+        with ApiClient(base_url, headers, sleep=self._sleep) as client:
+            read = _LiveRead(client)
+            users = read.pages(USERS_LIST, "/api/v1/users", {"limit": PAGE_LIMIT})
+            read.factors(_ids(users, "users"))
+            policies = read.pages(POLICIES_LIST, "/api/v1/policies", {"type": "OKTA_SIGN_ON"})
+            policy_ids = _ids(policies, "policies")
+            for policy_id in policy_ids:
+                read.pages(
+                    f"{RULES_DIR}/{policy_id}", f"/api/v1/policies/{_quote(policy_id)}/rules"
+                )
+        records = parse(read.payloads, config)
+        return _export.finish(
+            config,
+            self.type,
+            self.version,
+            started_at,
+            read.payloads,
+            records,
+            {
+                "base_url": base_url,
+                "limit": PAGE_LIMIT,
+                "pages": read.page_counts,
+                "users": len(records.accounts),
+                "sign_on_policies": len(policy_ids),
+            },
+            complete=not read.failures,
+            incomplete_reason="; ".join(read.failures) or None,
+        )
+
+
+@dataclass
+class _LiveRead:
+    """The payloads one live collection has read so far, and what it could not read."""
+
+    client: ApiClient
+    payloads: list[RawPayload] = field(default_factory=list)
+    page_counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    """Why the collection is incomplete, one entry a list that could not be read in full."""
+
+    def pages(
+        self, list_name: str, path: str, params: Mapping[str, str | int] | None = None
+    ) -> list[RawPayload]:
+        """Every page of a list as ``{list}.page-NNN.json``, up to a failed page if one fails."""
+        read: list[RawPayload] = []
+        try:
+            for page in self.client.get_pages(path, params):
+                read.append(RawPayload(page_name(list_name, len(read) + 1), page.url, page.data))
+                self.payloads.append(read[-1])
+        except PageFailed as failure:
+            number = len(read) + 1
+            self.payloads.append(
+                RawPayload(page_name(list_name, number, failed=True), failure.url, failure.body)
+            )
+            self.failures.append(f"{list_name} page {number} ({failure.url}): {failure.reason}")
+        self.page_counts[list_name] = len(read)
+        return read
+
+    def factors(self, user_ids: Sequence[str]) -> None:
+        """Each user's factors; the list is not paged, so one response is all of it."""
+        unread: list[str] = []
+        for user_id in user_ids:
+            try:
+                page = next(self.client.get_pages(f"/api/v1/users/{_quote(user_id)}/factors"))
+            except PageFailed as failure:
+                name = f"{FACTORS_DIR}/{user_id}.failed"
+                self.payloads.append(RawPayload(name, failure.url, failure.body))
+                unread.append(f"{user_id} ({failure.url}): {failure.reason}")
+            else:
+                self.payloads.append(
+                    RawPayload(f"{FACTORS_DIR}/{user_id}.json", page.url, page.data)
+                )
+        if unread:
+            self.failures.append(f"factors of {len(unread)} user(s) not read; first {unread[0]}")
+
+
+def page_name(list_name: str, number: int, *, failed: bool = False) -> str:
+    """A live page's payload name: ``users.page-001.json``, or ``….failed`` for a failure."""
+    return f"{list_name}.page-{number:03d}.{'failed' if failed else 'json'}"
+
 
 def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
-    """Accounts from an Okta export's payloads (named as ``collect`` names them)."""
+    """Accounts from the payloads of either layout (named as ``collect`` names them)."""
     index = _export.by_name(payloads)
-    users_payload = _export.require_payload(index, USERS)
-    users = _export.load_json_array_of_objects(users_payload, "users")
+    lists = _paged_lists(index)
+    users = _list(index, lists, USERS_LIST)
+    if users is None:
+        raise InputError(USERS, "missing from the export")
     warnings: list[str] = []
-
-    factor_payloads = {
-        name[len(FACTORS_DIR) + 1 : -len(".json")]: payload
-        for name, payload in index.items()
-        if name.startswith(f"{FACTORS_DIR}/") and name.endswith(".json")
-    }
-    rules_payload = index.get(RULES)
-    enforcement = _policy_requires_factor(rules_payload, warnings) if rules_payload else None
+    if not users.complete:
+        warnings.append(
+            f"{users.name}: not read to the end; only the users on the pages read are listed"
+        )
+    factor_payloads, failed_factors = _factor_payloads(index)
+    enforcement = _enforcement(index, lists, warnings)
 
     accounts: list[Account] = []
-    first_index_of_id: dict[str, int] = {}
+    first_seen: dict[str, tuple[RawPayload, int]] = {}
     without_factors = 0
-    for position, user in enumerate(users):
+    unread_factors = 0
+    for users_payload, position, user in _objects(users.payloads, "users"):
         path = f"[{position}]"
         user_id = _export.required_string(users_payload, user, path, "id")
-        if user_id in first_index_of_id:
-            raise InputError(
-                users_payload.source,
-                f"{path}.id: duplicate '{user_id}' (also at [{first_index_of_id[user_id]}])",
+        if user_id in first_seen:
+            other, other_position = first_seen[user_id]
+            at = (
+                f"[{other_position}]"
+                if other is users_payload
+                else f"{other.name}[{other_position}]"
             )
-        first_index_of_id[user_id] = position
+            raise InputError(
+                users_payload.source, f"{path}.id: duplicate '{user_id}' (also at {at})"
+            )
+        first_seen[user_id] = (users_payload, position)
         status_text = _export.required_string(users_payload, user, path, "status")
         profile = user.get("profile")
         if profile is None:
@@ -138,11 +290,14 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
             )
 
         factors = factor_payloads.get(user_id)
-        if factors is None:
-            registered = Tri.UNKNOWN
-            without_factors += 1
-        else:
+        if factors is not None:
             registered = _has_second_factor(factors)
+        else:
+            registered = Tri.UNKNOWN
+            if user_id in failed_factors:
+                unread_factors += 1
+            else:
+                without_factors += 1
 
         if enforcement is None:
             enforced = Tri.UNKNOWN
@@ -180,13 +335,150 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
             f"{without_factors} user(s) have no {FACTORS_DIR}/{{userId}}.json file; "
             "their MFA registration is unknown"
         )
-    for user_id in sorted(set(factor_payloads) - set(first_index_of_id)):
+    if unread_factors:
         warnings.append(
-            f"{factor_payloads[user_id].name}: no user with id '{user_id}' in {USERS}; ignored"
+            f"{unread_factors} user(s) have {FACTORS_DIR}/{{userId}}.failed: their factors "
+            "could not be read, so their MFA registration is unknown"
         )
-    if rules_payload is None:
-        warnings.append(f"{RULES} not in the export; MFA enforcement is unknown")
+    stray = {**failed_factors, **factor_payloads}
+    for user_id in sorted(set(stray) - set(first_seen)):
+        warnings.append(
+            f"{stray[user_id].name}: no user with id '{user_id}' in {users.name}; ignored"
+        )
     return Records(accounts=tuple(accounts), warnings=tuple(warnings))
+
+
+@dataclass(frozen=True)
+class _List:
+    """One list as stored: a single export file, or live pages in order."""
+
+    name: str
+    """How messages name it: ``users.json`` or ``users.page-*.json``."""
+    payloads: tuple[RawPayload, ...]
+    complete: bool
+    """False when a page failed, so items beyond the pages read are not known."""
+
+
+Entry = tuple[RawPayload, int, dict[str, Any]]
+"""One object of a list: the payload holding it, its index there and the object."""
+
+
+def _paged_lists(index: Mapping[str, RawPayload]) -> dict[str, _List]:
+    """Every list stored as live pages, which must run from page 1 without a gap."""
+    pages: dict[str, dict[int, RawPayload]] = {}
+    failed: dict[str, int] = {}
+    for name, payload in index.items():
+        match = PAGE_NAME.fullmatch(name)
+        if match is None:
+            continue
+        if match["kind"] == "failed":
+            failed[match["list"]] = int(match["page"])
+        else:
+            pages.setdefault(match["list"], {})[int(match["page"])] = payload
+    lists: dict[str, _List] = {}
+    for list_name in sorted(pages.keys() | failed.keys()):
+        paged = pages.get(list_name, {})
+        numbers = sorted(paged)
+        after_last = len(numbers) + 1
+        if numbers != list(range(1, after_last)) or failed.get(list_name, after_last) != after_last:
+            raise InputError(
+                f"{list_name}.page-*",
+                f"pages {numbers} stored"
+                + (f", page {failed[list_name]} failed" if list_name in failed else "")
+                + "; pages must run from 1 without a gap",
+            )
+        lists[list_name] = _List(
+            f"{list_name}.page-*.json",
+            tuple(paged[number] for number in numbers),
+            complete=list_name not in failed,
+        )
+    return lists
+
+
+def _list(index: Mapping[str, RawPayload], lists: Mapping[str, _List], name: str) -> _List | None:
+    """A list from its export file or its pages; a snapshot may not hold both."""
+    export = index.get(f"{name}.json")
+    if export is None:
+        return lists.get(name)
+    if name in lists:
+        raise InputError(export.source, "the snapshot also holds pages of this list")
+    return _List(export.name, (export,), complete=True)
+
+
+def _objects(payloads: Sequence[RawPayload], what: str) -> list[Entry]:
+    return [
+        (payload, position, item)
+        for payload in payloads
+        for position, item in enumerate(_export.load_json_array_of_objects(payload, what))
+    ]
+
+
+def _ids(payloads: Sequence[RawPayload], what: str) -> list[str]:
+    return [
+        _export.required_string(payload, item, f"[{position}]", "id")
+        for payload, position, item in _objects(payloads, what)
+    ]
+
+
+def _factor_payloads(
+    index: Mapping[str, RawPayload],
+) -> tuple[dict[str, RawPayload], dict[str, RawPayload]]:
+    """Factor lists read and factor lists that failed, by user id."""
+    read: dict[str, RawPayload] = {}
+    failed: dict[str, RawPayload] = {}
+    for name, payload in index.items():
+        match = FACTORS_NAME.fullmatch(name)
+        if match is not None:
+            (read if match["kind"] == "json" else failed)[match["user"]] = payload
+    for user_id in sorted(read.keys() & failed.keys()):
+        raise InputError(failed[user_id].source, f"the snapshot also holds {read[user_id].name}")
+    return read, failed
+
+
+def _enforcement(
+    index: Mapping[str, RawPayload], lists: Mapping[str, _List], warnings: list[str]
+) -> bool | None:
+    """Whether sign-on requires a factor; None when the rules were not (all) read."""
+    export = index.get(RULES)
+    policies = lists.get(POLICIES_LIST)
+    rules = {
+        name[len(RULES_DIR) + 1 :]: rule_list
+        for name, rule_list in lists.items()
+        if name.startswith(f"{RULES_DIR}/")
+    }
+    if export is not None:
+        if policies is not None or rules:
+            raise InputError(export.source, "the snapshot also holds pages of sign-on policies")
+        return _policy_requires_factor([export], warnings)
+    if policies is None and not rules:
+        warnings.append(f"{RULES} not in the export; MFA enforcement is unknown")
+        return None
+
+    entries = _objects(policies.payloads, "policies") if policies else []
+    active: list[str] = []
+    known: set[str] = set()
+    for payload, position, policy in entries:
+        policy_id = _export.required_string(payload, policy, f"[{position}]", "id")
+        known.add(policy_id)
+        if policy.get("status") == "ACTIVE":
+            active.append(policy_id)
+    for policy_id in sorted(rules.keys() - known):
+        raise InputError(
+            rules[policy_id].name,
+            f"no sign-on policy with id '{policy_id}' in {POLICIES_LIST}.page-*.json",
+        )
+    unread = [] if policies is not None and policies.complete else [f"{POLICIES_LIST}.page-*.json"]
+    unread += [
+        f"{RULES_DIR}/{policy_id}.page-*.json"
+        for policy_id in active
+        if policy_id not in rules or not rules[policy_id].complete
+    ]
+    if unread:
+        warnings.append(f"{', '.join(unread)}: not read in full; MFA enforcement is unknown")
+        return None
+    return _policy_requires_factor(
+        [payload for policy_id in active for payload in rules[policy_id].payloads], warnings
+    )
 
 
 def _has_second_factor(payload: RawPayload) -> Tri:
@@ -202,16 +494,16 @@ def _has_second_factor(payload: RawPayload) -> Tri:
     return Tri.YES if found else Tri.NO
 
 
-def _policy_requires_factor(payload: RawPayload, warnings: list[str]) -> bool:
+def _policy_requires_factor(payloads: Sequence[RawPayload], warnings: list[str]) -> bool:
     """Whether an active sign-on rule allows access only with a factor.
 
     Rule shapes vary (not every rule has ``actions.signon``), so a rule lacking these fields
-    simply does not match; only a body that is not an array of objects is an error.
+    simply does not match; only a body that is not an array of objects is an error. Rules are
+    named by name and id, not by file, so both layouts warn alike.
     """
-    rules = _export.load_json_array_of_objects(payload, "policy rules")
     requiring: list[str] = []
     allowing_without: list[str] = []
-    for position, rule in enumerate(rules):
+    for _, position, rule in _objects(payloads, "policy rules"):
         if rule.get("status") != "ACTIVE":
             continue
         actions = rule.get("actions")
@@ -225,7 +517,7 @@ def _policy_requires_factor(payload: RawPayload, warnings: list[str]) -> bool:
             allowing_without.append(label)
     if requiring and allowing_without:
         warnings.append(
-            f"{payload.name}: active rule(s) {', '.join(allowing_without)} allow sign-on without "
+            f"sign-on policy: active rule(s) {', '.join(allowing_without)} allow sign-on without "
             f"a factor while {', '.join(requiring)} require one; rule conditions are not "
             "evaluated, so enforcement is taken to apply to every user"
         )
@@ -234,7 +526,24 @@ def _policy_requires_factor(payload: RawPayload, warnings: list[str]) -> bool:
 
 def _rule_label(rule: Mapping[str, Any], position: int) -> str:
     name = rule.get("name")
-    return f"[{position}] {name!r}" if isinstance(name, str) and name else f"[{position}]"
+    rule_id = rule.get("id")
+    label = repr(name) if isinstance(name, str) and name else f"[{position}]"
+    return f"{label} ({rule_id})" if isinstance(rule_id, str) and rule_id else label
+
+
+def _base_url(config: ConnectorConfig, connector_type: str) -> str:
+    value = config.settings.get("base_url")
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise InputError(
+            f"system {config.system_id}",
+            f"connector '{connector_type}' in mode '{LIVE_MODE}' needs the setting 'base_url', "
+            "the org's URL, e.g. https://acme.okta.com",
+        )
+    return value.rstrip("/")
+
+
+def _quote(okta_id: str) -> str:
+    return quote(okta_id, safe="")
 
 
 def _timestamp(

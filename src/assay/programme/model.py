@@ -84,7 +84,12 @@ class Criticality(StrEnum):
 
 
 LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
-    {ConnectorType.GITHUB, ConnectorType.POSTGRES, ConnectorType.JUMPCLOUD}
+    {
+        ConnectorType.GITHUB,
+        ConnectorType.POSTGRES,
+        ConnectorType.JUMPCLOUD,
+        ConnectorType.OKTA,
+    }
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
 

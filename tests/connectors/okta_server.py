@@ -1,0 +1,177 @@
+"""A local stand-in for the Okta management API, answering as Okta documents.
+
+It serves ``GET /api/v1/users`` (paged by ``limit``, at most 200, and an ``after`` cursor, with a
+``Link`` header for ``self`` and one for ``next``, as Okta sends them),
+``/api/v1/users/{id}/factors``, ``/api/v1/policies?type=…`` and
+``/api/v1/policies/{id}/rules``. Every answer carries the ``X-Rate-Limit-*`` headers; errors
+are Okta's error objects. Faults are planned by key: ``("users", page)``,
+``("factors", userId)``, ``("policies", 1)`` or ``("rules", policyId)``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+TOKEN = "00TestOktaApiTokenThatMustNeverLeak-0123456789"
+RATE_LIMIT = 1000
+MAX_LIMIT = 200
+
+Key = tuple[str, str | int]
+Answer = tuple[int, list[tuple[str, str]], Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    """Path and query string, as requested."""
+    headers: Mapping[str, str]
+
+
+def okta_error(code: str, summary: str) -> dict[str, Any]:
+    """An error body as Okta returns it."""
+    return {
+        "errorCode": code,
+        "errorSummary": summary,
+        "errorLink": code,
+        "errorId": "oaeTestErrorId0123",
+        "errorCauses": [],
+    }
+
+
+class OktaServer:
+    """An Okta org with the given users, factors, sign-on policies and rules, on 127.0.0.1."""
+
+    def __init__(
+        self,
+        users: Iterable[dict[str, Any]],
+        factors: Mapping[str, list[dict[str, Any]]],
+        policies: Iterable[dict[str, Any]],
+        rules: Mapping[str, list[dict[str, Any]]],
+    ) -> None:
+        self.users = list(users)
+        self.factors = factors
+        self.policies = list(policies)
+        self.rules = rules
+        self.throttle: dict[Key, int] = {}
+        """Key → seconds to the reset of a 429 answered the first time it is asked for."""
+        self.fail_once: set[Key] = set()
+        """Keys answered 500 the first time they are asked for."""
+        self.fail_always: set[Key] = set()
+        self.forbidden: set[str] = set()
+        """Kinds (``users``, ``factors``, ``policies``, ``rules``) the token may not read: 403."""
+        self.requests: list[Request] = []
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> OktaServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def answer(self, path: str, headers: Mapping[str, str]) -> Answer:
+        """Status, headers and JSON body for one GET."""
+        self.requests.append(Request(path, headers))
+        if headers.get("authorization") != f"SSWS {TOKEN}":
+            return 401, [], okta_error("E0000011", "Invalid token provided")
+        split = urlsplit(path)
+        query = {key: values[-1] for key, values in parse_qs(split.query).items()}
+        route = self._route(split.path, query)
+        if route is None:
+            return 404, self._rate(), okta_error("E0000022", "The endpoint does not support GET.")
+        key, listed, links = route
+        if key[0] in self.forbidden:
+            summary = "You do not have permission to perform the requested action"
+            return 403, self._rate(), okta_error("E0000006", summary)
+        if key in self.throttle:
+            reset_in = self.throttle.pop(key)
+            summary = "API call exceeded rate limit due to too many requests."
+            return 429, self._rate(0, reset_in), okta_error("E0000047", summary)
+        if key in self.fail_always or key in self.fail_once:
+            self.fail_once.discard(key)
+            return 500, self._rate(), okta_error("E0000009", "Internal Server Error")
+        if listed is None:
+            return 404, self._rate(), okta_error("E0000007", "Not found: Resource not found")
+        self_link = ("Link", f'<{self.url}{path}>; rel="self"')
+        return 200, [*self._rate(), self_link, *links], listed
+
+    def _route(
+        self, path: str, query: Mapping[str, str]
+    ) -> tuple[Key, Any, list[tuple[str, str]]] | None:
+        """The fault key, the body (None when not found) and the ``next`` links of a path."""
+        if path == "/api/v1/users":
+            return self._users_page(query)
+        if path == "/api/v1/policies":
+            listed = [p for p in self.policies if p["type"] == query.get("type")]
+            return ("policies", 1), listed, []
+        match = re.fullmatch(r"/api/v1/users/([^/]+)/factors", path)
+        if match:
+            return ("factors", match[1]), self.factors.get(match[1]), []
+        match = re.fullmatch(r"/api/v1/policies/([^/]+)/rules", path)
+        if match:
+            return ("rules", match[1]), self.rules.get(match[1]), []
+        return None
+
+    def _users_page(self, query: Mapping[str, str]) -> tuple[Key, Any, list[tuple[str, str]]]:
+        limit = min(int(query.get("limit", str(MAX_LIMIT))), MAX_LIMIT)
+        start = 0
+        if "after" in query:
+            start = 1 + next(i for i, u in enumerate(self.users) if u["id"] == query["after"])
+        listed = self.users[start : start + limit]
+        links = []
+        if start + limit < len(self.users):
+            cursor = urlencode({"after": listed[-1]["id"], "limit": limit})
+            links.append(("Link", f'<{self.url}/api/v1/users?{cursor}>; rel="next"'))
+        return ("users", start // limit + 1), listed, links
+
+    def _rate(self, remaining: int | None = None, reset_in: int = 60) -> list[tuple[str, str]]:
+        used = len(self.requests)
+        return [
+            ("X-Rate-Limit-Limit", str(RATE_LIMIT)),
+            ("X-Rate-Limit-Remaining", str(RATE_LIMIT - used if remaining is None else remaining)),
+            ("X-Rate-Limit-Reset", str(int(time.time()) + reset_in)),
+        ]
+
+
+def _handler(server: OktaServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        """Keep-alive, as Okta does: ~450 factor calls a test need not each open a connection."""
+        disable_nagle_algorithm = True
+        """Headers and body are written apart; without this each answer waits for an ACK."""
+
+        def do_GET(self) -> None:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status, extra, body = server.answer(self.path, headers)
+            data = json.dumps(body, separators=(",", ":")).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in extra:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the test reads ``server.requests`` instead."""
+
+    return Handler
