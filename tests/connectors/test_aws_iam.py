@@ -221,7 +221,7 @@ def test_minimal_report_leaves_the_rest_unknown(tmp_path: Path, make_config: Mak
     )
 
 
-def test_only_export_mode(tmp_path: Path, make_config: MakeConfig) -> None:
+def test_live_mode_refuses_an_export_path(tmp_path: Path, make_config: MakeConfig) -> None:
     write(tmp_path, REPORT)
     with pytest.raises(InputError, match="mode 'live'"):
         AwsIamConnector().collect(make_config(mode="live", path="credential-report.csv"))

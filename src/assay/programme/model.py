@@ -89,6 +89,7 @@ LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
         ConnectorType.POSTGRES,
         ConnectorType.JUMPCLOUD,
         ConnectorType.OKTA,
+        ConnectorType.AWS_IAM,
     }
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
