@@ -72,3 +72,47 @@ def test_unknown_person_or_system_is_exit_2(ran: str, capsys: Capture) -> None:
     assert main(["identities", "person", "nobody@acme.example", "--file", ran]) == 2
     assert main(["identities", "system", "crm", "--file", ran]) == 2
     assert "no snapshot of this system" in capsys.readouterr().err
+
+
+def test_diff_between_two_runs_shows_joiners_leavers_movers_and_accounts(
+    ran: str, sample: Path, capsys: Capture
+) -> None:
+    roster = sample / "exports/hr/roster.csv"
+    lines = roster.read_text().splitlines()
+    header = lines[0].split(",")
+    col = {name: i for i, name in enumerate(header)}
+
+    def edit(email: str, **values: str) -> None:
+        for n, line in enumerate(lines):
+            cells = line.split(",")
+            if cells[col["email"]] == email:
+                for key, value in values.items():
+                    cells[col[key]] = value
+                lines[n] = ",".join(cells)
+
+    edit("marta.kowalski@acme.example", status="terminated", end_date="2026-11-20")
+    edit("ivan.petrov@acme.example", title="Staff engineer")
+    joiner = lines[1].split(",")
+    joiner[col["employee_id"]], joiner[col["email"]] = "E9999", "new.person@acme.example"
+    joiner[col["name"]] = "New Person"
+    lines.append(",".join(joiner))
+    roster.write_text("\n".join(lines) + "\n")
+    members = sample / "exports/github/members.json"
+    listed = json.loads(members.read_text())
+    members.write_text(json.dumps([m for m in listed if m["login"] != "zed-builds"]))
+    assert main(["run", "--file", ran]) == 0
+    capsys.readouterr()
+
+    assert main(["identities", "diff", "--file", ran, "--format", "json"]) == 0
+    changes = {
+        (c["kind"], c["system"], c["subject"])
+        for c in json.loads(capsys.readouterr().out)["changes"]
+    }
+    assert changes == {
+        ("leaver", "hr", "marta.kowalski@acme.example"),
+        ("mover", "hr", "ivan.petrov@acme.example"),
+        ("joiner", "hr", "new.person@acme.example"),
+        ("account_removed", "github", "zed-builds"),
+    }
+    assert main(["identities", "diff", "1", "1", "--file", ran, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changes"] == []

@@ -14,6 +14,7 @@ from rich.table import Table
 from assay.cli.findings import Format
 from assay.errors import InputError
 from assay.inventory.replay import Inventory, Reach
+from assay.programme.model import Programme
 
 app = typer.Typer(no_args_is_help=True, help="Who can reach what, from a run's evidence.")
 
@@ -22,25 +23,40 @@ FormatOption = Annotated[Format, typer.Option("--format", help="table or json.")
 RunOption = Annotated[int | None, typer.Option("--run", help="A run id; default the latest.")]
 
 
-def _inventory(file: Path, run: int | None) -> Inventory:
+def _open(file: Path) -> Programme:
     from assay._internal import db
     from assay.programme import load
 
     programme = load(file)
     db.setup(programme.data_dir)
+    return programme
+
+
+def _completed_runs() -> list[int]:
+    """Completed runs, newest first."""
+    from assay.monitor.models import Run
+
+    return list(Run.objects.filter(status=Run.Status.COMPLETED).values_list("pk", flat=True))
+
+
+def _inventory(programme: Programme, run: int | None, *, back: int = 0) -> Inventory:
+    """The identity graph of ``run``; without one, of the latest completed run (``back`` runs
+    before it)."""
     from assay.evidence import service
     from assay.evidence.models import EvidenceItem
     from assay.inventory.replay import rebuild
-    from assay.monitor.models import Run
 
-    completed = Run.objects.filter(status=Run.Status.COMPLETED)
-    chosen = completed.filter(pk=run).first() if run is not None else completed.first()
-    if chosen is None:
-        raise InputError(f"run {run}" if run else str(file), "no completed run; run 'assay run'")
-    snapshots = EvidenceItem.objects.filter(run=chosen, kind="snapshot").values_list(
+    completed = _completed_runs()
+    if run is None:
+        if len(completed) <= back:
+            raise InputError(str(programme.path), f"needs {back + 1} completed run(s)")
+        run = completed[back]
+    elif run not in completed:
+        raise InputError(f"run {run}", "no such completed run")
+    snapshots = EvidenceItem.objects.filter(run_id=run, kind="snapshot").values_list(
         "sha256", flat=True
     )
-    return rebuild(programme, service.open_locker(programme), chosen.pk, snapshots)
+    return rebuild(programme, service.open_locker(programme), run, snapshots)
 
 
 def _show(rows: list[Reach], title: str, output: Format) -> None:
@@ -87,7 +103,7 @@ def person(
     """Everything this person can reach."""
     from assay.inventory.replay import person_reach
 
-    inventory = _inventory(file, run)
+    inventory = _inventory(_open(file), run)
     rows = person_reach(inventory, who)
     _show(rows, f"{who}: {len(rows)} account(s), run {inventory.run_id}", output)
 
@@ -102,6 +118,44 @@ def system(
     """Everyone who can reach this system."""
     from assay.inventory.replay import system_reach
 
-    inventory = _inventory(file, run)
+    inventory = _inventory(_open(file), run)
     rows = system_reach(inventory, system_id)
     _show(rows, f"{system_id}: {len(rows)} account(s), run {inventory.run_id}", output)
+
+
+@app.command("diff")
+def diff_runs(
+    old: Annotated[
+        int | None, typer.Argument(help="Earlier run id; default the one before.")
+    ] = None,
+    new: Annotated[int | None, typer.Argument(help="Later run id; default the latest.")] = None,
+    file: FileOption = Path("assay.yaml"),
+    output: FormatOption = Format.TABLE,
+) -> None:
+    """Joiners, leavers, movers, accounts and grants added or removed between two runs."""
+    from assay.inventory.diff import diff
+
+    programme = _open(file)
+    after = _inventory(programme, new)
+    before = _inventory(programme, old, back=1)
+    changes = diff(before, after)
+    if output is Format.JSON:
+        typer.echo(
+            json.dumps(
+                {
+                    "old": before.run_id,
+                    "new": after.run_id,
+                    "changes": [asdict(c) for c in changes],
+                },
+                indent=2,
+            )
+        )
+        return
+    if output is Format.CSV:
+        raise InputError("--format", "identity changes are shown as a table or JSON")
+    table = Table(title=f"run {before.run_id} → run {after.run_id}: {len(changes)} change(s)")
+    for column in ("change", "system", "subject", "detail"):
+        table.add_column(column)
+    for change in changes:
+        table.add_row(change.kind, change.system, change.subject, change.detail)
+    Console().print(table)
