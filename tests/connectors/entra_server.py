@@ -1,0 +1,193 @@
+"""A local stand-in for Microsoft Graph v1.0, answering the four lists the Entra connector reads.
+
+Bodies are ``{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}``, ``page_size``
+items a page, the next link a full URL carrying an opaque ``$skiptoken``, as Graph's is. The
+token is read from ``Authorization: Bearer``; a wrong one gets 401 with Graph's error JSON.
+Faults can be planned by request number (a 429 with ``Retry-After``) or by (list, offset) (a
+500), and ``next_host`` sends the first next link to another host.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.TestTokenThatMustNeverLeak.c2lnbmF0dXJl"
+TENANT = "11111111-2222-3333-4444-555555555555"
+LISTS = {
+    "/v1.0/users": "users",
+    "/v1.0/reports/authenticationMethods/userRegistrationDetails": "registration",
+    "/v1.0/servicePrincipals": "servicePrincipals",
+    "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
+}
+
+
+def user(number: int, **fields: Any) -> dict[str, Any]:
+    """A user as ``GET /v1.0/users?$select=…`` returns it: an enabled member who signed in."""
+    name = f"user{number:03d}"
+    body: dict[str, Any] = {
+        "id": f"00000000-0000-0000-0000-{number:012d}",
+        "userPrincipalName": f"{name}@contoso.example",
+        "mail": f"{name.capitalize()}@Contoso.Example",
+        "displayName": f"User {number:03d}",
+        "accountEnabled": True,
+        "userType": "Member",
+        "createdDateTime": "2023-01-02T03:04:05Z",
+        "signInActivity": {
+            "lastSignInDateTime": "2024-05-06T07:08:09Z",
+            "lastSignInRequestId": f"req-{number}",
+            "lastNonInteractiveSignInDateTime": "2024-05-07T07:08:09Z",
+        },
+        "employeeId": f"E{number:04d}",
+    }
+    body.update(fields)
+    return body
+
+
+def registration(number: int, **fields: Any) -> dict[str, Any]:
+    """A ``userRegistrationDetails`` item: registered for MFA, not an administrator."""
+    body: dict[str, Any] = {
+        "id": f"00000000-0000-0000-0000-{number:012d}",
+        "userPrincipalName": f"user{number:03d}@contoso.example",
+        "userDisplayName": f"User {number:03d}",
+        "userType": "member",
+        "isAdmin": False,
+        "isSsprRegistered": False,
+        "isSsprEnabled": False,
+        "isSsprCapable": False,
+        "isMfaRegistered": True,
+        "isMfaCapable": True,
+        "isPasswordlessCapable": False,
+        "methodsRegistered": ["microsoftAuthenticatorPush"],
+        "defaultMfaMethod": "microsoftAuthenticatorPush",
+        "lastUpdatedDateTime": "2024-05-01T00:00:00Z",
+    }
+    body.update(fields)
+    return body
+
+
+def service_principal(number: int, **fields: Any) -> dict[str, Any]:
+    """A ``servicePrincipals`` item: the tenant's own enabled app with no credentials."""
+    body: dict[str, Any] = {
+        "id": f"5b000000-0000-0000-0000-{number:012d}",
+        "appId": f"a0000000-0000-0000-0000-{number:012d}",
+        "displayName": f"App {number}",
+        "servicePrincipalType": "Application",
+        "accountEnabled": True,
+        "appOwnerOrganizationId": TENANT,
+        "passwordCredentials": [],
+        "keyCredentials": [],
+    }
+    body.update(fields)
+    return body
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    """Path and query string, as requested."""
+    headers: Mapping[str, str]
+
+
+@dataclass
+class Directory:
+    users: list[dict[str, Any]] = field(default_factory=list)
+    registration: list[dict[str, Any]] = field(default_factory=list)
+    servicePrincipals: list[dict[str, Any]] = field(default_factory=list)
+    oauth2PermissionGrants: list[dict[str, Any]] = field(default_factory=list)
+
+
+class GraphServer:
+    """A tenant holding ``directory``, served on 127.0.0.1."""
+
+    def __init__(self, directory: Directory, *, page_size: int = 100) -> None:
+        self.directory = directory
+        self.page_size = page_size
+        self.retry_after: dict[int, str] = {}
+        """Request number (from 1) → ``Retry-After`` value of a 429 answered to it."""
+        self.fail_once: set[tuple[str, int]] = set()
+        """(list name, offset) answered 500 the first time it is asked for."""
+        self.fail_always: set[tuple[str, int]] = set()
+        self.next_host: str | None = None
+        """Another host's URL for the first next link, which must not be followed."""
+        self.requests: list[Request] = []
+        self._httpd = HTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> GraphServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
+        """Status, headers and JSON body for one GET."""
+        self.requests.append(Request(path, headers))
+        if headers.get("authorization") != f"Bearer {TOKEN}":
+            return 401, {}, _error("InvalidAuthenticationToken", "Access token is empty.")
+        if len(self.requests) in self.retry_after:
+            wait = {"Retry-After": self.retry_after[len(self.requests)]}
+            return 429, wait, _error("TooManyRequests", "Too many requests.")
+        split = urlsplit(path)
+        name = LISTS.get(split.path)
+        if name is None:
+            return 404, {}, _error("Request_ResourceNotFound", "Not found.")
+        query = {key: values[-1] for key, values in parse_qs(split.query).items()}
+        offset = int(query.pop("$skiptoken", "RFNwdA0").removeprefix("RFNwdA"))
+        if (name, offset) in self.fail_always or (name, offset) in self.fail_once:
+            self.fail_once.discard((name, offset))
+            return 500, {}, _error("generalException", "An internal server error occurred.")
+        items: list[dict[str, Any]] = getattr(self.directory, name)
+        body: dict[str, Any] = {
+            "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{name}",
+            "value": items[offset : offset + self.page_size],
+        }
+        after = offset + self.page_size
+        if after < len(items):
+            host = self.url
+            if self.next_host is not None:
+                host, self.next_host = self.next_host, None
+            rest = "".join(f"{key}={value}&" for key, value in query.items())
+            body["@odata.nextLink"] = f"{host}{split.path}?{rest}$skiptoken=RFNwdA{after}"
+        return 200, {}, body
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "innerError": {"request-id": "r-1"}}}
+
+
+def _handler(server: GraphServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status, extra, body = server.answer(self.path, headers)
+            data = json.dumps(body, separators=(",", ":")).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the test reads ``server.requests`` instead."""
+
+    return Handler
