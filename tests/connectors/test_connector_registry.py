@@ -20,6 +20,8 @@ def test_every_type_has_its_connector() -> None:
         "linux",
         "postgres",
         "jumpcloud",
+        "google_workspace",
+        "entra",
     }
 
 

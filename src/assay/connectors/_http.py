@@ -217,8 +217,10 @@ def _vendor_message(response: httpx.Response) -> str | None:
         return None
     if not isinstance(document, dict):
         return None
-    for key in ("message", "errorSummary"):  # GitHub, Okta
-        value = document.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip().splitlines()[0][:MESSAGE_LIMIT]
+    nested = document.get("error")  # Google and Microsoft Graph: {"error": {"message": ...}}
+    for source in (document, nested if isinstance(nested, dict) else {}):
+        for key in ("message", "errorSummary"):  # GitHub, JumpCloud, Graph, Google; Okta
+            value = source.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip().splitlines()[0][:MESSAGE_LIMIT]
     return None

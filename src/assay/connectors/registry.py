@@ -6,8 +6,10 @@ from collections.abc import Callable, Mapping
 
 from assay.connectors import (
     aws_iam,
+    entra,
     git,
     github,
+    google_workspace,
     hr_csv,
     hr_xlsx,
     jumpcloud,
@@ -18,8 +20,10 @@ from assay.connectors import (
 from assay.connectors._export import Parser
 from assay.connectors.aws_iam import AwsIamConnector
 from assay.connectors.base import Connector
+from assay.connectors.entra import EntraConnector
 from assay.connectors.git import GitConnector
 from assay.connectors.github import GitHubConnector
+from assay.connectors.google_workspace import GoogleWorkspaceConnector
 from assay.connectors.hr_csv import HrCsvConnector
 from assay.connectors.hr_xlsx import HrXlsxConnector
 from assay.connectors.jumpcloud import JumpCloudConnector
@@ -38,6 +42,8 @@ _FACTORIES: Mapping[str, Callable[[], Connector]] = {
     LinuxConnector.type: LinuxConnector,
     PostgresConnector.type: PostgresConnector,
     JumpCloudConnector.type: JumpCloudConnector,
+    GoogleWorkspaceConnector.type: GoogleWorkspaceConnector,
+    EntraConnector.type: EntraConnector,
 }
 
 _PARSERS: Mapping[str, Parser] = {
@@ -50,6 +56,8 @@ _PARSERS: Mapping[str, Parser] = {
     LinuxConnector.type: linux.parse,
     PostgresConnector.type: postgres.parse,
     JumpCloudConnector.type: jumpcloud.parse,
+    GoogleWorkspaceConnector.type: google_workspace.parse,
+    EntraConnector.type: entra.parse,
 }
 """Each connector's parser: stored payloads back to records, with no source contacted."""
 

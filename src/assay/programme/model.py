@@ -66,6 +66,8 @@ class ConnectorType(StrEnum):
     LINUX = "linux"
     POSTGRES = "postgres"
     JUMPCLOUD = "jumpcloud"
+    GOOGLE_WORKSPACE = "google_workspace"
+    ENTRA = "entra"
 
 
 class Mode(StrEnum):
@@ -90,6 +92,8 @@ LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
         ConnectorType.JUMPCLOUD,
         ConnectorType.OKTA,
         ConnectorType.AWS_IAM,
+        ConnectorType.GOOGLE_WORKSPACE,
+        ConnectorType.ENTRA,
     }
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
