@@ -114,5 +114,8 @@ def test_diff_between_two_runs_shows_joiners_leavers_movers_and_accounts(
         ("joiner", "hr", "new.person@acme.example"),
         ("account_removed", "github", "zed-builds"),
     }
-    assert main(["identities", "diff", "1", "1", "--file", ran, "--format", "json"]) == 0
+    from assay.monitor.models import Run
+
+    latest = str(Run.objects.filter(status=Run.Status.COMPLETED).first().pk)  # type: ignore[union-attr]
+    assert main(["identities", "diff", latest, latest, "--file", ran, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["changes"] == []
