@@ -44,7 +44,6 @@ are privileged.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ from typing import Any
 
 import httpx
 
-from assay.connectors import _export
+from assay.connectors import _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -83,7 +82,7 @@ PATHS: Mapping[str, str] = {
     GRANTS: "/v1.0/oauth2PermissionGrants",
 }
 """Each list's first request; later pages are Graph's own ``@odata.nextLink``."""
-PAGE_NAME = re.compile(rf"(?P<list>{'|'.join(PATHS)})\.page-(?P<page>\d+)\.(?P<kind>json|failed)")
+PAGE_NAME = _pages.page_pattern("|".join(PATHS))
 NEXT_LINK = "@odata.nextLink"
 
 LIVE_MODE = "live"
@@ -182,7 +181,7 @@ class EntraConnector:
 
 def page_name(name: str, number: int, *, failed: bool = False) -> str:
     """A live page's payload name: ``users.page-001.json``, or ``….failed``."""
-    return f"{name}.page-{number:03d}.{'failed' if failed else 'json'}"
+    return _pages.page_name(name, number, failed=failed)
 
 
 def parse(
@@ -207,10 +206,7 @@ def _fetch_list(
         try:
             page = next(client.get_pages(url))
         except PageFailed as failed:
-            payloads.append(
-                RawPayload(page_name(name, number, failed=True), failed.url, failed.body)
-            )
-            return f"{name} page {number} ({failed.url}): {failed.reason}"
+            return _pages.record_failure(payloads, name, number, failed)
         payload = RawPayload(page_name(name, number), page.url, page.data)
         payloads.append(payload)
         url = _body(payload)[1]
@@ -359,44 +355,22 @@ def _read(
 
 def _population(index: Mapping[str, RawPayload], name: str) -> _Population:
     """The one export body, or pages 1…n with at most a failure marker for page n + 1."""
-    pages: dict[int, RawPayload] = {}
-    failed: int | None = None
-    for payload_name, payload in index.items():
-        match = PAGE_NAME.fullmatch(payload_name)
-        if match is None or match["list"] != name:
-            continue
-        if match["kind"] == "failed":
-            failed = int(match["page"])
-        else:
-            pages[int(match["page"])] = payload
-    export_name = f"{name}.json"
-    export = index.get(export_name)
-    if export is not None:
-        if pages or failed is not None:
-            raise InputError(export.source, "the snapshot also holds pages of this list")
-        ordered = [export]
-        label = export_name
-    else:
-        numbers = sorted(pages)
-        after_last = len(numbers) + 1
-        if not numbers and failed is None:
-            raise InputError(export_name, "missing from the export")
-        if numbers != list(range(1, after_last)) or failed not in (None, after_last):
-            raise InputError(
-                f"{name}.page-*",
-                f"pages {numbers} stored"
-                + (f", page {failed} failed" if failed is not None else "")
-                + "; pages must run from 1 without a gap",
-            )
-        ordered = [pages[number] for number in numbers]
-        label = f"{name}.page-*.json"
+    stored = _pages.stored_list(index, _pages.group(index, PAGE_NAME), name)
+    if stored is None:
+        raise InputError(f"{name}.json", "missing from the export")
     entries: list[Entry] = []
     next_link: str | None = None
-    for payload in ordered:
+    for payload in stored.payloads:
         values, next_link = _body(payload)
         entries.extend((payload, position, item) for position, item in enumerate(values))
+    failed = stored.failed_page
     return _Population(
-        name, label, tuple(entries), len(ordered), failed, failed is None and next_link is not None
+        name,
+        stored.name,
+        tuple(entries),
+        len(stored.payloads),
+        failed,
+        failed is None and next_link is not None,
     )
 
 

@@ -34,7 +34,6 @@ way. Logins are compared case-insensitively, as GitHub does.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,8 +41,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from assay.connectors import _export
-from assay.connectors._http import ApiClient, PageFailed
+from assay.connectors import _export, _pages
+from assay.connectors._http import ApiClient
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
 from assay.inventory.records import Account, AccountKind, AccountStatus, Records, Tri
@@ -62,9 +61,7 @@ MEMBERS = f"{MEMBERS_LIST}.json"
 TWO_FACTOR_DISABLED = f"{TWO_FACTOR_LIST}.json"
 ADMINS = f"{ADMIN_LIST}.json"
 
-PAGE_NAME = re.compile(
-    r"(?P<list>members(?:-2fa_disabled|-admin)?)\.page-(?P<page>\d+)\.(?P<kind>json|failed)"
-)
+PAGE_NAME = _pages.page_pattern(r"members(?:-2fa_disabled|-admin)?")
 
 LIVE_MODE = "live"
 MODES = (_export.EXPORT_MODE, LIVE_MODE)
@@ -140,19 +137,16 @@ class GitHubConnector:
         failures: list[str] = []
         with ApiClient(base_url, headers, sleep=self._sleep) as client:
             for list_name, query in LIST_QUERIES.items():
-                pages[list_name] = 0
-                try:
-                    for page in client.get_pages(
-                        f"/orgs/{quote(org, safe='')}/members", {**query, "per_page": PER_PAGE}
-                    ):
-                        pages[list_name] += 1
-                        name = page_name(list_name, pages[list_name])
-                        payloads.append(RawPayload(name, page.url, page.data))
-                except PageFailed as failure:
-                    number = failure.pages_done + 1
-                    name = page_name(list_name, number, failed=True)
-                    payloads.append(RawPayload(name, failure.url, failure.body))
-                    failures.append(f"{list_name} page {number} ({failure.url}): {failure.reason}")
+                read, failure = _pages.fetch_linked(
+                    client,
+                    list_name,
+                    f"/orgs/{quote(org, safe='')}/members",
+                    {**query, "per_page": PER_PAGE},
+                    payloads,
+                )
+                pages[list_name] = len(read)
+                if failure is not None:
+                    failures.append(failure)
         records = parse(payloads, config)
         return _export.finish(
             config,
@@ -175,7 +169,7 @@ class GitHubConnector:
 
 def page_name(list_name: str, number: int, *, failed: bool = False) -> str:
     """A live page's payload name: ``members.page-001.json``, or ``….failed`` for a failure."""
-    return f"{list_name}.page-{number:03d}.{'failed' if failed else 'json'}"
+    return _pages.page_name(list_name, number, failed=failed)
 
 
 def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
@@ -278,46 +272,14 @@ class _Subset:
 
 def _member_lists(payloads: Sequence[RawPayload]) -> dict[str, _MemberList]:
     index = _export.by_name(payloads)
-    pages: dict[str, dict[int, RawPayload]] = {}
-    failed: dict[str, int] = {}
-    for name, payload in index.items():
-        match = PAGE_NAME.fullmatch(name)
-        if match is None:
-            continue
-        number = int(match["page"])
-        if match["kind"] == "failed":
-            failed[match["list"]] = number
-        else:
-            pages.setdefault(match["list"], {})[number] = payload
-
+    grouped = _pages.group(index, PAGE_NAME)
     lists: dict[str, _MemberList] = {}
     for list_name in LIST_QUERIES:
-        export = index.get(f"{list_name}.json")
-        paged = pages.get(list_name, {})
-        if export is not None:
-            if paged or list_name in failed:
-                raise InputError(export.source, "the snapshot also holds pages of this list")
+        stored = _pages.stored_list(index, grouped, list_name)
+        if stored is not None:
             lists[list_name] = _MemberList(
-                export.name, _entries([export]), paged=False, complete=True
+                stored.name, _entries(stored.payloads), stored.paged, stored.complete
             )
-            continue
-        if not paged and list_name not in failed:
-            continue
-        numbers = sorted(paged)
-        after_last = len(numbers) + 1
-        if numbers != list(range(1, after_last)) or failed.get(list_name, after_last) != after_last:
-            raise InputError(
-                f"{list_name}.page-*",
-                f"pages {numbers} stored"
-                + (f", page {failed[list_name]} failed" if list_name in failed else "")
-                + "; pages must run from 1 without a gap",
-            )
-        lists[list_name] = _MemberList(
-            f"{list_name}.page-*.json",
-            _entries([paged[number] for number in numbers]),
-            paged=True,
-            complete=list_name not in failed,
-        )
     return lists
 
 

@@ -52,7 +52,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from assay.connectors import _export
+from assay.connectors import _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -67,7 +67,7 @@ from assay.inventory.records import (
 
 LIST = "users"
 EXPORT = f"{LIST}.json"
-PAGE_NAME = re.compile(rf"{LIST}\.page-(?P<page>\d+)\.(?P<kind>json|failed)")
+PAGE_NAME = _pages.page_pattern(re.escape(LIST))
 TOKENS_DIR = "tokens"
 TOKENS_NAME = re.compile(rf"{TOKENS_DIR}/(?P<user>[^/]+)\.(?P<kind>json|failed)")
 USERS_PATH = "/admin/directory/v1/users"
@@ -175,10 +175,7 @@ class GoogleWorkspaceConnector:
                     # first page is this request's answer and no further request is made.
                     page = next(client.get_pages(USERS_PATH, params))
                 except PageFailed as failed:
-                    payloads.append(
-                        RawPayload(page_name(number, failed=True), failed.url, failed.body)
-                    )
-                    page_failure = f"{LIST} page {number} ({failed.url}): {failed.reason}"
+                    page_failure = _pages.record_failure(payloads, LIST, number, failed)
                     break
                 payload = RawPayload(page_name(number), page.url, page.data)
                 payloads.append(payload)
@@ -224,7 +221,7 @@ class GoogleWorkspaceConnector:
 
 def page_name(number: int, *, failed: bool = False) -> str:
     """A live page's payload name: ``users.page-001.json``, or ``….failed``."""
-    return f"{LIST}.page-{number:03d}.{'failed' if failed else 'json'}"
+    return _pages.page_name(LIST, number, failed=failed)
 
 
 def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
@@ -336,8 +333,6 @@ def _snapshot(payloads: Sequence[RawPayload]) -> _Snapshot:
     """The one export body or pages 1…n (with at most a failure marker for page n + 1), and
     the tokens bodies and failure markers by user id."""
     index = _export.by_name(payloads)
-    pages: dict[int, RawPayload] = {}
-    failed: int | None = None
     tokens: dict[str, RawPayload] = {}
     failed_tokens: dict[str, RawPayload] = {}
     for name, payload in index.items():
@@ -345,41 +340,24 @@ def _snapshot(payloads: Sequence[RawPayload]) -> _Snapshot:
         if token_match is not None:
             kind = token_match["kind"]
             (tokens if kind == "json" else failed_tokens)[token_match["user"]] = payload
-        match = PAGE_NAME.fullmatch(name)
-        if match is None:
-            continue
-        if match["kind"] == "failed":
-            failed = int(match["page"])
-        else:
-            pages[int(match["page"])] = payload
     for user_id in sorted(tokens.keys() & failed_tokens.keys()):
         raise InputError(failed_tokens[user_id].source, f"the snapshot also holds {user_id}.json")
-    export = index.get(EXPORT)
-    if export is not None:
-        if pages or failed is not None:
-            raise InputError(export.source, "the snapshot also holds pages of this list")
-        ordered = [export]
-        name = EXPORT
-    else:
-        numbers = sorted(pages)
-        after_last = len(numbers) + 1
-        if not numbers and failed is None:
-            raise InputError(EXPORT, "missing from the export")
-        if numbers != list(range(1, after_last)) or failed not in (None, after_last):
-            raise InputError(
-                f"{LIST}.page-*",
-                f"pages {numbers} stored"
-                + (f", page {failed} failed" if failed is not None else "")
-                + "; pages must run from 1 without a gap",
-            )
-        ordered = [pages[number] for number in numbers]
-        name = f"{LIST}.page-*.json"
+    stored = _pages.stored_list(index, _pages.group(index, PAGE_NAME), LIST)
+    if stored is None:
+        raise InputError(EXPORT, "missing from the export")
     entries: list[Entry] = []
     next_token: str | None = None
-    for payload in ordered:
+    for payload in stored.payloads:
         users, next_token = _users_body(payload)
         entries.extend((payload, position, user) for position, user in enumerate(users))
-    return _Snapshot(name, tuple(entries), failed, next_token is not None, tokens, failed_tokens)
+    return _Snapshot(
+        stored.name,
+        tuple(entries),
+        stored.failed_page,
+        next_token is not None,
+        tokens,
+        failed_tokens,
+    )
 
 
 def _users_body(payload: RawPayload) -> tuple[list[dict[str, Any]], str | None]:

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.connectors import _export
+from assay.connectors import _export, _pages
 from assay.connectors._http import ApiClient, Page, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -69,7 +69,7 @@ from assay.inventory.records import (
 
 LIST = "systemusers"
 EXPORT = f"{LIST}.json"
-PAGE_NAME = re.compile(rf"{LIST}\.page-(?P<page>\d+)\.(?P<kind>json|failed)")
+PAGE_NAME = _pages.page_pattern(re.escape(LIST))
 PATH = "/api/systemusers"
 
 LIVE_MODE = "live"
@@ -163,10 +163,7 @@ class JumpCloudConnector:
                 try:
                     page = _get_one(client, {"limit": LIMIT, "skip": fetched})
                 except PageFailed as failed:
-                    payloads.append(
-                        RawPayload(page_name(number, failed=True), failed.url, failed.body)
-                    )
-                    failure = f"{LIST} page {number} ({failed.url}): {failed.reason}"
+                    failure = _pages.record_failure(payloads, LIST, number, failed)
                     break
                 payload = RawPayload(page_name(number), page.url, page.data)
                 payloads.append(payload)
@@ -196,7 +193,7 @@ class JumpCloudConnector:
 
 def page_name(number: int, *, failed: bool = False) -> str:
     """A live page's payload name: ``systemusers.page-001.json``, or ``….failed``."""
-    return f"{LIST}.page-{number:03d}.{'failed' if failed else 'json'}"
+    return _pages.page_name(LIST, number, failed=failed)
 
 
 def parse(
@@ -323,43 +320,16 @@ def _read(
 def _population(payloads: Sequence[RawPayload]) -> _Population:
     """The one export body, or pages 1…n with at most a failure marker for page n + 1."""
     index = _export.by_name(payloads)
-    pages: dict[int, RawPayload] = {}
-    failed: int | None = None
-    for name, payload in index.items():
-        match = PAGE_NAME.fullmatch(name)
-        if match is None:
-            continue
-        if match["kind"] == "failed":
-            failed = int(match["page"])
-        else:
-            pages[int(match["page"])] = payload
-    export = index.get(EXPORT)
-    if export is not None:
-        if pages or failed is not None:
-            raise InputError(export.source, "the snapshot also holds pages of this list")
-        ordered = [export]
-        name = EXPORT
-    else:
-        numbers = sorted(pages)
-        after_last = len(numbers) + 1
-        if not numbers and failed is None:
-            raise InputError(EXPORT, "missing from the export")
-        if numbers != list(range(1, after_last)) or failed not in (None, after_last):
-            raise InputError(
-                f"{LIST}.page-*",
-                f"pages {numbers} stored"
-                + (f", page {failed} failed" if failed is not None else "")
-                + "; pages must run from 1 without a gap",
-            )
-        ordered = [pages[number] for number in numbers]
-        name = f"{LIST}.page-*.json"
+    stored = _pages.stored_list(index, _pages.group(index, PAGE_NAME), LIST)
+    if stored is None:
+        raise InputError(EXPORT, "missing from the export")
     entries: list[Entry] = []
     totals: list[int] = []
-    for payload in ordered:
+    for payload in stored.payloads:
         total, results = _body(payload)
         totals.append(total)
         entries.extend((payload, position, user) for position, user in enumerate(results))
-    return _Population(name, tuple(entries), tuple(totals), failed)
+    return _Population(stored.name, tuple(entries), tuple(totals), stored.failed_page)
 
 
 def _body(payload: RawPayload) -> tuple[int, list[dict[str, Any]]]:

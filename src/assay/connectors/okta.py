@@ -59,8 +59,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from assay.connectors import _export
+from assay.connectors import _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
+from assay.connectors._pages import StoredList
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
 from assay.inventory.records import Account, AccountKind, AccountStatus, Records, Tri
@@ -72,9 +73,7 @@ RULES = "sign-on-policy-rules.json"
 USERS_LIST = "users"
 POLICIES_LIST = "policies"
 RULES_DIR = "sign-on-policy-rules"
-PAGE_NAME = re.compile(
-    r"(?P<list>users|policies|sign-on-policy-rules/.+)\.page-(?P<page>\d+)\.(?P<kind>json|failed)"
-)
+PAGE_NAME = _pages.page_pattern(r"users|policies|sign-on-policy-rules/.+")
 FACTORS_NAME = re.compile(r"factors/(?P<user>.+)\.(?P<kind>json|failed)")
 
 LIVE_MODE = "live"
@@ -200,17 +199,9 @@ class _LiveRead:
         self, list_name: str, path: str, params: Mapping[str, str | int] | None = None
     ) -> list[RawPayload]:
         """Every page of a list as ``{list}.page-NNN.json``, up to a failed page if one fails."""
-        read: list[RawPayload] = []
-        try:
-            for page in self.client.get_pages(path, params):
-                read.append(RawPayload(page_name(list_name, len(read) + 1), page.url, page.data))
-                self.payloads.append(read[-1])
-        except PageFailed as failure:
-            number = len(read) + 1
-            self.payloads.append(
-                RawPayload(page_name(list_name, number, failed=True), failure.url, failure.body)
-            )
-            self.failures.append(f"{list_name} page {number} ({failure.url}): {failure.reason}")
+        read, failure = _pages.fetch_linked(self.client, list_name, path, params, self.payloads)
+        if failure is not None:
+            self.failures.append(failure)
         self.page_counts[list_name] = len(read)
         return read
 
@@ -234,14 +225,16 @@ class _LiveRead:
 
 def page_name(list_name: str, number: int, *, failed: bool = False) -> str:
     """A live page's payload name: ``users.page-001.json``, or ``….failed`` for a failure."""
-    return f"{list_name}.page-{number:03d}.{'failed' if failed else 'json'}"
+    return _pages.page_name(list_name, number, failed=failed)
 
 
 def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     """Accounts from the payloads of either layout (named as ``collect`` names them)."""
     index = _export.by_name(payloads)
-    lists = _paged_lists(index)
-    users = _list(index, lists, USERS_LIST)
+    grouped = _pages.group(index, PAGE_NAME)
+    # Every paged list is checked, in name order, before any export file is looked at.
+    lists = {name: _pages.in_order(name, grouped[name]) for name in sorted(grouped)}
+    users = _pages.stored_list(index, grouped, USERS_LIST)
     if users is None:
         raise InputError(USERS, "missing from the export")
     warnings: list[str] = []
@@ -348,61 +341,8 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     return Records(accounts=tuple(accounts), warnings=tuple(warnings))
 
 
-@dataclass(frozen=True)
-class _List:
-    """One list as stored: a single export file, or live pages in order."""
-
-    name: str
-    """How messages name it: ``users.json`` or ``users.page-*.json``."""
-    payloads: tuple[RawPayload, ...]
-    complete: bool
-    """False when a page failed, so items beyond the pages read are not known."""
-
-
 Entry = tuple[RawPayload, int, dict[str, Any]]
 """One object of a list: the payload holding it, its index there and the object."""
-
-
-def _paged_lists(index: Mapping[str, RawPayload]) -> dict[str, _List]:
-    """Every list stored as live pages, which must run from page 1 without a gap."""
-    pages: dict[str, dict[int, RawPayload]] = {}
-    failed: dict[str, int] = {}
-    for name, payload in index.items():
-        match = PAGE_NAME.fullmatch(name)
-        if match is None:
-            continue
-        if match["kind"] == "failed":
-            failed[match["list"]] = int(match["page"])
-        else:
-            pages.setdefault(match["list"], {})[int(match["page"])] = payload
-    lists: dict[str, _List] = {}
-    for list_name in sorted(pages.keys() | failed.keys()):
-        paged = pages.get(list_name, {})
-        numbers = sorted(paged)
-        after_last = len(numbers) + 1
-        if numbers != list(range(1, after_last)) or failed.get(list_name, after_last) != after_last:
-            raise InputError(
-                f"{list_name}.page-*",
-                f"pages {numbers} stored"
-                + (f", page {failed[list_name]} failed" if list_name in failed else "")
-                + "; pages must run from 1 without a gap",
-            )
-        lists[list_name] = _List(
-            f"{list_name}.page-*.json",
-            tuple(paged[number] for number in numbers),
-            complete=list_name not in failed,
-        )
-    return lists
-
-
-def _list(index: Mapping[str, RawPayload], lists: Mapping[str, _List], name: str) -> _List | None:
-    """A list from its export file or its pages; a snapshot may not hold both."""
-    export = index.get(f"{name}.json")
-    if export is None:
-        return lists.get(name)
-    if name in lists:
-        raise InputError(export.source, "the snapshot also holds pages of this list")
-    return _List(export.name, (export,), complete=True)
 
 
 def _objects(payloads: Sequence[RawPayload], what: str) -> list[Entry]:
@@ -436,7 +376,7 @@ def _factor_payloads(
 
 
 def _enforcement(
-    index: Mapping[str, RawPayload], lists: Mapping[str, _List], warnings: list[str]
+    index: Mapping[str, RawPayload], lists: Mapping[str, StoredList], warnings: list[str]
 ) -> bool | None:
     """Whether sign-on requires a factor; None when the rules were not (all) read."""
     export = index.get(RULES)
