@@ -18,7 +18,7 @@ from typing import Any
 
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
-from assay.inventory.records import Records
+from assay.inventory.records import Records, Tri
 
 EXPORT_MODE = "export"
 
@@ -33,6 +33,17 @@ def require_export_mode(config: ConnectorConfig, connector_type: str) -> None:
             f"connector '{connector_type}' does not support mode '{config.mode}'; "
             f"only '{EXPORT_MODE}' is available",
         )
+
+
+def unsupported_mode(
+    config: ConnectorConfig, connector_type: str, modes: Sequence[str]
+) -> InputError:
+    """The error for a mode a connector does not have; the caller raises it."""
+    return InputError(
+        f"system {config.system_id}",
+        f"connector '{connector_type}' does not support mode '{config.mode}'; "
+        f"use one of: {', '.join(modes)}",
+    )
 
 
 def read_payload(path: Path, name: str) -> RawPayload:
@@ -290,3 +301,49 @@ def collect_single_file(
     return finish(
         config, connector_type, connector_version, started_at, [payload], records, parameters
     )
+
+
+def tri(value: bool | None) -> Tri:
+    """A yes / no fact from an optional boolean; absent stays unknown."""
+    if value is None:
+        return Tri.UNKNOWN
+    return Tri.YES if value else Tri.NO
+
+
+def json_bool(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> bool | None:
+    """An optional boolean field; absent or null is None."""
+    value = item.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise InputError(payload.source, f"{path}.{key}: expected a boolean, got {json_kind(value)}")
+
+
+def json_str(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> str | None:
+    """An optional string field (an id or enumeration value, kept as given); absent is None."""
+    value = item.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise InputError(payload.source, f"{path}.{key}: expected a string, got {json_kind(value)}")
+
+
+def json_object(
+    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
+) -> Mapping[str, Any] | None:
+    """An optional object field; absent or null is None."""
+    value = item.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise InputError(payload.source, f"{path}.{key}: expected an object, got {json_kind(value)}")
+
+
+def json_timestamp(
+    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
+) -> datetime | None:
+    """An optional ISO 8601 timestamp field, in UTC; absent or null is None."""
+    value = json_str(payload, item, path, key)
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise InputError(payload.source, f"{path}.{key}: {exc}") from None

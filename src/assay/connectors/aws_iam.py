@@ -192,11 +192,7 @@ class AwsIamConnector:
         if config.mode == LIVE_MODE:
             return self._collect_live(config)
         if config.mode != _export.EXPORT_MODE:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' does not support mode '{config.mode}'; "
-                f"use one of: {', '.join(MODES)}",
-            )
+            raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         path = config.path()
         if not path.is_dir():
@@ -658,7 +654,7 @@ def _read_report(
         cells.timestamp("user_creation_time")  # validated; accounts carry no creation time
 
         password_enabled = cells.boolean("password_enabled")
-        mfa = _tri(cells.boolean("mfa_active"))
+        mfa = _export.tri(cells.boolean("mfa_active"))
         keys_active: list[bool | None] = []
         for n in (1, 2):
             active = cells.boolean(f"access_key_{n}_active")
@@ -1107,12 +1103,6 @@ def _some_trail(trails: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> Tri
     if all(any(trail[key] is False for key in keys) for trail in trails):
         return Tri.NO
     return Tri.UNKNOWN
-
-
-def _tri(value: bool | None) -> Tri:
-    if value is None:
-        return Tri.UNKNOWN
-    return Tri.YES if value else Tri.NO
 
 
 class _Row:

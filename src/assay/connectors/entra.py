@@ -112,11 +112,7 @@ class EntraConnector:
         if config.mode == LIVE_MODE:
             return self._collect_live(config)
         if config.mode != _export.EXPORT_MODE:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' does not support mode '{config.mode}'; "
-                f"use one of: {', '.join(MODES)}",
-            )
+            raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = sorted(
@@ -273,7 +269,7 @@ def _read(
     for payload, path, user in _items(populations[USERS]):
         account_id = _unique_id(payload, user, path, seen)
         username = _export.required_string(payload, user, path, "userPrincipalName")
-        user_type = _string(payload, user, path, "userType")
+        user_type = _export.json_str(payload, user, path, "userType")
         kind = AccountKind.HUMAN
         if user_type == "Guest":
             guests.append(username)
@@ -282,11 +278,13 @@ def _read(
             warnings.append(f"user {username!r}: unrecognised userType {user_type!r}")
         mail = _export.optional_string(payload, user, path, "mail")
         registered, admin = registration.get(account_id, (None, None))
-        sign_in = _object(payload, user, path, "signInActivity")
+        sign_in = _export.json_object(payload, user, path, "signInActivity")
         last_login = (
             None
             if sign_in is None
-            else _timestamp(payload, sign_in, f"{path}.signInActivity", "lastSignInDateTime")
+            else _export.json_timestamp(
+                payload, sign_in, f"{path}.signInActivity", "lastSignInDateTime"
+            )
         )
         accounts.append(
             Account(
@@ -297,14 +295,14 @@ def _read(
                 name=_export.optional_string(payload, user, path, "displayName"),
                 employee_id=_export.optional_string(payload, user, path, "employeeId"),
                 kind=kind,
-                status=_status(_bool(payload, user, path, "accountEnabled")),
-                mfa_registered=_tri(registered),
+                status=_status(_export.json_bool(payload, user, path, "accountEnabled")),
+                mfa_registered=_export.tri(registered),
                 mfa_enforced=Tri.UNKNOWN,
                 last_login=last_login,
                 last_login_source=(
                     None if last_login is None else "entra:signInActivity.lastSignInDateTime"
                 ),
-                privileged=_tri(admin),
+                privileged=_export.tri(admin),
             )
         )
     app_names: dict[str, str] = {}
@@ -314,7 +312,7 @@ def _read(
         app_id = _export.required_string(payload, principal, path, "appId")
         name = _export.optional_string(payload, principal, path, "displayName") or app_id
         app_names[principal_id] = name
-        owner = _string(payload, principal, path, "appOwnerOrganizationId")
+        owner = _export.json_str(payload, principal, path, "appOwnerOrganizationId")
         if owner and owner != tenant and owner not in MICROSOFT_TENANTS:
             third_party.append(f"{name} ({app_id}, owned by tenant {owner})")
         accounts.append(
@@ -326,7 +324,7 @@ def _read(
                 name=name,
                 employee_id=None,
                 kind=AccountKind.SERVICE,
-                status=_status(_bool(payload, principal, path, "accountEnabled")),
+                status=_status(_export.json_bool(payload, principal, path, "accountEnabled")),
                 mfa_registered=Tri.UNKNOWN,
                 mfa_enforced=Tri.UNKNOWN,
                 last_login=None,
@@ -424,8 +422,8 @@ def _registration(population: _Population) -> dict[str, tuple[bool | None, bool 
     for payload, path, item in _items(population):
         user_id = _unique_id(payload, item, path, seen)
         details[user_id] = (
-            _bool(payload, item, path, "isMfaRegistered"),
-            _bool(payload, item, path, "isAdmin"),
+            _export.json_bool(payload, item, path, "isMfaRegistered"),
+            _export.json_bool(payload, item, path, "isAdmin"),
         )
     return details
 
@@ -455,7 +453,7 @@ def _credentials(
                     payload.source, f"{at}: expected an object, got {_export.json_kind(credential)}"
                 )
             key_id = _export.required_string(payload, credential, at, "keyId")
-            expires_at = _timestamp(payload, credential, at, "endDateTime")
+            expires_at = _export.json_timestamp(payload, credential, at, "endDateTime")
             credentials.append(
                 Credential(
                     system_id=system,
@@ -463,7 +461,7 @@ def _credentials(
                     kind=kind,
                     account_id=principal_id,
                     active=expires_at is None or expires_at > as_of,
-                    created=_timestamp(payload, credential, at, "startDateTime"),
+                    created=_export.json_timestamp(payload, credential, at, "startDateTime"),
                     last_rotated=None,
                     last_used=None,
                     last_used_source=None,
@@ -521,55 +519,6 @@ def _status(enabled: bool | None) -> AccountStatus:
     if enabled is None:
         return AccountStatus.UNKNOWN
     return AccountStatus.ACTIVE if enabled else AccountStatus.INACTIVE
-
-
-def _tri(value: bool | None) -> Tri:
-    if value is None:
-        return Tri.UNKNOWN
-    return Tri.YES if value else Tri.NO
-
-
-def _bool(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> bool | None:
-    """An optional boolean; absent or null is None."""
-    value = item.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected a boolean, got {_export.json_kind(value)}"
-    )
-
-
-def _string(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> str | None:
-    """An optional enumeration value or id; absent or null is None."""
-    value = item.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected a string, got {_export.json_kind(value)}"
-    )
-
-
-def _object(
-    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
-) -> Mapping[str, Any] | None:
-    value = item.get(key)
-    if value is None or isinstance(value, dict):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected an object, got {_export.json_kind(value)}"
-    )
-
-
-def _timestamp(
-    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
-) -> datetime | None:
-    value = _string(payload, item, path, key)
-    if value is None:
-        return None
-    try:
-        return _export.parse_timestamp(value)
-    except ValueError as exc:
-        raise InputError(payload.source, f"{path}.{key}: {exc}") from None
 
 
 def _tenant_id(config: ConnectorConfig) -> str:

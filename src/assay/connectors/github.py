@@ -88,11 +88,7 @@ class GitHubConnector:
         if config.mode == LIVE_MODE:
             return self._collect_live(config)
         if config.mode != _export.EXPORT_MODE:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' does not support mode '{config.mode}'; "
-                f"use one of: {', '.join(MODES)}",
-            )
+            raise _export.unsupported_mode(config, self.type, MODES)
         org = _org(config)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())

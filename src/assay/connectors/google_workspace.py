@@ -105,11 +105,7 @@ class GoogleWorkspaceConnector:
         if config.mode == LIVE_MODE:
             return self._collect_live(config)
         if config.mode != _export.EXPORT_MODE:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' does not support mode '{config.mode}'; "
-                f"use one of: {', '.join(MODES)}",
-            )
+            raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = sorted(
@@ -285,11 +281,13 @@ def _read(payloads: Sequence[RawPayload], config: ConnectorConfig) -> tuple[Reco
             raise InputError(payload.source, f"{path}.id: duplicate '{user_id}' (also at {at})")
         first_seen[user_id] = (payload, position)
         email = _export.required_string(payload, user, path, "primaryEmail")
-        name = _object(payload, user, path, "name")
-        suspended = _bool(payload, user, path, "suspended")
-        archived = _bool(payload, user, path, "archived")
+        name = _export.json_object(payload, user, path, "name")
+        suspended = _export.json_bool(payload, user, path, "suspended")
+        archived = _export.json_bool(payload, user, path, "archived")
         status = AccountStatus.INACTIVE if suspended or archived else AccountStatus.ACTIVE
-        admin = [_bool(payload, user, path, key) for key in ("isAdmin", "isDelegatedAdmin")]
+        admin = [
+            _export.json_bool(payload, user, path, key) for key in ("isAdmin", "isDelegatedAdmin")
+        ]
         last_login, last_login_source = _last_login(payload, user, path)
         accounts.append(
             Account(
@@ -303,8 +301,10 @@ def _read(payloads: Sequence[RawPayload], config: ConnectorConfig) -> tuple[Reco
                 employee_id=None,
                 kind=AccountKind.HUMAN,
                 status=status,
-                mfa_registered=_tri(_bool(payload, user, path, "isEnrolledIn2Sv")),
-                mfa_enforced=_tri(_bool(payload, user, path, "isEnforcedIn2Sv")),
+                mfa_registered=_export.tri(
+                    _export.json_bool(payload, user, path, "isEnrolledIn2Sv")
+                ),
+                mfa_enforced=_export.tri(_export.json_bool(payload, user, path, "isEnforcedIn2Sv")),
                 last_login=last_login,
                 last_login_source=last_login_source,
                 privileged=Tri.YES if True in admin else Tri.NO if False in admin else Tri.UNKNOWN,
@@ -474,31 +474,6 @@ def _last_login(
     if when == NEVER:
         return None, f"{LAST_LOGIN_SOURCE} (never)"
     return when, LAST_LOGIN_SOURCE
-
-
-def _tri(value: bool | None) -> Tri:
-    return Tri.UNKNOWN if value is None else Tri.YES if value else Tri.NO
-
-
-def _bool(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> bool | None:
-    """An optional boolean; absent or null is None."""
-    value = item.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected a boolean, got {_export.json_kind(value)}"
-    )
-
-
-def _object(
-    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
-) -> Mapping[str, Any] | None:
-    value = item.get(key)
-    if value is None or isinstance(value, dict):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected an object, got {_export.json_kind(value)}"
-    )
 
 
 def _base_url(config: ConnectorConfig) -> str:

@@ -110,11 +110,7 @@ class JumpCloudConnector:
         if config.mode == LIVE_MODE:
             return self._collect_live(config)
         if config.mode != _export.EXPORT_MODE:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' does not support mode '{config.mode}'; "
-                f"use one of: {', '.join(MODES)}",
-            )
+            raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = sorted(
@@ -280,9 +276,9 @@ def _read(
         first_seen[account_id] = (payload, position)
         username = _export.required_string(payload, user, path, "username")
         label = f"user {username!r}"  # not the file: both layouts give the same warnings
-        mfa = _object(payload, user, path, "mfa")
+        mfa = _export.json_object(payload, user, path, "mfa")
         registered = _registered(payload, user, path, mfa, label, warnings)
-        flags = {key: _bool(payload, user, path, key) for key in PRIVILEGE_FIELDS}
+        flags = {key: _export.json_bool(payload, user, path, key) for key in PRIVILEGE_FIELDS}
         held = [key for key, value in flags.items() if value]
         grants.extend(Grant(system, account_id, key) for key in held)
         email = _export.optional_string(payload, user, path, "email")
@@ -361,9 +357,9 @@ def _body(payload: RawPayload) -> tuple[int, list[dict[str, Any]]]:
 def _status(
     payload: RawPayload, user: Mapping[str, Any], path: str, label: str, warnings: list[str]
 ) -> AccountStatus:
-    state = _string(payload, user, path, "state")
-    suspended = _bool(payload, user, path, "suspended")
-    locked = _bool(payload, user, path, "account_locked")
+    state = _export.json_str(payload, user, path, "state")
+    suspended = _export.json_bool(payload, user, path, "suspended")
+    locked = _export.json_bool(payload, user, path, "account_locked")
     if suspended or state in INACTIVE_STATES:
         return AccountStatus.INACTIVE
     if state == ACTIVE_STATE:
@@ -385,11 +381,11 @@ def _registered(
     label: str,
     warnings: list[str],
 ) -> Tri:
-    enrollment = _object(payload, user, path, "mfaEnrollment")
+    enrollment = _export.json_object(payload, user, path, "mfaEnrollment")
     overall = (
         None
         if enrollment is None
-        else _string(payload, enrollment, f"{path}.mfaEnrollment", "overallStatus")
+        else _export.json_str(payload, enrollment, f"{path}.mfaEnrollment", "overallStatus")
     )
     if overall is not None:
         registered = REGISTERED_BY_ENROLLMENT.get(overall, Tri.UNKNOWN)
@@ -401,8 +397,8 @@ def _registered(
         return registered
     # Responses from before mfaEnrollment existed: the TOTP flags are all there is.
     flags = [
-        _bool(payload, user, path, "totp_enabled"),
-        None if mfa is None else _bool(payload, mfa, f"{path}.mfa", "configured"),
+        _export.json_bool(payload, user, path, "totp_enabled"),
+        None if mfa is None else _export.json_bool(payload, mfa, f"{path}.mfa", "configured"),
     ]
     if True in flags:
         return Tri.YES
@@ -419,8 +415,8 @@ def _enforced(
     warnings: list[str],
 ) -> Tri:
     mfa_path = f"{path}.mfa"
-    if mfa is not None and _bool(payload, mfa, mfa_path, "exclusion"):
-        until = _timestamp(payload, mfa, mfa_path, "exclusionUntil")
+    if mfa is not None and _export.json_bool(payload, mfa, mfa_path, "exclusion"):
+        until = _export.json_timestamp(payload, mfa, mfa_path, "exclusionUntil")
         if until is None:
             warnings.append(f"{label}: excluded from MFA (mfa.exclusion) with no end date")
             return Tri.NO
@@ -430,7 +426,7 @@ def _enforced(
                 "MFA is not enforced before then"
             )
             return Tri.NO
-    configured = None if mfa is None else _bool(payload, mfa, mfa_path, "configured")
+    configured = None if mfa is None else _export.json_bool(payload, mfa, mfa_path, "configured")
     if registered is Tri.NO or configured is False:
         return Tri.NO
     if registered is Tri.YES and configured:
@@ -443,49 +439,6 @@ def _privileged(flags: Collection[bool | None]) -> Tri:
     if True in flags:
         return Tri.YES
     return Tri.NO if False in flags else Tri.UNKNOWN
-
-
-def _bool(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> bool | None:
-    """An optional boolean; absent or null is None."""
-    value = item.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected a boolean, got {_export.json_kind(value)}"
-    )
-
-
-def _string(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) -> str | None:
-    """An optional enumeration value; absent or null is None."""
-    value = item.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected a string, got {_export.json_kind(value)}"
-    )
-
-
-def _object(
-    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
-) -> Mapping[str, Any] | None:
-    value = item.get(key)
-    if value is None or isinstance(value, dict):
-        return value
-    raise InputError(
-        payload.source, f"{path}.{key}: expected an object, got {_export.json_kind(value)}"
-    )
-
-
-def _timestamp(
-    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
-) -> datetime | None:
-    value = _string(payload, item, path, key)
-    if value is None:
-        return None
-    try:
-        return _export.parse_timestamp(value)
-    except ValueError as exc:
-        raise InputError(payload.source, f"{path}.{key}: {exc}") from None
 
 
 def _base_url(config: ConnectorConfig) -> str:
