@@ -9,13 +9,12 @@ Faults can be planned by request number (a 429 with ``Retry-After``) or by (list
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.connectors.json_api_server import JsonApiServer, Request
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.TestTokenThatMustNeverLeak.c2lnbmF0dXJl"
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -87,13 +86,6 @@ def service_principal(number: int, **fields: Any) -> dict[str, Any]:
     return body
 
 
-@dataclass(frozen=True)
-class Request:
-    path: str
-    """Path and query string, as requested."""
-    headers: Mapping[str, str]
-
-
 @dataclass
 class Directory:
     users: list[dict[str, Any]] = field(default_factory=list)
@@ -102,8 +94,10 @@ class Directory:
     oauth2PermissionGrants: list[dict[str, Any]] = field(default_factory=list)
 
 
-class GraphServer:
+class GraphServer(JsonApiServer):
     """A tenant holding ``directory``, served on 127.0.0.1."""
+
+    content_type = "application/json; charset=utf-8"
 
     def __init__(self, directory: Directory, *, page_size: int = 100) -> None:
         self.directory = directory
@@ -115,25 +109,7 @@ class GraphServer:
         self.fail_always: set[tuple[str, int]] = set()
         self.next_host: str | None = None
         """Another host's URL for the first next link, which must not be followed."""
-        self.requests: list[Request] = []
-        self._httpd = HTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> GraphServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
         """Status, headers and JSON body for one GET."""
@@ -169,25 +145,3 @@ class GraphServer:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "innerError": {"request-id": "r-1"}}}
-
-
-def _handler(server: GraphServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = server.answer(self.path, headers)
-            data = json.dumps(body, separators=(",", ":")).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the test reads ``server.requests`` instead."""
-
-    return Handler

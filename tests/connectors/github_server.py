@@ -9,14 +9,12 @@ headers. Faults can be planned by request number or by (list, page); a list is `
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.connectors.json_api_server import JsonApiServer, Request
 
 ORG = "acme"
 ORG_ID = 9919
@@ -39,15 +37,11 @@ def simple_user(login: str, user_id: int, user_type: str = "User") -> dict[str, 
     }
 
 
-@dataclass(frozen=True)
-class Request:
-    path: str
-    """Path and query string, as requested."""
-    headers: Mapping[str, str]
-
-
-class GitHubServer:
+class GitHubServer(JsonApiServer):
     """The organisation ``acme`` with the given members, served on 127.0.0.1."""
+
+    content_type = "application/json; charset=utf-8"
+    fixed_headers = (("X-GitHub-Api-Version-Selected", "2022-11-28"),)
 
     def __init__(
         self,
@@ -70,26 +64,8 @@ class GitHubServer:
         """False: answer as GitHub does a non-member, with a redirect to the public members."""
         self.link_base: str | None = None
         """Where ``Link`` URLs point; None for this server."""
-        self.requests: list[Request] = []
         self._used = 0
-        self._httpd = HTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> GitHubServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
         """Status, headers and JSON body for one GET."""
@@ -161,24 +137,3 @@ class GitHubServer:
 
 def _error(message: str) -> dict[str, str]:
     return {"message": message, "documentation_url": DOCS}
-
-
-def _handler(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = server.answer(self.path, headers)
-            data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the test reads ``server.requests`` instead."""
-
-    return Handler

@@ -11,14 +11,12 @@ body. Faults are planned by request number (a 429 with ``Retry-After``) or by wh
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.connectors.json_api_server import JsonApiServer, Request
 
 ACCESS_TOKEN = "ya29.a0TestAccessTokenThatMustNeverLeak0123456789"
 DEFAULT_MAX_RESULTS = 100
@@ -101,15 +99,10 @@ def tokens_body(items: list[dict[str, Any]]) -> dict[str, Any]:
     return body
 
 
-@dataclass(frozen=True)
-class Request:
-    path: str
-    """Path and query string, as requested."""
-    headers: Mapping[str, str]
-
-
-class GoogleServer:
+class GoogleServer(JsonApiServer):
     """A customer with the given users and, by user id, their tokens, served on 127.0.0.1."""
+
+    content_type = "application/json; charset=UTF-8"
 
     def __init__(
         self,
@@ -124,27 +117,8 @@ class GoogleServer:
         self.fail_once: set[str] = set()
         """``page-N`` or user ids answered 500 the first time they are asked for."""
         self.fail_always: set[str] = set()
-        self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> GoogleServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
         """Status, headers and JSON body for one GET."""
@@ -193,29 +167,3 @@ class GoogleServer:
 
 def _error(code: int, message: str, status: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "status": status}}
-
-
-def _handler(server: GoogleServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive: a thousand token calls stay fast
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self) -> None:
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = server.answer(self.path, headers)
-            data = json.dumps(body, separators=(",", ":")).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the test reads ``server.requests`` instead."""
-
-    return Handler

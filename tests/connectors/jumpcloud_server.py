@@ -9,13 +9,11 @@ served, so the last page comes up short.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.connectors.json_api_server import JsonApiServer, Request
 
 API_KEY = "jca_TestKeyThatMustNeverLeak0123456789abcd"
 DEFAULT_LIMIT = 10
@@ -58,15 +56,10 @@ def system_user(number: int, **fields: Any) -> dict[str, Any]:
     return user
 
 
-@dataclass(frozen=True)
-class Request:
-    path: str
-    """Path and query string, as requested."""
-    headers: Mapping[str, str]
-
-
-class JumpCloudServer:
+class JumpCloudServer(JsonApiServer):
     """An organisation with the given users, served on 127.0.0.1."""
+
+    content_type = "application/json; charset=utf-8"
 
     def __init__(self, users: Iterable[dict[str, Any]], *, total_count: int | None = None) -> None:
         self.users = list(users)
@@ -77,25 +70,7 @@ class JumpCloudServer:
         self.fail_once: set[int] = set()
         """``skip`` values answered 500 the first time they are asked for."""
         self.fail_always: set[int] = set()
-        self.requests: list[Request] = []
-        self._httpd = HTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> JumpCloudServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
         """Status, headers and JSON body for one GET."""
@@ -115,23 +90,3 @@ class JumpCloudServer:
             self.fail_once.discard(skip)
             return 500, {}, {"message": "Internal Server Error"}
         return 200, {}, {"totalCount": self.total_count, "results": self.users[skip : skip + limit]}
-
-
-def _handler(server: JumpCloudServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = server.answer(self.path, headers)
-            data = json.dumps(body, separators=(",", ":")).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the test reads ``server.requests`` instead."""
-
-    return Handler

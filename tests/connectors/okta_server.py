@@ -10,15 +10,13 @@ are Okta's error objects. Faults are planned by key: ``("users", page)``,
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.connectors.json_api_server import JsonApiServer, Request
 
 TOKEN = "00TestOktaApiTokenThatMustNeverLeak-0123456789"
 RATE_LIMIT = 1000
@@ -26,13 +24,6 @@ MAX_LIMIT = 200
 
 Key = tuple[str, str | int]
 Answer = tuple[int, list[tuple[str, str]], Any]
-
-
-@dataclass(frozen=True)
-class Request:
-    path: str
-    """Path and query string, as requested."""
-    headers: Mapping[str, str]
 
 
 def okta_error(code: str, summary: str) -> dict[str, Any]:
@@ -46,8 +37,10 @@ def okta_error(code: str, summary: str) -> dict[str, Any]:
     }
 
 
-class OktaServer:
+class OktaServer(JsonApiServer):
     """An Okta org with the given users, factors, sign-on policies and rules, on 127.0.0.1."""
+
+    content_type = "application/json"
 
     def __init__(
         self,
@@ -67,26 +60,7 @@ class OktaServer:
         self.fail_always: set[Key] = set()
         self.forbidden: set[str] = set()
         """Kinds (``users``, ``factors``, ``policies``, ``rules``) the token may not read: 403."""
-        self.requests: list[Request] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> OktaServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> Answer:
         """Status, headers and JSON body for one GET."""
@@ -150,28 +124,3 @@ class OktaServer:
             ("X-Rate-Limit-Remaining", str(RATE_LIMIT - used if remaining is None else remaining)),
             ("X-Rate-Limit-Reset", str(int(time.time()) + reset_in)),
         ]
-
-
-def _handler(server: OktaServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        """Keep-alive, as Okta does: ~450 factor calls a test need not each open a connection."""
-        disable_nagle_algorithm = True
-        """Headers and body are written apart; without this each answer waits for an ACK."""
-
-        def do_GET(self) -> None:
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = server.answer(self.path, headers)
-            data = json.dumps(body, separators=(",", ":")).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in extra:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the test reads ``server.requests`` instead."""
-
-    return Handler
