@@ -78,6 +78,14 @@ class Account:
     last_login_source: str | None
     """The field ``last_login`` came from (``okta:lastLogin``); never a 'last updated' value."""
     privileged: Tri = Tri.UNKNOWN
+    owner: str | None = None
+    """The person (e-mail) the source names as answerable for a non-human account, if it names one."""
+    root: bool = False
+    """The system's built-in all-powerful account (AWS root user, uid 0): never for daily use."""
+    deactivated_at: datetime | None = None
+    """When the source says the account was suspended or deprovisioned, if it says."""
+    shared_by: tuple[str, ...] = ()
+    """People (e-mail or key comment) the source shows signing in as this one account."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,24 @@ class Credential:
     expiry: Tri = Tri.UNKNOWN
     """YES when the credential expires (at ``expires_at``), NO when it never does."""
     scopes: tuple[str, ...] = ()
+    owner: str | None = None
+    """Who holds it, as the source names them (a login or e-mail), when that is not the account."""
+    third_party: str | None = None
+    """The outside party the credential was granted to (an OAuth app, a GitHub App), if any."""
+    broad: Tri = Tri.UNKNOWN
+    """YES when a third-party grant reaches everything (tenant-wide consent, all repositories)."""
+
+
+@dataclass(frozen=True)
+class Application:
+    """A system the source shows people reaching: an app in the identity provider, a service the
+    cloud runs. Compared with the programme file's systems to catch scope drift."""
+
+    system_id: str
+    """The system it was seen through."""
+    app_id: str
+    name: str
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -148,6 +174,7 @@ class Records:
     changes: tuple[Change, ...] = ()
     entitlements: tuple[Entitlement, ...] = ()
     grants: tuple[Grant, ...] = ()
+    applications: tuple[Application, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     def count(self) -> int:
@@ -158,4 +185,5 @@ class Records:
             + len(self.changes)
             + len(self.entitlements)
             + len(self.grants)
+            + len(self.applications)
         )

@@ -246,6 +246,8 @@ class System(_Model):
     reason: Text
     customer_data: bool = False
     connector: ConnectorSpec | None = None
+    seen_as: tuple[Text, ...] = ()
+    """Names this system goes by in the identity provider's apps or the cloud, for scope drift."""
 
 
 class Vendor(_Model):
@@ -277,6 +279,14 @@ class ServiceAccount(_Model):
     purpose: Text
 
 
+class BreakGlass(_Model):
+    """An emergency account kept for when normal access fails; any use of it needs a reason."""
+
+    system: SystemId
+    account: Text
+    reason: Text
+
+
 class People(_Model):
     """Where the roster of people comes from and how accounts are matched to them."""
 
@@ -284,6 +294,9 @@ class People(_Model):
     username_rules: tuple[UsernameRule, ...] = ("{email_local}",)
     aliases: tuple[Alias, ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
+    break_glass: tuple[BreakGlass, ...] = ()
+    deprovision_within_hours: int = Field(default=24, ge=1)
+    """The policy deadline: a leaver's access ends within this many hours of their last day."""
 
 
 class Exclusion(_Model):
@@ -433,6 +446,12 @@ class Programme(_Model):
                         f"account '{link.account}' on '{link.system}' is already linked",
                     )
                 seen.add((link.system, link.account))
+        for index, emergency in enumerate(people.break_glass):
+            if emergency.system not in kinds:
+                raise FieldProblem(
+                    ("people", "break_glass", index, "system"),
+                    f"no system with id '{emergency.system}'",
+                )
 
     @property
     def base_dir(self) -> Path:
