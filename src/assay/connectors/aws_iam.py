@@ -713,6 +713,7 @@ def _read_report(
                 last_login=cells.timestamp("password_last_used"),
                 last_login_source=(LAST_LOGIN_SOURCE if "password_last_used" in columns else None),
                 privileged=Tri.YES if user == ROOT_USER else Tri.UNKNOWN,
+                root=user == ROOT_USER,
             )
         )
     if ROOT_USER not in first_line_of_user:
