@@ -208,13 +208,19 @@ def test_every_criterion_of_every_category_is_covered(catalog: Catalog) -> None:
 def test_every_known_check_is_used_and_no_other(catalog: Catalog) -> None:
     assert sorted(KNOWN_CHECKS) == [
         "change_review",
+        "deprovisioning_delay",
         "dormant_accounts",
         "leaver_access",
         "mfa_enforced",
+        "nonhuman_owners",
         "orphan_accounts",
         "privileged_mfa",
+        "root_accounts",
         "scope_boundary",
-        "stale_access_keys",
+        "scope_drift",
+        "shared_accounts",
+        "stale_credentials",
+        "third_party_grants",
     ]
     used = {check for control in catalog.controls for check in control.checks}
     assert used == KNOWN_CHECKS
@@ -252,9 +258,14 @@ def test_risk_register_control_mapping(catalog: Catalog) -> None:
         ("mfa_enforced", "CC6.1", "PR.AA-03"),
         ("leaver_access", "CC6.2", "PR.AA-05"),
         ("orphan_accounts", "CC6.2", "PR.AA-01"),
-        ("stale_access_keys", "CC6.1", "PR.AA-01"),
+        ("stale_credentials", "CC6.1", "PR.AA-01"),
         ("change_review", "CC8.1", "PR.PS-06"),
         ("scope_boundary", "CC9.2", "GV.SC-07"),
+        ("deprovisioning_delay", "CC6.2", "PR.AA-05"),
+        ("nonhuman_owners", "CC6.1", "PR.AA-01"),
+        ("third_party_grants", "CC9.2", "DE.CM-06"),
+        ("scope_drift", "CC2.1", "ID.AM-02"),
+        ("root_accounts", "CC6.1", "PR.AA-05"),
     ],
 )
 def test_checks_sit_on_controls_with_fitting_mappings(

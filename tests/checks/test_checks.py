@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from assay.checks.base import CheckContext, ScopeNote, Snapshot, Status
 from assay.checks.change import change_review
+from assay.checks.credentials import stale_credentials
 from assay.checks.identity import (
     dormant_accounts,
     leaver_access,
     mfa_enforced,
     orphan_accounts,
     privileged_mfa,
-    stale_access_keys,
 )
 from assay.checks.scope import scope_boundary
 from assay.connectors.base import Collected
@@ -306,7 +306,7 @@ def test_stale_keys_by_rotation_and_use() -> None:
             )
         ),
     )
-    outcome = stale_access_keys(context(cloud))
+    outcome = stale_credentials(context(cloud))
     assert rules(outcome) == [
         ("key_not_rotated", "idle"),
         ("key_not_rotated", "never"),
@@ -318,7 +318,7 @@ def test_stale_keys_by_rotation_and_use() -> None:
 
 def test_key_without_rotation_date_is_not_tested() -> None:
     cloud = snapshot("cloud", "cloud", Records(credentials=(key("mystery", None, None),)))
-    assert stale_access_keys(context(cloud)).status == Status.NOT_TESTED
+    assert stale_credentials(context(cloud)).status == Status.NOT_TESTED
 
 
 def change(

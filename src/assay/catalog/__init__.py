@@ -82,11 +82,17 @@ KNOWN_CHECKS: frozenset[str] = frozenset(
         "mfa_enforced",
         "leaver_access",
         "orphan_accounts",
-        "stale_access_keys",
+        "deprovisioning_delay",
+        "stale_credentials",
         "dormant_accounts",
         "privileged_mfa",
+        "root_accounts",
+        "shared_accounts",
+        "nonhuman_owners",
+        "third_party_grants",
         "change_review",
         "scope_boundary",
+        "scope_drift",
     }
 )
 """Automated checks that exist; a control may name only these in ``checks``."""

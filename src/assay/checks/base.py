@@ -7,14 +7,16 @@ never "passing".
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from assay.connectors.base import Collected
 from assay.inventory.correlation import Link
 from assay.inventory.records import Person
+from assay.programme.model import Programme
 
 
 class Status(StrEnum):
@@ -49,6 +51,39 @@ class ScopeNote:
     message: str
 
 
+def normalise_name(value: str) -> str:
+    """Compare system and app names without case, spaces or punctuation."""
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the programme file tells the checks beyond the accounts themselves."""
+
+    deprovision_within: timedelta = timedelta(hours=24)
+    break_glass: frozenset[tuple[str, str]] = frozenset()
+    """(system, account) pairs declared as emergency accounts."""
+    declared_names: frozenset[str] = frozenset()
+    """Normalised names of every declared system (id, name, ``seen_as``) and vendor service."""
+
+    @classmethod
+    def of(cls, programme: Programme) -> Policy:
+        people = programme.people
+        names: Iterable[str] = (
+            *(n for s in programme.systems for n in (s.id, s.name, *s.seen_as)),
+            *(n for v in programme.vendors for n in (v.name, *v.services)),
+        )
+        return cls(
+            deprovision_within=timedelta(hours=people.deprovision_within_hours)
+            if people
+            else cls.deprovision_within,
+            break_glass=frozenset((b.system, b.account) for b in people.break_glass)
+            if people
+            else frozenset(),
+            declared_names=frozenset(normalise_name(n) for n in names) - {""},
+        )
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """Everything a check may read."""
@@ -63,6 +98,7 @@ class CheckContext:
     """Every account of every non-HR snapshot, correlated to a person or not."""
     scope_notes: tuple[ScopeNote, ...]
     programme_sha256: str
+    policy: Policy = field(default_factory=Policy)
 
     @property
     def people(self) -> tuple[Person, ...]:

@@ -1,8 +1,10 @@
-"""Identity checks: MFA, leavers, orphaned accounts, stale access keys."""
+"""Identity checks on accounts: MFA, leavers and how fast they lost access, orphaned, dormant,
+privileged, root and emergency, and shared accounts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 
 from assay.checks.base import (
     CheckContext,
@@ -14,12 +16,18 @@ from assay.checks.base import (
     verdict,
 )
 from assay.inventory.correlation import Link
-from assay.inventory.records import AccountKind, AccountStatus, EmploymentStatus, Person, Tri
+from assay.inventory.records import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Credential,
+    EmploymentStatus,
+    Person,
+    Tri,
+)
 
 MFA_SYSTEM_KINDS = frozenset({"idp", "code", "cloud"})
 """Systems where a human account without MFA is a finding: identity providers, code hosts, cloud."""
-
-KEY_MAX_AGE = timedelta(days=90)
 
 
 def _account_snapshots(ctx: CheckContext) -> list[Snapshot]:
@@ -98,6 +106,8 @@ def leaver_access(ctx: CheckContext) -> Outcome:
     unknown = tested = 0
     for link in ctx.links:
         account, person = link.account, link.person
+        if link.service:
+            continue  # a service account whose owner left: nonhuman_owners reports it
         tested += 1
         if person is None or not _leaver(person, ctx):
             continue
@@ -249,44 +259,187 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
     return verdict(findings, unknown, tested, list(shas.values()), "sign-in")
 
 
-def stale_access_keys(ctx: CheckContext) -> Outcome:
-    """Active keys are rotated and used within 90 days; an idle or old key is an open door."""
-    snapshots = [s for s in ctx.snapshots if s.collected.records.credentials]
-    if unusable_evidence := unusable(ctx, snapshots):
+def _left_at(person: Person) -> datetime | None:
+    """The moment a leaver's access should start to end: midnight after their last day, UTC."""
+    if person.end_date is None:
+        return None
+    return datetime.combine(person.end_date + timedelta(days=1), time(), UTC)
+
+
+def deprovisioning_delay(ctx: CheckContext) -> Outcome:
+    """Each leaver of the audit period lost every account within the policy deadline of their
+    last day. A leaver's delay runs to the last of their accounts to close (to now, while one is
+    still open), from the time each source says the account was deactivated; an account closed
+    at a time nobody recorded leaves that leaver's delay unknown, unless another account already
+    overran the deadline."""
+    if ctx.roster is None:
+        return not_tested("no HR roster declared (people.source)")
+    snapshots = _account_snapshots(ctx)
+    if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
         return unusable_evidence
+    shas = {s.system_id: s.sha256 for s in snapshots}
+    accounts: dict[str, list[Link]] = {}
+    for link in ctx.links:
+        if link.person is not None and not link.service and _leaver(link.person, ctx):
+            accounts.setdefault(link.person.email, []).append(link)
+    deadline = ctx.policy.deprovision_within
     findings: list[Finding] = []
     unknown = tested = 0
+    slowest: timedelta | None = None
+    for links in accounts.values():
+        person = links[0].person
+        assert person is not None
+        left = _left_at(person)
+        if left is not None and left.date() <= ctx.period_start:
+            continue
+        delays = [_closed_after(link.account, left, ctx.as_of) for link in links]
+        known = [
+            (delay, link) for delay, link in zip(delays, links, strict=True) if delay is not None
+        ]
+        if not known or (None in delays and max(d for d, _ in known) <= deadline):
+            unknown += 1
+            continue
+        tested += 1
+        delay, link = max(known, key=lambda pair: pair[0])
+        slowest = delay if slowest is None else max(slowest, delay)
+        if delay > deadline:
+            account = link.account
+            state = (
+                "is still active"
+                if account.status == AccountStatus.ACTIVE
+                else f"was deactivated {account.deactivated_at:%Y-%m-%d %H:%M} UTC"
+            )
+            findings.append(
+                Finding(
+                    "late_deprovisioning",
+                    account.system_id,
+                    person.email,
+                    f"{person.name} left on {person.end_date}; {account.system_id} account "
+                    f"{account.username} {state}, {_hours(delay)} h after (policy: "
+                    f"{_hours(deadline)} h)",
+                    shas[account.system_id],
+                )
+            )
+    outcome = verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "leaver")
+    if slowest is None:
+        return outcome
+    return replace(outcome, summary=f"{outcome.summary}; slowest: {_hours(slowest)} h")
+
+
+def _closed_after(account: Account, left: datetime | None, now: datetime) -> timedelta | None:
+    """How long after ``left`` the account closed (or has stayed open, until ``now``)."""
+    if left is None or account.status == AccountStatus.UNKNOWN:
+        return None
+    if account.status == AccountStatus.ACTIVE:
+        return now - left
+    if account.deactivated_at is None:
+        return None
+    return max(account.deactivated_at - left, timedelta(0))
+
+
+def _hours(delay: timedelta) -> int:
+    return max(0, int(delay.total_seconds() // 3600))
+
+
+ROOT_RECENT_USE = timedelta(days=30)
+"""Use of a root or break-glass account this recent needs an explanation on record."""
+
+
+def root_accounts(ctx: CheckContext) -> Outcome:
+    """Root and declared break-glass accounts hold no standing keys and have not been used lately:
+    they exist for emergencies, and each use should be traceable to one."""
+    snapshots = _account_snapshots(ctx)
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
+    shas = {s.system_id: s.sha256 for s in snapshots}
+    credentials: dict[tuple[str, str], list[Credential]] = {}
     for snapshot in snapshots:
-        for key in snapshot.collected.records.credentials:
-            if not key.active:
-                continue
-            if key.last_rotated is None:
-                unknown += 1
-                continue
-            tested += 1
-            rotated_age = ctx.as_of - key.last_rotated
-            if rotated_age > KEY_MAX_AGE:
-                findings.append(
-                    Finding(
-                        "key_not_rotated",
-                        key.system_id,
-                        key.credential_id,
-                        f"active key of {key.account_id} last rotated {rotated_age.days} days ago "
-                        f"({key.last_rotated.date()})",
-                        snapshot.sha256,
-                    )
+        for credential in snapshot.collected.records.credentials:
+            if credential.active:
+                key = (credential.system_id, credential.account_id)
+                credentials.setdefault(key, []).append(credential)
+    findings: list[Finding] = []
+    unknown = tested = 0
+    for link in ctx.links:
+        account = link.account
+        emergency = (account.system_id, account.account_id) in ctx.policy.break_glass or (
+            account.system_id,
+            account.username,
+        ) in ctx.policy.break_glass
+        if not (account.root or emergency) or account.status == AccountStatus.INACTIVE:
+            continue
+        what = "root account" if account.root else "break-glass account"
+        sha = shas[account.system_id]
+        keys = credentials.get((account.system_id, account.account_id), [])
+        uses = [(account.last_login, account.last_login_source)] + [
+            (key.last_used, key.last_used_source) for key in keys
+        ]
+        recent = [when for when, _ in uses if when and ctx.as_of - when <= ROOT_RECENT_USE]
+        judged = all(when is not None or source is not None for when, source in uses)
+        if keys and account.root:
+            findings.append(
+                Finding(
+                    "root_has_keys",
+                    account.system_id,
+                    account.username,
+                    f"{what} holds {len(keys)} active credential(s): "
+                    + ", ".join(k.credential_id for k in keys),
+                    sha,
                 )
-            last_used = key.last_used or key.last_rotated
-            if ctx.as_of - last_used > KEY_MAX_AGE:
-                when = f"last used {key.last_used.date()}" if key.last_used else "never used"
-                findings.append(
-                    Finding(
-                        "key_unused",
-                        key.system_id,
-                        key.credential_id,
-                        f"active key of {key.account_id} {when}, "
-                        f"{(ctx.as_of - last_used).days} days idle",
-                        snapshot.sha256,
-                    )
+            )
+        if recent:
+            findings.append(
+                Finding(
+                    "root_recently_used",
+                    account.system_id,
+                    account.username,
+                    f"{what} was used on {max(recent):%Y-%m-%d} "
+                    f"(within {ROOT_RECENT_USE.days} days); record why",
+                    sha,
                 )
-    return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "access key")
+            )
+        elif not judged and not keys:
+            unknown += 1
+            continue
+        tested += 1
+    return verdict(findings, unknown, tested, list(shas.values()), "root or break-glass account")
+
+
+def shared_accounts(ctx: CheckContext) -> Outcome:
+    """Nobody shares an account: where a source shows who signs in as an account (the holders of
+    its SSH keys, say), more than one person means nobody is individually accountable."""
+    snapshots = _account_snapshots(ctx)
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
+    shas = {s.system_id: s.sha256 for s in snapshots}
+    holders: dict[tuple[str, str], set[str]] = {}
+    for snapshot in snapshots:
+        for credential in snapshot.collected.records.credentials:
+            if credential.active and credential.owner:
+                key = (credential.system_id, credential.account_id)
+                holders.setdefault(key, set()).add(credential.owner.lower())
+    findings: list[Finding] = []
+    tested = 0
+    for link in ctx.links:
+        account = link.account
+        if account.status == AccountStatus.INACTIVE:
+            continue
+        seen = holders.get((account.system_id, account.account_id), set())
+        seen |= {holder.lower() for holder in account.shared_by}
+        if not seen:
+            continue
+        tested += 1
+        if len(seen) > 1:
+            findings.append(
+                Finding(
+                    "shared_account",
+                    account.system_id,
+                    account.username,
+                    f"{len(seen)} different people sign in as this account: "
+                    + ", ".join(sorted(seen)),
+                    shas[account.system_id],
+                )
+            )
+    if not tested:
+        return not_tested("no source shows who signs in as which account", list(shas.values()))
+    return verdict(findings, 0, tested, list(shas.values()), "account holder")

@@ -6,23 +6,32 @@ from collections.abc import Mapping
 
 from assay.checks.base import CheckFunction
 from assay.checks.change import change_review
+from assay.checks.credentials import nonhuman_owners, stale_credentials, third_party_grants
 from assay.checks.identity import (
+    deprovisioning_delay,
     dormant_accounts,
     leaver_access,
     mfa_enforced,
     orphan_accounts,
     privileged_mfa,
-    stale_access_keys,
+    root_accounts,
+    shared_accounts,
 )
-from assay.checks.scope import scope_boundary
+from assay.checks.scope import scope_boundary, scope_drift
 
 CHECKS: Mapping[str, CheckFunction] = {
     "mfa_enforced": mfa_enforced,
     "leaver_access": leaver_access,
     "orphan_accounts": orphan_accounts,
-    "stale_access_keys": stale_access_keys,
+    "deprovisioning_delay": deprovisioning_delay,
+    "stale_credentials": stale_credentials,
     "dormant_accounts": dormant_accounts,
     "privileged_mfa": privileged_mfa,
+    "root_accounts": root_accounts,
+    "shared_accounts": shared_accounts,
+    "nonhuman_owners": nonhuman_owners,
+    "third_party_grants": third_party_grants,
     "change_review": change_review,
     "scope_boundary": scope_boundary,
+    "scope_drift": scope_drift,
 }

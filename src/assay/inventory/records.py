@@ -79,7 +79,7 @@ class Account:
     """The field ``last_login`` came from (``okta:lastLogin``); never a 'last updated' value."""
     privileged: Tri = Tri.UNKNOWN
     owner: str | None = None
-    """The person (e-mail) the source names as answerable for a non-human account, if it names one."""
+    """Who the source names as answerable for a non-human account (an e-mail), if anyone."""
     root: bool = False
     """The system's built-in all-powerful account (AWS root user, uid 0): never for daily use."""
     deactivated_at: datetime | None = None
@@ -165,6 +165,22 @@ class Change:
 
 
 @dataclass(frozen=True)
+class BranchProtection:
+    """How a repository's branch is guarded: the rules that stop an unreviewed change landing."""
+
+    system_id: str
+    repository: str
+    branch: str
+    protected: Tri
+    required_approvals: int | None
+    """Approving reviews a pull request needs before it can merge; None when not known."""
+    enforce_admins: Tri
+    """YES when administrators are held to the same rules and cannot bypass them."""
+    dismiss_stale_reviews: Tri
+    """YES when a new push dismisses approvals given before it."""
+
+
+@dataclass(frozen=True)
 class Records:
     """Everything one snapshot yielded, normalised."""
 
@@ -175,6 +191,7 @@ class Records:
     entitlements: tuple[Entitlement, ...] = ()
     grants: tuple[Grant, ...] = ()
     applications: tuple[Application, ...] = ()
+    branch_protections: tuple[BranchProtection, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     def count(self) -> int:
@@ -186,4 +203,5 @@ class Records:
             + len(self.entitlements)
             + len(self.grants)
             + len(self.applications)
+            + len(self.branch_protections)
         )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from assay.catalog import load_catalog
-from assay.checks.base import CheckContext, Finding, Outcome, ScopeNote, Snapshot
+from assay.checks.base import CheckContext, Finding, Outcome, Policy, ScopeNote, Snapshot
 from assay.checks.controls import (
     CategorySummary,
     ControlVerdict,
@@ -186,6 +186,7 @@ def _judge(
             ScopeNote(p.rule, p.subject, p.message) for p in lint(programme, catalog, as_of.date())
         ),
         programme_sha256=programme_sha,
+        policy=Policy.of(programme),
     )
     outcomes = {check_id: check(context) for check_id, check in CHECKS.items()}
     for check_id, result in outcomes.items():

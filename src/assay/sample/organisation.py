@@ -155,21 +155,30 @@ _PLANTED: tuple[PlantedFinding, ...] = (
         "leaver_access", "leaver_active_account", "aws", _iam_name(PEOPLE[LEAVER_STILL_EVERYWHERE])
     ),
     PlantedFinding(
+        "deprovisioning_delay",
+        "late_deprovisioning",
+        "okta",
+        PEOPLE[LEAVER_STILL_EVERYWHERE].email,
+    ),
+    PlantedFinding(
+        "deprovisioning_delay", "late_deprovisioning", "okta", PEOPLE[LEAVER_OKTA_ACTIVE].email
+    ),
+    PlantedFinding(
         "privileged_mfa", "privileged_without_mfa", "github", _login(PEOPLE[GITHUB_NO_2FA_PERSON])
     ),
     PlantedFinding("dormant_accounts", "dormant_account", "okta", PEOPLE[OKTA_DORMANT].email),
     PlantedFinding("orphan_accounts", "orphan_account", "okta", f"temp.admin@{DOMAIN}"),
     PlantedFinding("orphan_accounts", "orphan_account", "github", "zed-builds"),
     PlantedFinding("orphan_accounts", "orphan_account", "aws", "legacy-backup"),
-    PlantedFinding("stale_access_keys", "key_not_rotated", "aws", "ci-deploy:access_key_1"),
+    PlantedFinding("stale_credentials", "key_not_rotated", "aws", "ci-deploy:access_key_1"),
     PlantedFinding(
-        "stale_access_keys",
+        "stale_credentials",
         "key_not_rotated",
         "aws",
         f"{_iam_name(PEOPLE[AWS_IDLE_KEY])}:access_key_2",
     ),
     PlantedFinding(
-        "stale_access_keys", "key_unused", "aws", f"{_iam_name(PEOPLE[AWS_IDLE_KEY])}:access_key_2"
+        "stale_credentials", "key_unused", "aws", f"{_iam_name(PEOPLE[AWS_IDLE_KEY])}:access_key_2"
     ),
     PlantedFinding("change_review", "change_without_review", "app", "HOTFIX"),
     PlantedFinding("change_review", "change_self_reviewed", "app", "SELF-REVIEW"),
