@@ -207,6 +207,7 @@ def test_every_criterion_of_every_category_is_covered(catalog: Catalog) -> None:
 
 def test_every_known_check_is_used_and_no_other(catalog: Catalog) -> None:
     assert sorted(KNOWN_CHECKS) == [
+        "branch_protection",
         "change_review",
         "deprovisioning_delay",
         "dormant_accounts",
@@ -266,6 +267,7 @@ def test_risk_register_control_mapping(catalog: Catalog) -> None:
         ("third_party_grants", "CC9.2", "DE.CM-06"),
         ("scope_drift", "CC2.1", "ID.AM-02"),
         ("root_accounts", "CC6.1", "PR.AA-05"),
+        ("branch_protection", "CC8.1", "PR.PS-01"),
     ],
 )
 def test_checks_sit_on_controls_with_fitting_mappings(

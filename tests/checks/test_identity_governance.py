@@ -12,6 +12,7 @@ import pytest
 from tests.checks.test_checks import GONE, JANE, NOW, account, context, rules, snapshot
 
 from assay.checks.base import Policy, Status
+from assay.checks.change import branch_protection
 from assay.checks.credentials import nonhuman_owners, stale_credentials, third_party_grants
 from assay.checks.identity import deprovisioning_delay, root_accounts, shared_accounts
 from assay.checks.scope import scope_drift
@@ -21,6 +22,7 @@ from assay.inventory.records import (
     AccountKind,
     AccountStatus,
     Application,
+    BranchProtection,
     Credential,
     Records,
     Tri,
@@ -291,3 +293,19 @@ people:
         load(tmp_path / "assay.yaml")
     assert "people.break_glass[0].system" in str(raised.value) or "break_glass" in str(raised.value)
     assert "nowhere" in str(raised.value)
+
+
+def test_main_branches_must_be_protected_and_need_an_approval() -> None:
+    rules_seen = (
+        BranchProtection("code", "acme/app", "main", Tri.YES, 1, Tri.YES, Tri.YES),
+        BranchProtection("code", "acme/web", "main", Tri.NO, None, Tri.UNKNOWN, Tri.UNKNOWN),
+        BranchProtection("code", "acme/ops", "main", Tri.YES, 0, Tri.NO, Tri.NO),
+        BranchProtection("code", "acme/lab", "main", Tri.YES, None, Tri.UNKNOWN, Tri.UNKNOWN),
+    )
+    code = snapshot("code", "code", Records(branch_protections=rules_seen))
+    outcome = branch_protection(context(code))
+    assert rules(outcome) == [
+        ("branch_allows_unreviewed", "acme/ops@main"),
+        ("branch_unprotected", "acme/web@main"),
+    ]
+    assert "1 more could not be judged" in outcome.summary

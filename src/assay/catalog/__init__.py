@@ -91,6 +91,7 @@ KNOWN_CHECKS: frozenset[str] = frozenset(
         "nonhuman_owners",
         "third_party_grants",
         "change_review",
+        "branch_protection",
         "scope_boundary",
         "scope_drift",
     }

@@ -1,8 +1,10 @@
-"""Change management: every change that reached a protected branch was reviewed by someone else."""
+"""Change management: every change that reached a protected branch was reviewed by someone else,
+and the branch itself refuses unreviewed changes."""
 
 from __future__ import annotations
 
 from assay.checks.base import CheckContext, Finding, Outcome, unusable, verdict
+from assay.inventory.records import Tri
 
 
 def change_review(ctx: CheckContext) -> Outcome:
@@ -45,3 +47,46 @@ def change_review(ctx: CheckContext) -> Outcome:
                     )
                 )
     return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "change")
+
+
+def branch_protection(ctx: CheckContext) -> Outcome:
+    """The main branch of every collected repository refuses unreviewed changes: protection is
+    on and at least one approving review is required. A rule the source does not state is not
+    judged."""
+    snapshots = [s for s in ctx.snapshots if s.collected.records.branch_protections]
+    if unusable_evidence := unusable(ctx, snapshots):
+        return unusable_evidence
+    findings: list[Finding] = []
+    unknown = tested = 0
+    for snapshot in snapshots:
+        for rule in snapshot.collected.records.branch_protections:
+            subject = f"{rule.repository}@{rule.branch}"
+            if rule.protected == Tri.UNKNOWN or (
+                rule.protected == Tri.YES and rule.required_approvals is None
+            ):
+                unknown += 1
+                continue
+            tested += 1
+            if rule.protected == Tri.NO:
+                findings.append(
+                    Finding(
+                        "branch_unprotected",
+                        rule.system_id,
+                        subject,
+                        f"{rule.branch} of {rule.repository} is not protected: anyone with write "
+                        "access can push to it directly",
+                        snapshot.sha256,
+                    )
+                )
+            elif rule.required_approvals == 0:
+                findings.append(
+                    Finding(
+                        "branch_allows_unreviewed",
+                        rule.system_id,
+                        subject,
+                        f"{rule.branch} of {rule.repository} is protected but needs no approving "
+                        "review before a merge",
+                        snapshot.sha256,
+                    )
+                )
+    return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "branch rule")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from assay.checks.base import CheckFunction
-from assay.checks.change import change_review
+from assay.checks.change import branch_protection, change_review
 from assay.checks.credentials import nonhuman_owners, stale_credentials, third_party_grants
 from assay.checks.identity import (
     deprovisioning_delay,
@@ -32,6 +32,7 @@ CHECKS: Mapping[str, CheckFunction] = {
     "nonhuman_owners": nonhuman_owners,
     "third_party_grants": third_party_grants,
     "change_review": change_review,
+    "branch_protection": branch_protection,
     "scope_boundary": scope_boundary,
     "scope_drift": scope_drift,
 }
