@@ -81,9 +81,9 @@ def _non_human(link: Link) -> bool:
 
 
 def nonhuman_owners(ctx: CheckContext) -> Outcome:
-    """Every service account, and every credential not held by a person (deploy keys, app
-    secrets), has an owner who still works here. A declared owner takes precedence over the one
-    the source names."""
+    """Every service account, and every credential that belongs to no account (deploy keys, say),
+    has an owner who still works here. A declared owner takes precedence over the one the source
+    names; an account's own keys are answered for by whoever answers for the account."""
     snapshots = [
         s for s in ctx.snapshots if s.collected.records.accounts or s.collected.records.credentials
     ]
@@ -97,7 +97,7 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
         for link in ctx.links
         if link.person is not None
     }
-    links = {(link.account.system_id, link.account.account_id): link for link in ctx.links}
+    accounts = {(link.account.system_id, link.account.account_id) for link in ctx.links}
     findings: list[Finding] = []
     tested = 0
 
@@ -142,18 +142,13 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
         for credential in snapshot.collected.records.credentials:
             if not credential.active or credential.third_party is not None:
                 continue
-            holder = links.get((credential.system_id, credential.account_id))
-            if holder is not None and not _non_human(holder):
-                continue  # a person's own credential: the person answers for it
-            if holder is not None and holder.service and holder.person is not None:
-                owner = holder.person.email
-            else:
-                owner = credential.owner or (holder.account.owner if holder else None)
+            if (credential.system_id, credential.account_id) in accounts:
+                continue  # an account's own credential: whoever answers for the account does
             judge(
                 credential.system_id,
                 credential.credential_id,
                 f"{credential.kind} {credential.credential_id}",
-                owner,
+                credential.owner,
             )
     evidence = ([ctx.roster.sha256] if ctx.roster else []) + list(shas.values())
     return verdict(findings, 0, tested, evidence, "non-human identity")

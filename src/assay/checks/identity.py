@@ -34,6 +34,15 @@ def _account_snapshots(ctx: CheckContext) -> list[Snapshot]:
     return [s for s in ctx.snapshots if s.collected.records.accounts]
 
 
+def _break_glass(account: Account, ctx: CheckContext) -> bool:
+    """Declared as an emergency account, by the system's id for it or by its username."""
+    declared = ctx.policy.break_glass
+    return (account.system_id, account.account_id) in declared or (
+        account.system_id,
+        account.username,
+    ) in declared
+
+
 def _who(link: Link) -> str:
     return f" ({link.person.name}, {link.person.email})" if link.person else ""
 
@@ -152,6 +161,8 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
         account = link.account
         if account.kind == AccountKind.SYSTEM or account.status == AccountStatus.INACTIVE:
             continue
+        if _break_glass(account, ctx):
+            continue  # declared with its reason; root_accounts watches its use
         if link.person is not None:
             tested += 1
             continue
@@ -235,8 +246,8 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
     unknown = tested = 0
     for link in ctx.links:
         account = link.account
-        if link.service or account.kind != AccountKind.HUMAN:
-            continue
+        if link.service or account.kind != AccountKind.HUMAN or _break_glass(account, ctx):
+            continue  # an emergency account is meant to sit unused
         if account.status != AccountStatus.ACTIVE:
             unknown += account.status == AccountStatus.UNKNOWN
             continue
@@ -362,10 +373,7 @@ def root_accounts(ctx: CheckContext) -> Outcome:
     unknown = tested = 0
     for link in ctx.links:
         account = link.account
-        emergency = (account.system_id, account.account_id) in ctx.policy.break_glass or (
-            account.system_id,
-            account.username,
-        ) in ctx.policy.break_glass
+        emergency = _break_glass(account, ctx)
         if not (account.root or emergency) or account.status == AccountStatus.INACTIVE:
             continue
         what = "root account" if account.root else "break-glass account"

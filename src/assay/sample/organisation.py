@@ -59,6 +59,9 @@ AWS_IDLE_KEY = 6  # second access key old and idle
 GITHUB_ALIAS = 7  # signs in to GitHub as "ohx-dev", linked by an alias
 GITHUB_NO_2FA_PERSON = 9  # GitHub organisation admin without 2FA
 OKTA_DORMANT = 33  # product manager who has not signed in to Okta for four months
+ROOT_USED_DAYS_AGO = 4  # the AWS root user signed in this week
+BREAK_GLASS = f"breakglass@{DOMAIN}"  # declared emergency Okta account, used three days ago
+SERVICE_OF_LEAVER = "metrics-exporter"  # AWS service account owned by someone who has left
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,9 @@ _PLANTED: tuple[PlantedFinding, ...] = (
         "privileged_mfa", "privileged_without_mfa", "github", _login(PEOPLE[GITHUB_NO_2FA_PERSON])
     ),
     PlantedFinding("dormant_accounts", "dormant_account", "okta", PEOPLE[OKTA_DORMANT].email),
+    PlantedFinding("root_accounts", "root_recently_used", "aws", "<root_account>"),
+    PlantedFinding("root_accounts", "root_recently_used", "okta", BREAK_GLASS),
+    PlantedFinding("nonhuman_owners", "nonhuman_owner_left", "aws", SERVICE_OF_LEAVER),
     PlantedFinding("orphan_accounts", "orphan_account", "okta", f"temp.admin@{DOMAIN}"),
     PlantedFinding("orphan_accounts", "orphan_account", "github", "zed-builds"),
     PlantedFinding("orphan_accounts", "orphan_account", "aws", "legacy-backup"),
@@ -328,12 +334,13 @@ class _Writer:
                 if person.index % 4 == 0:
                     factors.append(self._factor(uid, "sms", "PENDING_ACTIVATION"))
             self.json(f"exports/okta/factors/{uid}.json", factors)
-        for login, first, last in (
-            (f"temp.admin@{DOMAIN}", "Temp", "Admin"),
-            (f"scim-provisioner@{DOMAIN}", "SCIM", "Provisioner"),
+        for login, first, last, last_login_days in (
+            (f"temp.admin@{DOMAIN}", "Temp", "Admin", 4),
+            (f"scim-provisioner@{DOMAIN}", "SCIM", "Provisioner", 4),
+            (BREAK_GLASS, "Break", "Glass", 3),
         ):
             uid = _okta_id("00u", login)
-            users.append(self._okta_user(uid, login, first, last, "ACTIVE", None, 4))
+            users.append(self._okta_user(uid, login, first, last, "ACTIVE", None, last_login_days))
             self.json(
                 f"exports/okta/factors/{uid}.json", [self._factor(uid, "token:software:totp")]
             )
@@ -473,7 +480,7 @@ class _Writer:
                 f"arn:aws:iam::{account}:root",
                 stamp(900),
                 "not_supported",
-                stamp(200),
+                stamp(ROOT_USED_DAYS_AGO),
                 "not_supported",
                 "not_supported",
                 "true",
@@ -508,6 +515,7 @@ class _Writer:
                 )
         rows.append(row("ci-deploy", False, False, key(True, 200, 1), none))
         rows.append(row("legacy-backup", False, False, key(True, 30, 2), none))
+        rows.append(row(SERVICE_OF_LEAVER, False, False, key(True, 10, 1), none))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
@@ -609,6 +617,7 @@ class _Writer:
                 start=period_start.isoformat(),
                 end=period_end.isoformat(),
                 alias_person=PEOPLE[GITHUB_ALIAS].email,
+                leaver=PEOPLE[LEAVER_CLEAN].email,
                 fresh_report=(self.today - timedelta(days=120)).isoformat(),
                 stale_report=(self.today - timedelta(days=430)).isoformat(),
             ),
@@ -706,10 +715,15 @@ people:
   service_accounts:
     - {{system: aws, account: ci-deploy, owner: {cto}, purpose: CI deploys to production}}
     - {{system: github, account: acme-release-bot, owner: {cto}, purpose: tags releases}}
+    - {{system: aws, account: metrics-exporter, owner: {leaver}, purpose: exports metrics}}
     - system: okta
       account: scim-provisioner@acme.example
       owner: {security}
       purpose: SCIM provisioning
+  break_glass:
+    - system: okta
+      account: breakglass@acme.example
+      reason: Sealed emergency admin for when single sign-on itself is down
 """
 
 
