@@ -87,6 +87,8 @@ systems:
       type: github
       mode: export
       settings: {path: exports/github}
+    # Names this system goes by in the identity provider's app list, so `scope_drift` knows it.
+    seen_as: [GitHub Enterprise Cloud]
 
   - id: marketing-site
     name: Marketing website
@@ -117,6 +119,12 @@ people:
   # Non-human accounts and the person accountable for each: never left as "unknown".
   service_accounts:
     - {system: aws, account: ci-deploy, owner: alex@example.com, purpose: CI deploys to production}
+  # Emergency accounts kept for when normal access fails: never orphans or dormant, but every
+  # use within 30 days is reported so it can be matched to an incident.
+  break_glass:
+    - {system: aws, account: <root_account>, reason: "AWS root user, sealed in the safe"}
+  # The policy deadline for removing a leaver's access, from the end of their last day.
+  deprovision_within_hours: 24
 
 # Per-control settings, keyed by control id (list them with: assay catalog). Each key is
 # optional: owner and frequency override the catalog's defaults; exclude leaves a control out
