@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.connectors.slapd import slapd  # noqa: F401  (the session's slapd, for test_ldap)
 
 from assay.connectors.base import ConnectorConfig
 

@@ -1,18 +1,21 @@
-"""A local stand-in for Microsoft Graph v1.0, answering the four lists the Entra connector reads.
+"""A local stand-in for Microsoft Graph v1.0, answering the lists the Entra connector reads: four
+tenant-wide lists and ``servicePrincipals/{id}/owners``.
 
 Bodies are ``{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}``, ``page_size``
 items a page, the next link a full URL carrying an opaque ``$skiptoken``, as Graph's is. The
 token is read from ``Authorization: Bearer``; a wrong one gets 401 with Graph's error JSON.
 Faults can be planned by request number (a 429 with ``Retry-After``) or by (list, offset) (a
-500), and ``next_host`` sends the first next link to another host.
+500; an owners list is named ``owners/{id}``), and ``next_host`` sends the first next link to
+another host.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.connectors.json_api_server import JsonApiServer, Request
 
@@ -24,6 +27,39 @@ LISTS = {
     "/v1.0/servicePrincipals": "servicePrincipals",
     "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
 }
+OWNERS_PATH = re.compile(r"/v1\.0/servicePrincipals/(?P<id>[^/]+)/owners")
+
+
+def owner(number: int, **fields: Any) -> dict[str, Any]:
+    """An owner as ``servicePrincipals/{id}/owners`` returns a user: a directory object with the
+    user's default properties."""
+    body: dict[str, Any] = {
+        "@odata.type": "#microsoft.graph.user",
+        "id": f"00000000-0000-0000-0000-{number:012d}",
+        "businessPhones": [],
+        "displayName": f"User {number:03d}",
+        "givenName": "User",
+        "jobTitle": None,
+        "mail": f"User{number:03d}@Contoso.Example",
+        "mobilePhone": None,
+        "officeLocation": None,
+        "preferredLanguage": None,
+        "surname": f"{number:03d}",
+        "userPrincipalName": f"user{number:03d}@contoso.example",
+    }
+    body.update(fields)
+    return body
+
+
+def owning_principal(number: int) -> dict[str, Any]:
+    """An owner that is itself a service principal: it names no person."""
+    return {
+        "@odata.type": "#microsoft.graph.servicePrincipal",
+        "id": f"5b000000-0000-0000-0000-{number:012d}",
+        "appId": f"a0000000-0000-0000-0000-{number:012d}",
+        "displayName": f"App {number}",
+        "servicePrincipalType": "Application",
+    }
 
 
 def user(number: int, **fields: Any) -> dict[str, Any]:
@@ -92,6 +128,8 @@ class Directory:
     registration: list[dict[str, Any]] = field(default_factory=list)
     servicePrincipals: list[dict[str, Any]] = field(default_factory=list)
     oauth2PermissionGrants: list[dict[str, Any]] = field(default_factory=list)
+    owners: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """By service principal id; a principal not listed has no owners."""
 
 
 class GraphServer(JsonApiServer):
@@ -120,27 +158,40 @@ class GraphServer(JsonApiServer):
             wait = {"Retry-After": self.retry_after[len(self.requests)]}
             return 429, wait, _error("TooManyRequests", "Too many requests.")
         split = urlsplit(path)
-        name = LISTS.get(split.path)
-        if name is None:
+        items = self._items(split.path)
+        if items is None:
             return 404, {}, _error("Request_ResourceNotFound", "Not found.")
+        name, listed = items
         query = {key: values[-1] for key, values in parse_qs(split.query).items()}
         offset = int(query.pop("$skiptoken", "RFNwdA0").removeprefix("RFNwdA"))
         if (name, offset) in self.fail_always or (name, offset) in self.fail_once:
             self.fail_once.discard((name, offset))
             return 500, {}, _error("generalException", "An internal server error occurred.")
-        items: list[dict[str, Any]] = getattr(self.directory, name)
         body: dict[str, Any] = {
             "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{name}",
-            "value": items[offset : offset + self.page_size],
+            "value": listed[offset : offset + self.page_size],
         }
         after = offset + self.page_size
-        if after < len(items):
+        if after < len(listed):
             host = self.url
             if self.next_host is not None:
                 host, self.next_host = self.next_host, None
             rest = "".join(f"{key}={value}&" for key, value in query.items())
             body["@odata.nextLink"] = f"{host}{split.path}?{rest}$skiptoken=RFNwdA{after}"
         return 200, {}, body
+
+    def _items(self, path: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """The list a path names (its fault key) and its items; None when there is none."""
+        name = LISTS.get(path)
+        if name is not None:
+            return name, getattr(self.directory, name)
+        match = OWNERS_PATH.fullmatch(path)
+        if match is None:
+            return None
+        principal = unquote(match["id"])
+        if all(p["id"] != principal for p in self.directory.servicePrincipals):
+            return None
+        return f"owners/{principal}", self.directory.owners.get(principal, [])
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

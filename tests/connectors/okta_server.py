@@ -1,11 +1,12 @@
 """A local stand-in for the Okta management API, answering as Okta documents.
 
-It serves ``GET /api/v1/users`` (paged by ``limit``, at most 200, and an ``after`` cursor, with a
-``Link`` header for ``self`` and one for ``next``, as Okta sends them),
-``/api/v1/users/{id}/factors``, ``/api/v1/policies?type=…`` and
-``/api/v1/policies/{id}/rules``. Every answer carries the ``X-Rate-Limit-*`` headers; errors
-are Okta's error objects. Faults are planned by key: ``("users", page)``,
-``("factors", userId)``, ``("policies", 1)`` or ``("rules", policyId)``.
+It serves ``GET /api/v1/users`` and ``GET /api/v1/apps`` (paged by ``limit`` — at most 200,
+by default 200 users or 20 apps — and an ``after`` cursor, with a ``Link`` header for ``self``
+and one for ``next``, as Okta sends them), ``/api/v1/users/{id}/factors``,
+``/api/v1/policies?type=…`` and ``/api/v1/policies/{id}/rules``. Every answer carries the
+``X-Rate-Limit-*`` headers; errors are Okta's error objects. Faults are planned by key:
+``("users", page)``, ``("apps", page)``, ``("factors", userId)``, ``("policies", 1)`` or
+``("rules", policyId)``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.connectors.json_api_server import JsonApiServer, Request
 TOKEN = "00TestOktaApiTokenThatMustNeverLeak-0123456789"
 RATE_LIMIT = 1000
 MAX_LIMIT = 200
+DEFAULT_LIMITS = {"users": 200, "apps": 20}
 
 Key = tuple[str, str | int]
 Answer = tuple[int, list[tuple[str, str]], Any]
@@ -48,8 +50,10 @@ class OktaServer(JsonApiServer):
         factors: Mapping[str, list[dict[str, Any]]],
         policies: Iterable[dict[str, Any]],
         rules: Mapping[str, list[dict[str, Any]]],
+        apps: Iterable[dict[str, Any]] = (),
     ) -> None:
         self.users = list(users)
+        self.apps = list(apps)
         self.factors = factors
         self.policies = list(policies)
         self.rules = rules
@@ -59,7 +63,8 @@ class OktaServer(JsonApiServer):
         """Keys answered 500 the first time they are asked for."""
         self.fail_always: set[Key] = set()
         self.forbidden: set[str] = set()
-        """Kinds (``users``, ``factors``, ``policies``, ``rules``) the token may not read: 403."""
+        """Kinds (``users``, ``apps``, ``factors``, ``policies``, ``rules``) the token may not
+        read: 403."""
         super().__init__()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> Answer:
@@ -93,7 +98,9 @@ class OktaServer(JsonApiServer):
     ) -> tuple[Key, Any, list[tuple[str, str]]] | None:
         """The fault key, the body (None when not found) and the ``next`` links of a path."""
         if path == "/api/v1/users":
-            return self._users_page(query)
+            return self._page("users", self.users, query)
+        if path == "/api/v1/apps":
+            return self._page("apps", self.apps, query)
         if path == "/api/v1/policies":
             listed = [p for p in self.policies if p["type"] == query.get("type")]
             return ("policies", 1), listed, []
@@ -105,17 +112,20 @@ class OktaServer(JsonApiServer):
             return ("rules", match[1]), self.rules.get(match[1]), []
         return None
 
-    def _users_page(self, query: Mapping[str, str]) -> tuple[Key, Any, list[tuple[str, str]]]:
-        limit = min(int(query.get("limit", str(MAX_LIMIT))), MAX_LIMIT)
+    def _page(
+        self, kind: str, items: list[dict[str, Any]], query: Mapping[str, str]
+    ) -> tuple[Key, Any, list[tuple[str, str]]]:
+        """One page of a list paged by an ``after`` cursor, the last item's id."""
+        limit = min(int(query.get("limit", str(DEFAULT_LIMITS[kind]))), MAX_LIMIT)
         start = 0
         if "after" in query:
-            start = 1 + next(i for i, u in enumerate(self.users) if u["id"] == query["after"])
-        listed = self.users[start : start + limit]
+            start = 1 + next(i for i, item in enumerate(items) if item["id"] == query["after"])
+        listed = items[start : start + limit]
         links = []
-        if start + limit < len(self.users):
+        if start + limit < len(items):
             cursor = urlencode({"after": listed[-1]["id"], "limit": limit})
-            links.append(("Link", f'<{self.url}/api/v1/users?{cursor}>; rel="next"'))
-        return ("users", start // limit + 1), listed, links
+            links.append(("Link", f'<{self.url}/api/v1/{kind}?{cursor}>; rel="next"'))
+        return (kind, start // limit + 1), listed, links
 
     def _rate(self, remaining: int | None = None, reset_in: int = 60) -> list[tuple[str, str]]:
         used = len(self.requests)

@@ -89,6 +89,7 @@ def test_accounts_field_by_field(tmp_path: Path, make_config: MakeConfig) -> Non
         last_login=datetime(2024, 3, 1, 9, 0, tzinfo=UTC),
         last_login_source="aws:password_last_used",
         privileged=Tri.YES,
+        root=True,
     )
     assert alice == Account(
         system_id="sys",

@@ -22,6 +22,7 @@ def test_every_type_has_its_connector() -> None:
         "jumpcloud",
         "google_workspace",
         "entra",
+        "ldap",
     }
 
 

@@ -13,12 +13,14 @@ from tests.connectors.entra_server import (
     TOKEN,
     Directory,
     GraphServer,
+    owner,
+    owning_principal,
     registration,
     service_principal,
     user,
 )
 
-from assay.connectors import entra
+from assay.connectors import entra, registry
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.connectors.entra import EntraConnector
 from assay.errors import InputError
@@ -26,6 +28,7 @@ from assay.inventory.records import (
     Account,
     AccountKind,
     AccountStatus,
+    Application,
     Credential,
     Entitlement,
     Grant,
@@ -38,6 +41,7 @@ MakeConfig = Callable[..., ConnectorConfig]
 YES, NO, UNKNOWN = Tri.YES, Tri.NO, Tri.UNKNOWN
 ACTIVE, INACTIVE = AccountStatus.ACTIVE, AccountStatus.INACTIVE
 GRAPH_ID = "5b000000-0000-0000-0000-000000000003"
+ADA = "ada.lovelace@contoso.example"
 ACME_TENANT = "99999999-0000-0000-0000-000000000000"
 
 
@@ -47,6 +51,10 @@ def without(item: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def uid(number: int) -> str:
     return f"00000000-0000-0000-0000-{number:012d}"
+
+
+def spid(number: int) -> str:
+    return f"5b000000-0000-0000-0000-{number:012d}"
 
 
 def golden() -> Directory:
@@ -126,6 +134,13 @@ def golden() -> Directory:
             consent(2, "AllPrincipals", None, " User.Read  Directory.Read.All "),
             consent(1, "Principal", uid(2), "User.Read"),
         ],
+        owners={
+            # A service principal owning it names no person; the first user does.
+            spid(1): [owning_principal(9), owner(1, mail="Ada.Lovelace@Contoso.Example"), owner(2)],
+            spid(2): [],
+            # Microsoft Graph (3): no owners file in the export.
+            spid(4): [owner(6, mail=None)],
+        },
     )
 
 
@@ -140,15 +155,23 @@ def consent(client: int, consent_type: str, principal: str | None, scope: str) -
     }
 
 
-def write_export(directory: Path, tenant: Directory) -> None:
-    directory.mkdir(exist_ok=True)
+def write_export(directory: Path, tenant: Directory, *, all_owners: bool = False) -> None:
+    """The tenant's lists, and the owners of the principals ``tenant.owners`` holds (of every
+    principal with ``all_owners``, as a live collection reads them)."""
+    (directory / "owners").mkdir(parents=True, exist_ok=True)
     for name in entra.PATHS:
         body = {"value": getattr(tenant, name)}
         (directory / f"{name}.json").write_text(json.dumps(body), encoding="utf-8")
+    principals = [p["id"] for p in tenant.servicePrincipals]
+    for principal in principals if all_owners else tenant.owners:
+        body = {"value": tenant.owners.get(principal, [])}
+        (directory / "owners" / f"{principal}.json").write_text(json.dumps(body), "utf-8")
 
 
-def collect_export(make_config: MakeConfig, tmp_path: Path, tenant: Directory) -> Collected:
-    write_export(tmp_path / "entra", tenant)
+def collect_export(
+    make_config: MakeConfig, tmp_path: Path, tenant: Directory, *, all_owners: bool = False
+) -> Collected:
+    write_export(tmp_path / "entra", tenant, all_owners=all_owners)
     return EntraConnector().collect(make_config(path="entra", tenant_id=TENANT))
 
 
@@ -175,7 +198,12 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             "servicePrincipals": 4,
             "oauth2PermissionGrants": 3,
         },
+        "owners_read": 3,
+        "applications": 4,
+        "optional_files_missing": [f"owners/{GRAPH_ID}.json"],
     }
+    replayed = registry.parser_for("entra")(collected.payloads, make_config(tenant_id=TENANT))
+    assert replayed == records
     by_id = {account.account_id: account for account in records.accounts}
     assert by_id[uid(1)] == Account(
         system_id="sys",
@@ -218,13 +246,14 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
         6: (AccountKind.HUMAN, ACTIVE, NO, NO, True),
     }
     assert all(a.mfa_enforced is UNKNOWN for a in records.accounts)
+    assert by_id[uid(3)].deactivated_at is None  # disabled, but Graph gives no time
 
     services = [a for a in records.accounts if a.kind is AccountKind.SERVICE]
-    assert [(a.account_id, a.username, a.status) for a in services] == [
-        ("5b000000-0000-0000-0000-000000000001", "Payroll Sync", ACTIVE),
-        ("5b000000-0000-0000-0000-000000000002", "Acme CRM", INACTIVE),
-        (GRAPH_ID, "Microsoft Graph", ACTIVE),
-        ("5b000000-0000-0000-0000-000000000004", "vm-identity", ACTIVE),
+    assert [(a.account_id, a.username, a.status, a.owner) for a in services] == [
+        (spid(1), "Payroll Sync", ACTIVE, ADA),
+        (spid(2), "Acme CRM", INACTIVE, None),  # no owners
+        (GRAPH_ID, "Microsoft Graph", ACTIVE, None),  # owners not exported: unknown
+        (spid(4), "vm-identity", ACTIVE, "user006@contoso.example"),  # no mail: by UPN
     ]
     assert services[0] == Account(
         system_id="sys",
@@ -240,6 +269,13 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
         last_login=None,
         last_login_source=None,
         privileged=UNKNOWN,
+        owner=ADA,
+    )
+    assert records.applications == (
+        Application("sys", "a0000000-0000-0000-0000-000000000001", "Payroll Sync", True),
+        Application("sys", "a0000000-0000-0000-0000-000000000002", "Acme CRM", False),
+        Application("sys", "00000003-0000-0000-c000-000000000000", "Microsoft Graph", True),
+        Application("sys", "a0000000-0000-0000-0000-000000000004", "vm-identity", True),
     )
     app = "a0000000-0000-0000-0000-000000000001"
     assert records.credentials == (
@@ -255,6 +291,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             last_used_source=None,
             expires_at=datetime(2999, 1, 1, 0, 0, 0, 123456, tzinfo=UTC),
             expiry=YES,
+            owner=ADA,
         ),
         Credential(
             system_id="sys",
@@ -268,7 +305,14 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             last_used_source=None,
             expires_at=datetime(2020, 1, 1, tzinfo=UTC),
             expiry=YES,
+            owner=ADA,
         ),
+        consent_credential(
+            1, uid(1), uid(1), "Payroll Sync", NO, "User.Read", "Files.ReadWrite.All"
+        ),
+        # Tenant-wide: it reaches every user, so it belongs to the app itself.
+        consent_credential(2, None, spid(2), "Acme CRM", YES, "User.Read", "Directory.Read.All"),
+        consent_credential(1, uid(2), uid(2), "Payroll Sync", NO, "User.Read"),
     )
 
     assert records.entitlements == (
@@ -295,19 +339,84 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
     )
     assert records.warnings == (
         "user 'user005@contoso.example': unrecognised userType None",
-        "tenant-wide consent (AllPrincipals): app 'Acme CRM' holds User.Read "
-        "Directory.Read.All on 'Microsoft Graph' for every user",
+        "1 service principal(s) have no owners/{id}.json; their owners are unknown",
         "1 guest account(s), third-party access: bob_partner.example#EXT#@contoso.example",
         "1 third-party app(s) in the tenant: Acme CRM "
         f"(a0000000-0000-0000-0000-000000000002, owned by tenant {ACME_TENANT})",
     )
 
 
+def consent_credential(
+    client: int, principal: str | None, account: str, app: str, broad: Tri, *scopes: str
+) -> Credential:
+    """The credential the consent ``consent(client, _, principal, _)`` gives."""
+    return Credential(
+        system_id="sys",
+        credential_id=f"grant-{client}-{principal}",
+        kind="oauth_consent",
+        account_id=account,
+        active=True,
+        created=None,
+        last_rotated=None,
+        last_used=None,
+        last_used_source=None,
+        scopes=scopes,
+        third_party=app,
+        broad=broad,
+    )
+
+
+def test_without_any_owners_files_owners_are_unknown(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    tenant = golden()
+    tenant.owners = {}
+    collected = collect_export(make_config, tmp_path, tenant)
+
+    services = [a for a in collected.records.accounts if a.kind is AccountKind.SERVICE]
+    assert {a.owner for a in services} == {None}
+    assert {c.owner for c in collected.records.credentials} == {None}
+    assert collected.complete
+    assert collected.parameters["optional_files_missing"] == [
+        f"owners/{a.account_id}.json" for a in services
+    ]
+    assert "4 service principal(s) have no owners/{id}.json; their owners are unknown" in (
+        collected.records.warnings
+    )
+
+
+def test_owners_of_no_service_principal_are_ignored(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    tenant = golden()
+    tenant.owners["5b-gone"] = [owner(1)]
+    records = collect_export(make_config, tmp_path, tenant).records
+    assert "owners/5b-gone: no service principal with id '5b-gone'; ignored" in records.warnings
+
+
+@pytest.mark.parametrize(
+    ("owners", "problem"),
+    [
+        ([{"mail": "a@contoso.example"}], "value[0].id: missing"),
+        ([owner(1, mail=["a@contoso.example"])], "value[0].mail: expected a string, got an array"),
+        ({"x": 1}, "value: expected an array, missing"),
+    ],
+)
+def test_bad_owners(make_config: MakeConfig, tmp_path: Path, owners: Any, problem: str) -> None:
+    write_export(tmp_path / "entra", golden())
+    body = owners if isinstance(owners, dict) else {"value": owners}
+    (tmp_path / "entra" / "owners" / f"{spid(1)}.json").write_text(json.dumps(body), "utf-8")
+    with pytest.raises(InputError) as caught:
+        EntraConnector().collect(make_config(path="entra", tenant_id=TENANT))
+    assert caught.value.where.endswith(f"owners/{spid(1)}.json")
+    assert caught.value.problem == problem
+
+
 def test_credentials_are_judged_at_the_given_time(make_config: MakeConfig, tmp_path: Path) -> None:
     collected = collect_export(make_config, tmp_path, golden())
     config = make_config(tenant_id=TENANT)
     then = entra.parse(collected.payloads, config, datetime(2019, 6, 1, tzinfo=UTC))
-    assert [c.active for c in then.credentials] == [True, True]
+    assert [c.active for c in then.credentials[:2]] == [True, True]
 
 
 def test_an_export_of_one_page_is_incomplete(make_config: MakeConfig, tmp_path: Path) -> None:
@@ -431,6 +540,11 @@ def bad(name: str, position: int, field: str, value: Any) -> Directory:
             "value[0].clientId: missing",
         ),
         (
+            bad("oauth2PermissionGrants", 1, "id", DROP),
+            "oauth2PermissionGrants.json",
+            "value[1].id: missing",
+        ),
+        (
             bad("oauth2PermissionGrants", 0, "principalId", None),
             "oauth2PermissionGrants.json",
             "value[0].consentType: expected 'AllPrincipals', or 'Principal' with a "
@@ -488,6 +602,11 @@ def live_tenant() -> Directory:
             consent(1, "Principal", uid(10), "User.Read"),
             consent(2, "AllPrincipals", None, "Mail.Read"),
         ],
+        owners={
+            spid(1): [owner(10), owner(11)],
+            # More owners than a page holds; the only user is on the second page.
+            spid(4): [*(owning_principal(n) for n in range(100, 220)), owner(12)],
+        },
     )
 
 
@@ -516,8 +635,12 @@ def collect_live(tmp_path: Path, server: GraphServer) -> tuple[Collected, list[f
     return collected, delays
 
 
+def owners_url(server: GraphServer, principal: str) -> str:
+    return f"{server.url}/v1.0/servicePrincipals/{principal}/owners"
+
+
 def export_records(make_config: MakeConfig, tmp_path: Path) -> Records:
-    return collect_export(make_config, tmp_path, live_tenant()).records
+    return collect_export(make_config, tmp_path, live_tenant(), all_owners=True).records
 
 
 def assert_no_token(collected: Collected) -> None:
@@ -547,6 +670,14 @@ def test_every_page_is_read_and_matches_export_mode(
         ("registration.page-003.json", f"{registration_path}?$skiptoken=RFNwdA200"),
         ("servicePrincipals.page-001.json", f"{server.url}/v1.0/servicePrincipals"),
         ("oauth2PermissionGrants.page-001.json", f"{server.url}/v1.0/oauth2PermissionGrants"),
+        *(
+            (f"owners/{principal}.page-001.json", owners_url(server, principal))
+            for principal in (spid(1), spid(2), GRAPH_ID, spid(4))
+        ),
+        (
+            f"owners/{spid(4)}.page-002.json",
+            f"{owners_url(server, spid(4))}?$skiptoken=RFNwdA100",
+        ),
     ]
     assert collected.parameters == {
         "base_url": server.url,
@@ -555,6 +686,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "registration": 3,
             "servicePrincipals": 1,
             "oauth2PermissionGrants": 1,
+            "owners": 5,
         },
         "tenant_id": TENANT,
         "fetched": {
@@ -563,6 +695,8 @@ def test_every_page_is_read_and_matches_export_mode(
             "servicePrincipals": 4,
             "oauth2PermissionGrants": 2,
         },
+        "owners_read": 4,
+        "applications": 4,
     }
     assert server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert server.requests[0].headers["accept"] == "application/json"
@@ -570,7 +704,20 @@ def test_every_page_is_read_and_matches_export_mode(
     records = collected.records
     assert records == export_records(make_config, tmp_path)
     assert entra.parse(collected.payloads, live_config(tmp_path, server)) == records
+    replayed = registry.parser_for("entra")(collected.payloads, live_config(tmp_path, server))
+    assert replayed == records
     by_id = {account.account_id: account for account in records.accounts}
+    assert [by_id[spid(n)].owner for n in (1, 2, 4)] == [
+        "user010@contoso.example",
+        None,
+        "user012@contoso.example",
+    ]
+    consents = [c for c in records.credentials if c.kind == "oauth_consent"]
+    assert [(c.account_id, c.third_party, c.broad, c.scopes) for c in consents] == [
+        (uid(10), "Payroll Sync", NO, ("User.Read",)),
+        (spid(2), "Acme CRM", YES, ("Mail.Read",)),
+    ]
+    assert len(records.applications) == 4
     assert len(by_id) == 254
     assert (by_id[uid(4)].status, by_id[uid(5)].status) == (INACTIVE, ACTIVE)
     assert (by_id[uid(7)].mfa_registered, by_id[uid(8)].mfa_registered) == (NO, YES)
@@ -580,13 +727,12 @@ def test_every_page_is_read_and_matches_export_mode(
         uid(n) for n in range(0, 250, 40)
     ]
     assert records.grants == (Grant("sys", uid(10), f"{GRAPH_ID}:User.Read"),)
-    assert records.warnings[0].startswith("tenant-wide consent (AllPrincipals): app 'Acme CRM'")
-    assert records.warnings[1].startswith("5 guest account(s), third-party access: user007@")
+    assert records.warnings[0].startswith("5 guest account(s), third-party access: user007@")
     assert_no_token(collected)
 
     # The live layout saved to disk is an export too.
     directory = tmp_path / "pages"
-    directory.mkdir()
+    (directory / "owners").mkdir(parents=True)
     for payload in collected.payloads:
         (directory / payload.name).write_bytes(payload.data)
     from_pages = EntraConnector().collect(make_config(path="pages", tenant_id=TENANT))
@@ -611,7 +757,7 @@ def test_a_single_500_is_retried(
     collected, delays = collect_live(tmp_path, server)
 
     assert len(delays) == 1 and 1 <= delays[0] <= 2
-    assert len(server.requests) == 9
+    assert len(server.requests) == 9 + 5  # the owners' five pages too
     assert collected.complete
     assert collected.records == export_records(make_config, tmp_path)
 
@@ -638,6 +784,7 @@ def test_failing_pages_leave_honest_unknowns(tmp_path: Path, server: GraphServer
         "registration": 1,
         "servicePrincipals": 1,
         "oauth2PermissionGrants": 1,
+        "owners": 5,
     }
     records = collected.records
     humans = [a for a in records.accounts if a.kind is AccountKind.HUMAN]
@@ -652,6 +799,24 @@ def test_failing_pages_leave_honest_unknowns(tmp_path: Path, server: GraphServer
     assert records.warnings[:2] == ("users page 3 failed", "registration page 2 failed")
     assert entra.parse(collected.payloads, live_config(tmp_path, server)) == records
     assert_no_token(collected)
+
+
+def test_a_failing_owners_list_leaves_that_owner_unknown(
+    make_config: MakeConfig, tmp_path: Path, server: GraphServer
+) -> None:
+    server.fail_always.add((f"owners/{spid(4)}", 100))
+    collected, _ = collect_live(tmp_path, server)
+
+    url = f"{owners_url(server, spid(4))}?$skiptoken=RFNwdA100"
+    assert not collected.complete
+    assert collected.incomplete_reason == (
+        f"owners/{spid(4)} page 2 ({url}): HTTP 500 Internal Server Error (6 attempts)"
+    )
+    records = collected.records
+    by_id = {account.account_id: account for account in records.accounts}
+    assert (by_id[spid(1)].owner, by_id[spid(4)].owner) == ("user010@contoso.example", None)
+    assert f"owners/{spid(4)} page 2 failed" in records.warnings
+    assert entra.parse(collected.payloads, live_config(tmp_path, server)) == records
 
 
 def test_a_bad_token_is_an_input_error_without_the_token(

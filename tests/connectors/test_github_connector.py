@@ -2,33 +2,41 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.connectors.conftest import local_where
+from tests.connectors.github_server import (
+    NOT_PROTECTED,
+    deploy_key,
+    fine_grained_token,
+    installation,
+    protection,
+    pull,
+    repository,
+    review,
+    simple_user,
+)
 
-from assay.connectors import github
+from assay.connectors import github, registry
 from assay.connectors.base import ConnectorConfig
 from assay.connectors.github import GitHubConnector
 from assay.errors import InputError
-from assay.inventory.records import Account, AccountKind, AccountStatus, Records, Tri
+from assay.inventory.records import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Application,
+    BranchProtection,
+    Change,
+    Credential,
+    Records,
+    Tri,
+)
 
 MakeConfig = Callable[..., ConnectorConfig]
-
-
-def simple_user(login: str, user_id: int, user_type: str = "User") -> dict[str, Any]:
-    """A simple-user object as ``GET /orgs/{org}/members`` returns it."""
-    return {
-        "login": login,
-        "id": user_id,
-        "node_id": f"MDQ6VXNlcj{user_id}",
-        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4",
-        "url": f"https://api.github.com/users/{login}",
-        "html_url": f"https://github.com/{login}",
-        "type": user_type,
-        "site_admin": False,
-    }
 
 
 MEMBERS = [
@@ -105,7 +113,13 @@ def test_accounts_field_by_field(tmp_path: Path, make_config: MakeConfig) -> Non
     assert (org.kind, org.mfa_registered) == (AccountKind.UNKNOWN, Tri.YES)
     assert records.warnings == (
         "members.json: [3] (acme-corp): unrecognised type 'Organization'; account kind is unknown",
+        "outside_collaborators.json not in the export; outside collaborators were not read",
+        "personal-access-tokens.json not in the export; "
+        "fine-grained personal access tokens were not read",
+        "installations.json not in the export; GitHub App installations were not read",
+        "repos.json not in the export; deploy keys and changes were not read",
     )
+    assert (records.credentials, records.changes, records.branch_protections) == ((), (), ())
 
 
 def test_without_two_factor_file_mfa_is_unknown(tmp_path: Path, make_config: MakeConfig) -> None:
@@ -143,6 +157,14 @@ def test_payloads_and_reparse(tmp_path: Path, make_config: MakeConfig) -> None:
     assert github.parse(collected.payloads, config) == collected.records
     assert collected.parameters["org"] == "acme"
     assert collected.parameters["members"] == 4
+    assert collected.parameters["populations"] == {
+        "members": "read",
+        "outside_collaborators": "absent",
+        "deploy_keys": "absent",
+        "personal_access_tokens": "absent",
+        "installations": "absent",
+        "changes": "absent",
+    }
 
 
 def test_a_full_page_is_flagged(tmp_path: Path, make_config: MakeConfig) -> None:
@@ -217,3 +239,337 @@ def test_malformed_files(
 ) -> None:
     error = error_for(tmp_path, make_config, **files)
     assert (local_where(error.where), error.problem) == (where, problem)
+
+
+COLLABORATORS = [simple_user("contractor-kim", 51), simple_user("agency-lee", 52)]
+KEY_USED = "2025-02-01T08:30:00Z"
+MERGED = "2025-03-01T12:00:00Z"
+FULL: dict[str, Any] = {
+    "outside_collaborators.json": COLLABORATORS,
+    "outside_collaborators-2fa_disabled.json": [COLLABORATORS[1]],
+    "personal-access-tokens.json": [
+        fine_grained_token(21, "mona", expires_at=None, selection="all", last_used=KEY_USED),
+        fine_grained_token(22, "octocat", expires_at="2999-01-01T00:00:00Z", selection="none"),
+        fine_grained_token(23, "octocat", expires_at="2020-01-01T00:00:00Z"),
+    ],
+    "installations.json": {
+        "total_count": 2,
+        "installations": [
+            installation(31, "ci-bot", selection="all"),
+            installation(32, "old-app", selection="selected", suspended_at=MERGED),
+        ],
+    },
+    "repos.json": [repository("api", 301), repository("web", 302, "trunk")],
+    "deploy-keys/api.json": [
+        deploy_key(11, read_only=False, added_by="octocat", last_used=KEY_USED),
+        deploy_key(12, read_only=True, added_by=None, last_used=None),
+    ],
+    "deploy-keys/web.json": [],
+    "branch-protection/api.json": protection(2, enforce_admins=True, dismiss_stale=False),
+    "branch-protection/web.json": NOT_PROTECTED,
+    "pulls/api.json": [
+        pull(1, "mona", merged_at=MERGED),
+        pull(2, "mona", merged_at=None),  # closed without merging
+        pull(3, "mona", merged_at=MERGED, base="release"),  # not the default branch
+        pull(4, "OctoCat", merged_at="2024-01-10T00:00:00Z"),
+    ],
+    "pulls/web.json": [],
+    "reviews/api/1.json": [
+        review("Mona", "APPROVED", "2025-03-01T09:00:00Z"),  # the author's own
+        review("octocat", "CHANGES_REQUESTED", "2025-03-01T10:00:00Z"),
+        review("OctoCat", "APPROVED", "2025-03-01T11:00:00Z"),
+        review("deploy-bot", "APPROVED", "2025-03-02T11:00:00Z"),  # after the merge
+    ],
+    "reviews/api/4.json": [review("mona", "COMMENTED", "2024-01-09T00:00:00Z")],
+}
+
+
+def full_export(tmp_path: Path, **changes: Any) -> Path:
+    """The members export and every other population; ``changes`` (file name → body) apply."""
+    directory = export(tmp_path)
+    for name, body in {**FULL, **changes}.items():
+        if body is not None:
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
+            (directory / name).write_text(json.dumps(body), encoding="utf-8")
+    return directory
+
+
+def collect_full(tmp_path: Path, make_config: MakeConfig, **changes: Any) -> Any:
+    full_export(tmp_path, **changes)
+    return GitHubConnector().collect(make_config(path="gh", org="acme"))
+
+
+def test_outside_collaborators_are_third_party_accounts(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    records = collect_full(tmp_path, make_config).records
+    kim, lee = records.accounts[4:]
+    assert kim == Account(
+        system_id="sys",
+        account_id="contractor-kim",
+        username="contractor-kim",
+        email=None,
+        name=None,
+        employee_id=None,
+        kind=AccountKind.HUMAN,
+        status=AccountStatus.ACTIVE,
+        mfa_registered=Tri.YES,
+        mfa_enforced=Tri.YES,
+        last_login=None,
+        last_login_source=None,
+        privileged=Tri.UNKNOWN,
+    )
+    assert (lee.mfa_registered, lee.mfa_enforced) == (Tri.NO, Tri.NO)
+    assert "outside collaborators (third-party access): contractor-kim, agency-lee" in (
+        records.warnings
+    )
+
+
+def test_a_member_listed_as_outside_collaborator_is_inconsistent(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    with pytest.raises(InputError) as caught:
+        collect_full(tmp_path, make_config, **{"outside_collaborators.json": [MEMBERS[1]]})
+    assert local_where(caught.value.where) == "outside_collaborators.json"
+    assert caught.value.problem == "[0].login: duplicate 'mona' (also at members.json[1])"
+
+
+def test_credentials_field_by_field(tmp_path: Path, make_config: MakeConfig) -> None:
+    records = collect_full(tmp_path, make_config).records
+    by_id = {c.credential_id: c for c in records.credentials}
+    used = datetime(2025, 2, 1, 8, 30, tzinfo=UTC)
+    created = datetime(2024, 3, 1, 9, tzinfo=UTC)
+    assert by_id["deploy_key:11"] == Credential(
+        system_id="sys",
+        credential_id="deploy_key:11",
+        kind="deploy_key",
+        account_id="acme/api",
+        active=True,
+        created=created,
+        last_rotated=created,
+        last_used=used,
+        last_used_source="github:last_used",
+        expiry=Tri.NO,
+        scopes=("read", "write"),
+        owner="octocat",
+    )
+    never_used = by_id["deploy_key:12"]
+    assert (never_used.scopes, never_used.owner, never_used.last_used) == (("read",), None, None)
+    assert by_id["fine_grained_pat:21"] == Credential(
+        system_id="sys",
+        credential_id="fine_grained_pat:21",
+        kind="fine_grained_pat",
+        account_id="mona",
+        active=True,
+        created=None,
+        last_rotated=None,
+        last_used=used,
+        last_used_source="github:token_last_used_at",
+        expires_at=None,
+        expiry=Tri.NO,
+        scopes=(
+            "organization:members:read",
+            "repository:contents:write",
+            "repository:metadata:read",
+        ),
+        owner="mona",
+        broad=Tri.YES,
+    )
+    expiring, expired = by_id["fine_grained_pat:22"], by_id["fine_grained_pat:23"]
+    assert (expiring.active, expiring.expiry, expiring.broad) == (True, Tri.YES, Tri.NO)
+    assert expiring.expires_at == datetime(2999, 1, 1, tzinfo=UTC)
+    assert (expired.active, expired.expiry, expired.broad) == (False, Tri.YES, Tri.NO)
+    assert by_id["app_installation:31"] == Credential(
+        system_id="sys",
+        credential_id="app_installation:31",
+        kind="app_installation",
+        account_id="ci-bot",
+        active=True,
+        created=datetime(2023, 1, 5, 12, tzinfo=UTC),
+        last_rotated=None,
+        last_used=None,
+        last_used_source=None,
+        expiry=Tri.NO,
+        scopes=("contents:read", "metadata:read", "pull_requests:write"),
+        third_party="ci-bot",
+        broad=Tri.YES,
+    )
+    suspended = by_id["app_installation:32"]
+    assert (suspended.active, suspended.broad) == (False, Tri.NO)
+    assert records.applications == (
+        Application("sys", "31", "ci-bot"),
+        Application("sys", "32", "old-app", active=False),
+    )
+
+
+def test_changes_and_branch_protection(tmp_path: Path, make_config: MakeConfig) -> None:
+    records = collect_full(tmp_path, make_config).records
+    assert records.changes == (
+        Change(
+            system_id="sys",
+            repository="acme/api",
+            branch="main",
+            commit=f"{1:040x}",
+            subject="Change 1",
+            committed_at=datetime(2025, 3, 1, 12, tzinfo=UTC),
+            authors=("mona",),
+            reviewers=("octocat",),
+        ),
+        Change(
+            system_id="sys",
+            repository="acme/api",
+            branch="main",
+            commit=f"{4:040x}",
+            subject="Change 4",
+            committed_at=datetime(2024, 1, 10, tzinfo=UTC),
+            authors=("octocat",),
+            reviewers=(),
+        ),
+    )
+    assert records.branch_protections == (
+        BranchProtection("sys", "acme/api", "main", Tri.YES, 2, Tri.YES, Tri.NO),
+        BranchProtection("sys", "acme/web", "trunk", Tri.NO, 0, Tri.NO, Tri.NO),
+    )
+    assert records.count() == 6 + 7 + 2 + 2 + 2
+
+
+def test_since_limits_the_changes_and_the_review_files_read(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    full_export(tmp_path)
+    config = make_config(path="gh", org="acme", since="2025-01-01")
+    collected = GitHubConnector().collect(config)
+    assert [c.commit for c in collected.records.changes] == [f"{1:040x}"]
+    assert "reviews/api/4.json" not in [p.name for p in collected.payloads]
+    assert collected.parameters["since"] == "2025-01-01T00:00:00+00:00"
+
+
+def test_every_population_read_and_replayed(tmp_path: Path, make_config: MakeConfig) -> None:
+    collected = collect_full(tmp_path, make_config)
+    assert collected.parameters["populations"] == dict.fromkeys(
+        ("members", *github.POPULATIONS), "read"
+    )
+    assert collected.parameters["files"] == [
+        "members.json",
+        "members-2fa_disabled.json",
+        "members-admin.json",
+        "outside_collaborators.json",
+        "outside_collaborators-2fa_disabled.json",
+        "personal-access-tokens.json",
+        "installations.json",
+        "repos.json",
+        "deploy-keys/api.json",
+        "branch-protection/api.json",
+        "pulls/api.json",
+        "reviews/api/1.json",
+        "reviews/api/4.json",
+        "deploy-keys/web.json",
+        "branch-protection/web.json",
+        "pulls/web.json",
+    ]
+    config = make_config(path="gh", org="acme")
+    assert registry.parser_for("github")(collected.payloads, config) == collected.records
+
+
+def test_absent_per_repository_files_are_warned_and_give_no_records(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    collected = collect_full(
+        tmp_path,
+        make_config,
+        **{
+            "deploy-keys/api.json": None,
+            "branch-protection/web.json": None,
+            "reviews/api/1.json": None,
+        },
+    )
+    records = collected.records
+    assert [c.credential_id for c in records.credentials if c.kind == "deploy_key"] == []
+    assert [p.repository for p in records.branch_protections] == ["acme/api"]
+    assert [c.commit for c in records.changes] == [f"{4:040x}"]
+    assert {
+        "deploy keys of 1 repositories not in the export (deploy-keys/<repo>.json), "
+        "so not read: api",
+        "branch protection of 1 repositories not in the export "
+        "(branch-protection/<repo>.json), so not read: web",
+        "reviews of 1 merged pull request(s) not read in full, so they are left out: acme/api#1",
+    } <= set(records.warnings)
+    populations = collected.parameters["populations"]
+    assert (populations["deploy_keys"], populations["changes"]) == ("partial", "partial")
+
+
+def test_the_repositories_setting_limits_the_repositories(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    full_export(tmp_path)
+    config = make_config(path="gh", org="acme", repositories=["acme/WEB", "gone"])
+    records = GitHubConnector().collect(config).records
+    assert [p.repository for p in records.branch_protections] == ["acme/web"]
+    assert records.changes == ()
+    assert "setting 'repositories' names repositories not read: gone" in records.warnings
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "problem"),
+    [
+        (
+            "personal-access-tokens.json",
+            [{**fine_grained_token(21, "mona", expires_at=None), "token_expires_at": "soon"}],
+            "[0].token_expires_at: not an ISO 8601 timestamp: 'soon'",
+        ),
+        (
+            "installations.json",
+            [installation(31, "ci-bot", selection="all")],
+            "expected a JSON object with installations, got an array",
+        ),
+        (
+            "installations.json",
+            {"installations": [{"id": 31}]},
+            "installations[0].app_slug: missing",
+        ),
+        (
+            "deploy-keys/api.json",
+            [{**deploy_key(11, read_only=True, added_by=None, last_used=None), "read_only": "y"}],
+            "[0].read_only: expected a boolean, got a string",
+        ),
+        (
+            "pulls/api.json",
+            [{**pull(1, "mona", merged_at=MERGED), "base": None}],
+            "[0].base: missing",
+        ),
+        (
+            "branch-protection/api.json",
+            {"message": "Not Found"},
+            ".message: 'Not Found'; expected branch protection settings",
+        ),
+        (
+            "repos.json",
+            [{"name": "api", "full_name": "api"}],
+            "[0].full_name: expected 'owner/name', got 'api'",
+        ),
+    ],
+)
+def test_bad_population_files_name_file_and_field(
+    tmp_path: Path, make_config: MakeConfig, name: str, body: Any, problem: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        collect_full(tmp_path, make_config, **{name: body})
+    assert caught.value.where == str(tmp_path / "gh" / name)
+    assert caught.value.problem == problem
+
+
+def test_invalid_json_in_a_review_file_names_its_line(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    directory = full_export(tmp_path)
+    (directory / "reviews/api/1.json").write_text('[\n  {"state": "APPROVED",}\n]')
+    with pytest.raises(InputError) as caught:
+        GitHubConnector().collect(make_config(path="gh", org="acme"))
+    assert caught.value.where == f"{directory / 'reviews/api/1.json'}:2"
+    assert caught.value.problem.startswith("invalid JSON at column")
+
+
+def test_unknown_population_setting(tmp_path: Path, make_config: MakeConfig) -> None:
+    export(tmp_path)
+    with pytest.raises(InputError, match="'populations': unknown tokens"):
+        GitHubConnector().collect(make_config(path="gh", org="acme", populations=["tokens"]))

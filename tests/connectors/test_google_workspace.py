@@ -15,11 +15,18 @@ from tests.connectors.google_server import (
     tokens_body,
 )
 
-from assay.connectors import google_workspace
+from assay.connectors import google_workspace, registry
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.connectors.google_workspace import GoogleWorkspaceConnector
 from assay.errors import InputError
-from assay.inventory.records import Account, AccountKind, AccountStatus, Credential, Tri
+from assay.inventory.records import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Application,
+    Credential,
+    Tri,
+)
 
 MakeConfig = Callable[..., ConnectorConfig]
 
@@ -64,9 +71,15 @@ GOLDEN_TOKENS = {
         oauth_token("111.apps.googleusercontent.com", "Mail Merge", GMAIL, OPENID),
         oauth_token("222.apps.googleusercontent.com", "Viewer", DRIVE_READ),
     ],
-    GOLDEN[1]["id"]: [oauth_token("333.apps", "Sync", DRIVE, DIRECTORY)],
+    GOLDEN[1]["id"]: [
+        oauth_token("333.apps", "Sync", DRIVE, DIRECTORY),
+        oauth_token("222.apps.googleusercontent.com", "Viewer", DRIVE_READ),
+    ],
     GOLDEN[2]["id"]: [],
-    GOLDEN[5]["id"]: [oauth_token("444.apps", "No scopes", scopes=None)],
+    GOLDEN[5]["id"]: [
+        oauth_token("444.apps", "No scopes", scopes=None),
+        oauth_token("555.apps", "", OPENID),
+    ],
 }
 
 
@@ -114,7 +127,7 @@ def account(number: int, **fields: Any) -> Account:
     return Account(**values)
 
 
-def grant(number: int, client_id: str, *scopes: str) -> Credential:
+def grant(number: int, client_id: str, app: str, broad: Tri, *scopes: str) -> Credential:
     user_id = f"1{number:020d}"
     return Credential(
         system_id="sys",
@@ -129,6 +142,8 @@ def grant(number: int, client_id: str, *scopes: str) -> Credential:
         expires_at=None,
         expiry=UNKNOWN,
         scopes=scopes,
+        third_party=app,
+        broad=broad,
     )
 
 
@@ -145,6 +160,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
         "files": ["users.json"],
         "users": 7,
         "token_files": 4,
+        "applications": 5,
     }
     assert records.accounts == (
         account(
@@ -175,17 +191,29 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
         ),
         account(7),
     )
+    viewer = "222.apps.googleusercontent.com"
     assert records.credentials == (
-        grant(1, "111.apps.googleusercontent.com", GMAIL, OPENID),
-        grant(1, "222.apps.googleusercontent.com", DRIVE_READ),
-        grant(2, "333.apps", DRIVE, DIRECTORY),
-        grant(6, "444.apps"),
+        grant(1, "111.apps.googleusercontent.com", "Mail Merge", YES, GMAIL, OPENID),
+        grant(1, viewer, "Viewer", NO, DRIVE_READ),
+        grant(2, "333.apps", "Sync", YES, DRIVE, DIRECTORY),
+        grant(2, viewer, "Viewer", NO, DRIVE_READ),
+        grant(6, "444.apps", "No scopes", NO),
+        grant(6, "555.apps", "555.apps", NO, OPENID),  # no displayText: named by its client
     )
+    assert records.applications == (  # once per client, however many users granted it
+        Application("sys", "111.apps.googleusercontent.com", "Mail Merge"),
+        Application("sys", viewer, "Viewer"),
+        Application("sys", "333.apps", "Sync"),
+        Application("sys", "444.apps", "No scopes"),
+        Application("sys", "555.apps", "555.apps"),
+    )
+    # Suspended: inactive, with no suspension time, since Google gives none.
+    assert {a.deactivated_at for a in records.accounts} == {None}
     assert records.warnings == (
-        f"user 'Ada.Lovelace@Example.COM': app 'Mail Merge' holds broad OAuth scopes: {GMAIL}",
-        f"user 'User0002@Example.com': app 'Sync' holds broad OAuth scopes: {DRIVE}, {DIRECTORY}",
         "1 active user(s) have no tokens/{userId}.json; their OAuth grants are not known",
     )
+    replayed = registry.parser_for("google_workspace")(collected.payloads, make_config())
+    assert replayed == records
 
 
 def test_an_export_of_one_page_is_incomplete(make_config: MakeConfig, tmp_path: Path) -> None:
@@ -270,6 +298,10 @@ def test_bad_users(
         (
             {"items": [{"clientId": "a"}, {"clientId": "a"}]},
             "items[1].clientId: duplicate 'a' (also at items[0])",
+        ),
+        (
+            {"items": [{"clientId": "a", "displayText": ["App"]}]},
+            "items[0].displayText: expected a string, got an array",
         ),
     ],
 )
@@ -377,6 +409,7 @@ def test_every_page_and_token_list_is_read_and_matches_export_mode(
         "pages": 3,
         "users": 1200,
         "token_calls": len(ACTIVE_IDS),
+        "applications": 12,
     }
     assert server.requests[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
 
@@ -395,11 +428,17 @@ def test_every_page_and_token_list_is_read_and_matches_export_mode(
         "google:lastLoginTime (never)",
     )
     assert [n for n, a in by_number.items() if a.privileged is YES] == [0, 300, 600, 900]
-    assert len(records.credentials) == 12
-    assert records.warnings == tuple(
-        f"user 'User{n:04d}@Example.com': app 'App {n}' holds broad OAuth scopes: {GMAIL}"
-        for n in range(0, 1200, 200)
+    assert (
+        registry.parser_for("google_workspace")(collected.payloads, live_config(tmp_path, server))
+        == records
     )
+    assert [(c.third_party, c.broad) for c in records.credentials] == [
+        (f"App {n}", YES if n % 200 == 0 else NO) for n in range(0, 1200, 100)
+    ]
+    assert records.applications == tuple(
+        Application("sys", f"app{n}", f"App {n}") for n in range(0, 1200, 100)
+    )
+    assert records.warnings == ()
     assert_no_token(collected)
 
     # The live layout saved to disk is an export too.

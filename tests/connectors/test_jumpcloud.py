@@ -8,13 +8,21 @@ from typing import Any
 
 import pytest
 from tests.connectors.conftest import local_where
-from tests.connectors.jumpcloud_server import API_KEY, JumpCloudServer, system_user
+from tests.connectors.jumpcloud_server import API_KEY, JumpCloudServer, application, system_user
 
-from assay.connectors import jumpcloud
+from assay.connectors import jumpcloud, registry
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.connectors.jumpcloud import JumpCloudConnector
 from assay.errors import InputError
-from assay.inventory.records import Account, AccountKind, AccountStatus, Entitlement, Grant, Tri
+from assay.inventory.records import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Application,
+    Entitlement,
+    Grant,
+    Tri,
+)
 
 MakeConfig = Callable[..., ConnectorConfig]
 
@@ -127,31 +135,64 @@ EXPECTED = {
 }
 
 
-def write_export(directory: Path, users: list[dict[str, Any]], total: int | None = None) -> None:
+GOLDEN_APPS = [
+    application(1, displayLabel="Salesforce (prod)", displayName="Salesforce"),
+    application(2, displayLabel="", displayName="Slack", active=False),
+    without(application(3, name="github"), "displayLabel", "displayName", "active"),
+]
+
+
+def write_export(
+    directory: Path,
+    users: list[dict[str, Any]],
+    total: int | None = None,
+    apps: list[dict[str, Any]] | None = None,
+) -> None:
     directory.mkdir(exist_ok=True)
     body = {"totalCount": len(users) if total is None else total, "results": users}
     (directory / "systemusers.json").write_text(json.dumps(body), encoding="utf-8")
+    if apps is not None:
+        apps_body = {"totalCount": len(apps), "results": apps}
+        (directory / "applications.json").write_text(json.dumps(apps_body), encoding="utf-8")
 
 
-def collect_export(make_config: MakeConfig, tmp_path: Path, users: list[dict[str, Any]]) -> Any:
-    write_export(tmp_path / "jc", users)
+def collect_export(
+    make_config: MakeConfig,
+    tmp_path: Path,
+    users: list[dict[str, Any]],
+    apps: list[dict[str, Any]] | None = None,
+) -> Any:
+    write_export(tmp_path / "jc", users, apps=apps)
     return JumpCloudConnector().collect(make_config(path="jc"))
+
+
+NO_APPS = "applications.json not in the export; the organisation's SSO applications are not listed"
 
 
 # Export mode
 
 
 def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
-    collected = collect_export(make_config, tmp_path, GOLDEN)
+    collected = collect_export(make_config, tmp_path, GOLDEN, GOLDEN_APPS)
     records = collected.records
 
     assert (collected.complete, collected.incomplete_reason) == (True, None)
     assert collected.parameters == {
         "path": str(tmp_path / "jc"),
-        "files": ["systemusers.json"],
+        "files": ["applications.json", "systemusers.json"],
         "total_count": 23,
         "fetched": 23,
+        "applications": {"total_count": 3, "fetched": 3},
+        "optional_files_missing": [],
     }
+    assert records.applications == (
+        Application("sys", "5f0ab0ca7000000000000001", "Salesforce (prod)", active=True),
+        Application("sys", "5f0ab0ca7000000000000002", "Slack", active=False),
+        Application("sys", "5f0ab0ca7000000000000003", "github", active=True),
+    )
+    # Suspended users carry no deactivation time: the API gives none.
+    assert {a.deactivated_at for a in records.accounts} == {None}
+    assert registry.parser_for("jumpcloud")(collected.payloads, make_config()) == records
     by_name = {account.username: account for account in records.accounts}
     assert by_name["ada"] == Account(
         system_id="sys",
@@ -214,7 +255,17 @@ def test_exclusions_are_judged_at_the_given_time(make_config: MakeConfig) -> Non
     after = jumpcloud.parse(payloads, make_config(), datetime(2024, 7, 2, tzinfo=UTC))
     assert (during.accounts[0].mfa_enforced, after.accounts[0].mfa_enforced) == (NO, YES)
     assert "until 2024-07-01T00:00:00+00:00" in during.warnings[0]
-    assert after.warnings == ()
+    assert after.warnings == (NO_APPS,)
+
+
+def test_without_applications_file_none_are_listed(make_config: MakeConfig, tmp_path: Path) -> None:
+    collected = collect_export(make_config, tmp_path, GOLDEN[:2])
+
+    assert (collected.complete, collected.records.applications) == (True, ())
+    assert len(collected.records.accounts) == 2
+    assert collected.records.warnings[-1] == NO_APPS
+    assert collected.parameters["optional_files_missing"] == ["applications.json"]
+    assert collected.parameters["applications"] is None
 
 
 def test_an_export_of_one_page_is_incomplete(make_config: MakeConfig, tmp_path: Path) -> None:
@@ -238,6 +289,7 @@ def test_total_count_changing_between_pages(make_config: MakeConfig) -> None:
     assert records.warnings == (
         "systemusers.page-*.json: totalCount changed while paging (3, 4); "
         "users may have been missed or repeated",
+        NO_APPS,
     )
 
 
@@ -322,12 +374,55 @@ def test_bad_users(
         ),
     ],
 )
-def test_bad_bodies(make_config: MakeConfig, tmp_path: Path, body: Any, problem: str) -> None:
+def test_bad_users_bodies(make_config: MakeConfig, tmp_path: Path, body: Any, problem: str) -> None:
     (tmp_path / "jc").mkdir()
     (tmp_path / "jc" / "systemusers.json").write_text(json.dumps(body), encoding="utf-8")
     with pytest.raises(InputError) as caught:
         JumpCloudConnector().collect(make_config(path="jc"))
     assert (local_where(caught.value.where), caught.value.problem) == ("systemusers.json", problem)
+
+
+@pytest.mark.parametrize(
+    ("apps", "problem"),
+    [
+        ([without(GOLDEN_APPS[0], "_id")], "results[0]._id: missing"),
+        (
+            [GOLDEN_APPS[0], GOLDEN_APPS[0]],
+            "results[1]._id: duplicate '5f0ab0ca7000000000000001' (also at results[0])",
+        ),
+        (
+            [without(GOLDEN_APPS[0], "displayLabel", "displayName", "name")],
+            "results[0].name: missing",
+        ),
+        (
+            [{**GOLDEN_APPS[0], "displayLabel": ["App"]}],
+            "results[0].displayLabel: expected a string, got an array",
+        ),
+        (
+            [{**GOLDEN_APPS[0], "active": "yes"}],
+            "results[0].active: expected a boolean, got a string",
+        ),
+        ([3], "results[0]: expected an object, got a number"),
+    ],
+)
+def test_bad_applications(
+    make_config: MakeConfig, tmp_path: Path, apps: list[Any], problem: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        collect_export(make_config, tmp_path, GOLDEN[:1], apps)
+    assert (local_where(caught.value.where), caught.value.problem) == ("applications.json", problem)
+
+
+def test_bad_applications_body(make_config: MakeConfig, tmp_path: Path) -> None:
+    write_export(tmp_path / "jc", GOLDEN[:1])
+    body = json.dumps({"results": []})
+    (tmp_path / "jc" / "applications.json").write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        JumpCloudConnector().collect(make_config(path="jc"))
+    assert (local_where(caught.value.where), caught.value.problem) == (
+        "applications.json",
+        "totalCount: expected a count of applications, missing",
+    )
 
 
 # Live mode
@@ -347,11 +442,12 @@ USERS = [
     )
     for n in range(250)
 ]
+APPS = [application(n, active=n % 9 != 4) for n in range(130)]
 
 
 @pytest.fixture
 def server() -> Iterator[JumpCloudServer]:
-    with JumpCloudServer(USERS) as running:
+    with JumpCloudServer(USERS, APPS) as running:
         yield running
 
 
@@ -375,7 +471,7 @@ def collect_live(tmp_path: Path, server: JumpCloudServer) -> tuple[Collected, li
 
 
 def export_records(make_config: MakeConfig, tmp_path: Path) -> Any:
-    return collect_export(make_config, tmp_path, USERS).records
+    return collect_export(make_config, tmp_path, USERS, APPS).records
 
 
 def assert_no_key(collected: Collected) -> None:
@@ -395,16 +491,30 @@ def test_every_page_is_read_and_matches_export_mode(
     assert delays == []
     assert (collected.mode, collected.complete, collected.incomplete_reason) == ("live", True, None)
     assert [(p.name, p.source) for p in collected.payloads] == [
-        (f"systemusers.page-00{n + 1}.json", f"{server.url}/api/systemusers?limit=100&skip={skip}")
-        for n, skip in enumerate((0, 100, 200))
+        *(
+            (
+                f"systemusers.page-00{n + 1}.json",
+                f"{server.url}/api/systemusers?limit=100&skip={skip}",
+            )
+            for n, skip in enumerate((0, 100, 200))
+        ),
+        ("applications.page-001.json", f"{server.url}/api/applications?limit=100&skip=0"),
+        ("applications.page-002.json", f"{server.url}/api/applications?limit=100&skip=100"),
     ]
-    assert [len(json.loads(p.data)["results"]) for p in collected.payloads] == [100, 100, 50]
+    assert [len(json.loads(p.data)["results"]) for p in collected.payloads] == [
+        100,
+        100,
+        50,
+        100,
+        30,
+    ]
     assert collected.parameters == {
         "base_url": server.url,
         "limit": 100,
-        "pages": 3,
+        "pages": {"systemusers": 3, "applications": 2},
         "total_count": 250,
         "fetched": 250,
+        "applications": {"total_count": 130, "fetched": 130},
     }
     assert server.requests[0].headers["x-api-key"] == API_KEY
     assert server.requests[0].headers["accept"] == "application/json"
@@ -412,6 +522,12 @@ def test_every_page_is_read_and_matches_export_mode(
     records = collected.records
     assert records == export_records(make_config, tmp_path)
     assert jumpcloud.parse(collected.payloads, live_config(tmp_path, server)) == records
+    replay = registry.parser_for("jumpcloud")(collected.payloads, live_config(tmp_path, server))
+    assert replay == records
+    assert records.applications == tuple(
+        Application("sys", app["_id"], f"App {n:03d}", active=n % 9 != 4)
+        for n, app in enumerate(APPS)
+    )
     by_name = {account.username: account for account in records.accounts}
     assert len(by_name) == 250
     assert (by_name["user003"].status, by_name["user111"].status) == (INACTIVE, ACTIVE)
@@ -448,11 +564,11 @@ def test_429_waits_as_retry_after_says(tmp_path: Path, server: JumpCloudServer) 
 def test_a_single_500_is_retried(
     make_config: MakeConfig, tmp_path: Path, server: JumpCloudServer
 ) -> None:
-    server.fail_once.add(200)
+    server.fail_once.add(("systemusers", 200))
     collected, delays = collect_live(tmp_path, server)
 
     assert len(delays) == 1 and 1 <= delays[0] <= 2
-    assert len(server.requests) == 4
+    assert len(server.requests) == 6
     assert collected.complete
     assert collected.records == export_records(make_config, tmp_path)
 
@@ -465,6 +581,7 @@ def test_a_short_last_page_leaves_the_population_incomplete(tmp_path: Path) -> N
         "limit=100&skip=0",
         "limit=100&skip=100",
         "limit=100&skip=180",  # one more ask, which comes back empty
+        "limit=100&skip=0",  # the applications: none
     ]
     assert (collected.complete, collected.incomplete_reason) == (False, "fetched 180 of 200 users")
     assert collected.parameters["total_count"] == 200
@@ -474,7 +591,7 @@ def test_a_short_last_page_leaves_the_population_incomplete(tmp_path: Path) -> N
 
 
 def test_a_failing_page_keeps_the_pages_read(tmp_path: Path, server: JumpCloudServer) -> None:
-    server.fail_always.add(200)
+    server.fail_always.add(("systemusers", 200))
     collected, delays = collect_live(tmp_path, server)
 
     assert [2**n <= delay <= 2**n + 1 for n, delay in enumerate(delays)] == [True] * 5
@@ -484,13 +601,13 @@ def test_a_failing_page_keeps_the_pages_read(tmp_path: Path, server: JumpCloudSe
         f"systemusers page 3 ({url}): HTTP 500 Internal Server Error (6 attempts); "
         "fetched 200 of 250 users"
     )
-    failed = collected.payloads[-1]
+    failed = collected.payloads[2]
     assert (failed.name, failed.source, json.loads(failed.data)) == (
         "systemusers.page-003.failed",
         url,
         {"message": "Internal Server Error"},
     )
-    assert collected.parameters["pages"] == 2
+    assert collected.parameters["pages"] == {"systemusers": 2, "applications": 2}
     assert len(collected.records.accounts) == 200
     assert jumpcloud.parse(collected.payloads, live_config(tmp_path, server)) == collected.records
     assert collected.records.warnings[:2] == (
@@ -498,6 +615,29 @@ def test_a_failing_page_keeps_the_pages_read(tmp_path: Path, server: JumpCloudSe
         "systemusers.page-*.json: fetched 200 of 250 users",
     )
     assert_no_key(collected)
+
+
+def test_a_failing_applications_page_keeps_the_applications_read(
+    tmp_path: Path, server: JumpCloudServer
+) -> None:
+    server.fail_always.add(("applications", 100))
+    collected, _ = collect_live(tmp_path, server)
+
+    url = f"{server.url}/api/applications?limit=100&skip=100"
+    assert not collected.complete
+    assert collected.incomplete_reason == (
+        f"applications page 2 ({url}): HTTP 500 Internal Server Error (6 attempts); "
+        "fetched 100 of 130 applications"
+    )
+    assert collected.payloads[-1].name == "applications.page-002.failed"
+    records = collected.records
+    assert len(records.accounts) == 250
+    assert [a.app_id for a in records.applications] == [app["_id"] for app in APPS[:100]]
+    assert records.warnings[:2] == (
+        "applications.page-*.json: applications page 2 failed",
+        "applications.page-*.json: fetched 100 of 130 applications",
+    )
+    assert jumpcloud.parse(collected.payloads, live_config(tmp_path, server)) == records
 
 
 def test_a_bad_key_is_an_input_error_without_the_key(

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from tests.connectors.conftest import local_where
 
-from assay.connectors import okta
+from assay.connectors import okta, registry
 from assay.connectors.base import ConnectorConfig
 from assay.connectors.okta import OktaConnector
 from assay.errors import InputError
-from assay.inventory.records import Account, AccountKind, AccountStatus, Tri
+from assay.inventory.records import Account, AccountKind, AccountStatus, Application, Tri
 
 MakeConfig = Callable[..., ConnectorConfig]
 
@@ -24,6 +24,7 @@ def user(
     login: str,
     *,
     last_login: str | None = None,
+    status_changed: str | None = "2023-01-02T03:04:05.000Z",
     **profile: Any,
 ) -> dict[str, Any]:
     """A user object shaped like Okta's ``GET /api/v1/users`` response."""
@@ -32,7 +33,7 @@ def user(
         "status": status,
         "created": "2023-01-02T03:04:05.000Z",
         "activated": "2023-01-02T03:04:05.000Z",
-        "statusChanged": "2023-01-02T03:04:05.000Z",
+        "statusChanged": status_changed,
         "lastLogin": last_login,
         "lastUpdated": "2024-06-01T00:00:00.000Z",
         "passwordChanged": "2023-01-02T03:04:05.000Z",
@@ -97,6 +98,27 @@ FACTORS = {
     "00u4": [factor("email", "ACTIVE")],
     "00u5": [],
 }
+
+
+def app(app_id: str, label: str, status: str, name: str = "bookmark") -> dict[str, Any]:
+    """An application object shaped like Okta's ``GET /api/v1/apps`` response."""
+    return {
+        "id": app_id,
+        "name": name,
+        "label": label,
+        "status": status,
+        "signOnMode": "SAML_2_0",
+        "created": "2023-01-02T03:04:05.000Z",
+        "lastUpdated": "2024-06-01T00:00:00.000Z",
+        "_links": {"self": {"href": f"https://example.okta.com/api/v1/apps/{app_id}"}},
+    }
+
+
+APPS = [
+    app("0oa1", "Salesforce", "ACTIVE", "salesforce"),
+    app("0oa2", "Old Wiki", "INACTIVE"),
+    app("0oa3", "Payroll", "SOMETHING_NEW"),
+]
 RULES = [
     rule("Catch-all", "ACTIVE", "ALLOW", False),
     rule("Require MFA", "ACTIVE", "ALLOW", True),
@@ -114,6 +136,7 @@ def export(
     users: Any = None,
     factors: dict[str, Any] | None = None,
     rules: Any = None,
+    apps: Any = None,
 ) -> Path:
     directory = tmp_path / "okta"
     directory.mkdir()
@@ -122,6 +145,8 @@ def export(
         write_json(directory / "factors" / f"{user_id}.json", body)
     if rules is not None:
         write_json(directory / "sign-on-policy-rules.json", rules)
+    if apps is not None:
+        write_json(directory / "apps.json", apps)
     return directory
 
 
@@ -257,10 +282,59 @@ def test_without_factors_directory_registration_is_unknown(
     }
 
 
+def test_suspended_and_deprovisioned_users_were_deactivated_at_their_status_change(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    changed = "2024-03-04T05:06:07.000Z"
+    users = [
+        user("00u1", "SUSPENDED", "a@example.com", status_changed=changed),
+        user("00u2", "DEPROVISIONED", "b@example.com", status_changed=changed),
+        user("00u3", "ACTIVE", "c@example.com", status_changed=changed),
+        user("00u4", "STAGED", "d@example.com", status_changed=changed),
+        user("00u5", "DEPROVISIONED", "e@example.com", status_changed=None),
+    ]
+    export(tmp_path, users=users, factors={})
+    deactivated = [a.deactivated_at for a in collect(make_config)]
+    when = datetime(2024, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert deactivated == [when, when, None, None, None]
+
+
+def test_apps_are_applications(tmp_path: Path, make_config: MakeConfig) -> None:
+    export(tmp_path, apps=APPS)
+    collected = OktaConnector().collect(make_config(path="okta"))
+
+    assert collected.records.applications == (
+        Application("sys", "0oa1", "Salesforce", active=True),
+        Application("sys", "0oa2", "Old Wiki", active=False),
+        Application("sys", "0oa3", "Payroll", active=True),
+    )
+    assert (
+        "app 'Payroll' (0oa3): unrecognised status 'SOMETHING_NEW'; counted as active"
+        in collected.records.warnings
+    )
+    assert collected.parameters["applications"] == 3
+    assert collected.parameters["optional_files_missing"] == ["sign-on-policy-rules.json"]
+
+
+def test_without_apps_file_no_applications_are_listed(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    export(tmp_path, rules=RULES)
+    collected = OktaConnector().collect(make_config(path="okta"))
+
+    assert collected.records.applications == ()
+    assert len(collected.records.accounts) == len(USERS)
+    assert "apps.json not in the export; the org's applications are not listed" in (
+        collected.records.warnings
+    )
+    assert collected.parameters["optional_files_missing"] == ["apps.json"]
+    assert collected.parameters["applications"] == 0
+
+
 def test_payloads_are_the_files_and_reparse_identically(
     tmp_path: Path, make_config: MakeConfig
 ) -> None:
-    directory = export(tmp_path, factors={**FACTORS, "00uGHOST": []}, rules=RULES)
+    directory = export(tmp_path, factors={**FACTORS, "00uGHOST": []}, rules=RULES, apps=APPS)
     config = make_config(path="okta")
     collected = OktaConnector().collect(config)
 
@@ -273,11 +347,13 @@ def test_payloads_are_the_files_and_reparse_identically(
         "factors/00u5.json",
         "factors/00uGHOST.json",
         "sign-on-policy-rules.json",
+        "apps.json",
     ]
     for payload in collected.payloads:
         assert payload.source == str(directory / payload.name)
         assert payload.data == (directory / payload.name).read_bytes()
     assert okta.parse(collected.payloads, config) == collected.records
+    assert registry.parser_for("okta")(collected.payloads, config) == collected.records
     assert "factors/00uGHOST.json: no user with id '00uGHOST' in users.json; ignored" in (
         collected.records.warnings
     )
@@ -354,6 +430,11 @@ def without(mapping: dict[str, Any], *path: str) -> dict[str, Any]:
             "users.json",
             "[0].lastLogin: timestamp has no time zone: '2024-05-01T12:00:00'",
         ),
+        (
+            [{**USERS[1], "statusChanged": "last week"}],
+            "users.json",
+            "[0].statusChanged: not an ISO 8601 timestamp: 'last week'",
+        ),
     ],
 )
 def test_malformed_users(
@@ -390,3 +471,20 @@ def test_rules_must_be_an_array(tmp_path: Path, make_config: MakeConfig) -> None
     error = error_for(tmp_path, make_config, rules={"rules": RULES})
     assert local_where(error.where) == "sign-on-policy-rules.json"
     assert "JSON array" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("apps", "problem"),
+    [
+        ({"apps": APPS}, "expected a JSON array of apps, got an object"),
+        ([APPS[0], "0oa2"], "[1]: expected an object, got a string"),
+        ([APPS[0], without(APPS[1], "id")], "[1].id: missing"),
+        ([without(APPS[0], "label")], "[0].label: missing"),
+        ([{**APPS[0], "label": 7}], "[0].label: expected a string, got a number"),
+        ([without(APPS[0], "status")], "[0].status: missing"),
+        ([APPS[0], {**APPS[1], "id": "0oa1"}], "[1].id: duplicate '0oa1' (also at [0])"),
+    ],
+)
+def test_malformed_apps(tmp_path: Path, make_config: MakeConfig, apps: Any, problem: str) -> None:
+    error = error_for(tmp_path, make_config, apps=apps)
+    assert (local_where(error.where), error.problem) == ("apps.json", problem)

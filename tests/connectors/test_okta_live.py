@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from tests.connectors.okta_server import TOKEN, OktaServer, Request, okta_error
 
-from assay.connectors import okta
+from assay.connectors import okta, registry
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.connectors.okta import OktaConnector
 from assay.errors import InputError
-from assay.inventory.records import Records, Tri
+from assay.inventory.records import Application, Records, Tri
 
 STATUSES = ("ACTIVE", "ACTIVE", "PROVISIONED", "SUSPENDED", "LOCKED_OUT", "DEPROVISIONED")
 
@@ -95,12 +95,23 @@ RULES = {
     "00pOld": [rule("0prLegacy", "ACTIVE", False)],
     "00pDefault": [rule("0prDefault", "ACTIVE", False)],
 }
+APPS = [
+    {
+        "id": f"0oa{n:04d}",
+        "name": "bookmark",
+        "label": f"App {n}",
+        "status": "INACTIVE" if n % 10 == 3 else "ACTIVE",
+        "signOnMode": "BOOKMARK",
+        "_links": {"self": {"href": f"https://acme.okta.com/api/v1/apps/0oa{n:04d}"}},
+    }
+    for n in range(230)  # two pages of 200
+]
 FAILING_USER = "00u0007"
 
 
 @pytest.fixture
 def server() -> Iterator[OktaServer]:
-    with OktaServer(USERS, FACTORS, POLICIES, RULES) as running:
+    with OktaServer(USERS, FACTORS, POLICIES, RULES, APPS) as running:
         yield running
 
 
@@ -134,6 +145,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Records:
         (directory / "factors" / f"{user_id}.json").write_text(json.dumps(body), encoding="utf-8")
     active_rules = [*RULES["00pMfa"], *RULES["00pDefault"]]
     (directory / "sign-on-policy-rules.json").write_text(json.dumps(active_rules), "utf-8")
+    (directory / "apps.json").write_text(json.dumps(APPS), encoding="utf-8")
     config = ConnectorConfig("sys", "export", {"path": "okta"}, {}, base_dir)
     return OktaConnector().collect(config).records
 
@@ -152,7 +164,7 @@ class Run:
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     tmp_path = tmp_path_factory.mktemp("live")
-    with OktaServer(USERS, FACTORS, POLICIES, RULES) as running:
+    with OktaServer(USERS, FACTORS, POLICIES, RULES, APPS) as running:
         collected, delays = collect_live(tmp_path, running)
     return Run(collected, delays, running.url, running.requests, live_config(tmp_path, running))
 
@@ -183,6 +195,8 @@ def test_everything_is_read_and_matches_export_mode(clean_run: Run, exported: Re
         "sign-on-policy-rules/00pMfa.page-001.json",
         "sign-on-policy-rules/00pOld.page-001.json",
         "sign-on-policy-rules/00pDefault.page-001.json",
+        "apps.page-001.json",
+        "apps.page-002.json",
     ]
     assert [p.source for p in collected.payloads[:3]] == [
         f"{clean_run.url}/api/v1/users?limit=200",
@@ -191,8 +205,12 @@ def test_everything_is_read_and_matches_export_mode(clean_run: Run, exported: Re
     ]
     assert collected.payloads[3].source == f"{clean_run.url}/api/v1/users/00u0000/factors"
     assert collected.payloads[453].source == f"{clean_run.url}/api/v1/policies?type=OKTA_SIGN_ON"
+    assert [p.source for p in collected.payloads[457:]] == [
+        f"{clean_run.url}/api/v1/apps?limit=200",
+        f"{clean_run.url}/api/v1/apps?after=0oa0199&limit=200",
+    ]
     assert [len(json.loads(p.data)) for p in collected.payloads[:3]] == [200, 200, 50]
-    assert len(clean_run.requests) == 3 + 450 + 1 + 3  # one factors call a user, nothing twice
+    assert len(clean_run.requests) == 3 + 450 + 1 + 3 + 2  # one factors call a user, no repeats
     assert collected.parameters == {
         "base_url": clean_run.url,
         "limit": 200,
@@ -202,9 +220,11 @@ def test_everything_is_read_and_matches_export_mode(clean_run: Run, exported: Re
             "sign-on-policy-rules/00pMfa": 1,
             "sign-on-policy-rules/00pOld": 1,
             "sign-on-policy-rules/00pDefault": 1,
+            "apps": 2,
         },
         "users": 450,
         "sign_on_policies": 3,
+        "applications": 230,
     }
     sent = clean_run.requests[0].headers
     assert (sent["authorization"], sent["accept"]) == (f"SSWS {TOKEN}", "application/json")
@@ -212,6 +232,17 @@ def test_everything_is_read_and_matches_export_mode(clean_run: Run, exported: Re
     records = collected.records
     assert records == exported
     assert okta.parse(collected.payloads, clean_run.config) == records
+    assert registry.parser_for("okta")(collected.payloads, clean_run.config) == records
+    assert records.applications[:4] == (
+        Application("sys", "0oa0000", "App 0", active=True),
+        Application("sys", "0oa0001", "App 1", active=True),
+        Application("sys", "0oa0002", "App 2", active=True),
+        Application("sys", "0oa0003", "App 3", active=False),
+    )
+    assert len(records.applications) == 230
+    # Statuses in turn: ACTIVE, ACTIVE, PROVISIONED, SUSPENDED, LOCKED_OUT, DEPROVISIONED.
+    deactivated = {a.account_id for a in records.accounts if a.deactivated_at is not None}
+    assert deactivated == {u["id"] for u in USERS if u["status"] in ("SUSPENDED", "DEPROVISIONED")}
     # Factor sets in turn: push, a question only, sms pending, email, none.
     registered = [a.mfa_registered for a in records.accounts[:5]]
     assert registered == [Tri.YES, Tri.NO, Tri.NO, Tri.YES, Tri.NO]
@@ -306,6 +337,27 @@ def test_a_failing_users_page_keeps_the_pages_read(
     assert collected.records.warnings[0] == (
         "users.page-*.json: not read to the end; only the users on the pages read are listed"
     )
+
+
+def test_a_failing_apps_page_keeps_the_apps_read(
+    tmp_path: Path, server: OktaServer, exported: Records
+) -> None:
+    server.fail_always.add(("apps", 2))
+    collected, _ = collect_live(tmp_path, server)
+
+    assert not collected.complete
+    assert collected.incomplete_reason == (
+        f"apps page 2 ({server.url}/api/v1/apps?after=0oa0199&limit=200): "
+        "HTTP 500 Internal Server Error (6 attempts)"
+    )
+    assert collected.payloads[-1].name == "apps.page-002.failed"
+    records = collected.records
+    assert records.applications == exported.applications[:200]
+    assert records.accounts == exported.accounts
+    assert records.warnings[-1] == (
+        "apps.page-*.json: not read to the end; only the apps on the pages read are listed"
+    )
+    assert okta.parse(collected.payloads, live_config(tmp_path, server)) == records
 
 
 @pytest.mark.parametrize(("policy_id", "enforcement_known"), [("00pMfa", False), ("00pOld", True)])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -102,7 +102,23 @@ class ApiClient:
             pages_done += 1
             url = self._next_url(response)
 
-    def _get(self, url: str, pages_done: int) -> httpx.Response:
+    def get_one(
+        self,
+        path: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        accept: Collection[int] = (),
+    ) -> Page:
+        """One response, retried as a page is; a status in ``accept`` is returned, not raised.
+
+        For a resource whose error answer is itself a fact (GitHub's 404 "Branch not protected"):
+        the caller reads the status and body and decides what they mean.
+        """
+        url = str(self._client.build_request("GET", path, params=params).url)
+        response = self._get(url, 0, accept)
+        return Page(url=url, status=response.status_code, data=response.content)
+
+    def _get(self, url: str, pages_done: int, accept: Collection[int] = ()) -> httpx.Response:
         """One successful response, retrying throttling, server errors and lost connections."""
         attempt = 0
         while True:
@@ -113,7 +129,7 @@ class ApiClient:
                 reason = f"connection failed: {str(exc) or type(exc).__name__}"
                 delay = _backoff(attempt)
             else:
-                if response.is_success:
+                if response.is_success or response.status_code in accept:
                     return response
                 if not _retryable(response):
                     raise InputError(url, _problem(response))

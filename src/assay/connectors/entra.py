@@ -8,9 +8,15 @@ Four lists are read, each a body ``{"value": [...], "@odata.nextLink": ...}``:
 - ``servicePrincipals`` — ``GET /v1.0/servicePrincipals``;
 - ``oauth2PermissionGrants`` — ``GET /v1.0/oauth2PermissionGrants``.
 
+and, for every service principal read, its owners: ``GET
+/v1.0/servicePrincipals/{id}/owners``, paged the same way.
+
 Export mode (``mode: export``). Setting ``path`` — the export directory, holding for each list
 either ``<list>.json`` (one body holding every item, with no ``@odata.nextLink``) or the live
-layout's ``<list>.page-001.json``, ``<list>.page-002.json``, …
+layout's ``<list>.page-001.json``, ``<list>.page-002.json``, …; owners likewise as
+``owners/{servicePrincipalId}.json`` (or its pages). Owners files are optional, so an export
+saved before owners were read still parses: a service principal without one has no owner known,
+and a warning and the ``optional_files_missing`` parameter name what is missing.
 
 Live mode (``mode: live``). Settings: ``base_url`` (optional, default
 ``https://graph.microsoft.com``); secret ``token``, a Bearer access token, which the connector
@@ -31,24 +37,35 @@ them is *unknown*. MFA enforcement is always *unknown*: registration is not enfo
 Conditional Access policies are not read yet. ``last_login`` is
 ``signInActivity.lastSignInDateTime``, never ``createdDateTime``.
 
+Users whose ``accountEnabled`` is false are inactive; Graph gives no time they were disabled
+(``users`` has none; only the audit log would), so ``deactivated_at`` stays unset.
+
 Service principals are service accounts, with their ``passwordCredentials`` (``client_secret``)
 and ``keyCredentials`` (``certificate``) as credentials; secrets held on the app registrations
 (``/applications``) are not read yet. One whose ``appOwnerOrganizationId`` is neither the tenant
-nor Microsoft is a third-party app, listed in a warning.
+nor Microsoft is a third-party app, listed in a warning. The owner of a service principal and of
+its credentials is the first user among its owners, by ``mail`` (else ``userPrincipalName``);
+owners that are themselves service principals name no person and are passed over, and with no
+user owner the owner stays unset. Every service principal is also an ``Application`` (``appId``,
+``displayName``), inactive only when ``accountEnabled`` is false.
 
-Each delegated permission grant gives an entitlement per (resource, scope); a grant for one user
-(``consentType: Principal``) is a grant to that user, and tenant-wide consent (``AllPrincipals``)
-is a warning naming the app and scopes. Scopes containing ``.ReadWrite.All`` or ``Directory.``
-are privileged.
+Each delegated permission grant gives an entitlement per (resource, scope) and a credential
+(``oauth_consent``, the grant's ``id``) naming the client app as the third party and its scopes:
+a grant for one user (``consentType: Principal``) is also a grant to that user and belongs to
+their account, with broad reach *no*; tenant-wide consent (``AllPrincipals``) reaches every user,
+so its credential belongs to the client service principal with broad reach *yes*. Scopes
+containing ``.ReadWrite.All`` or ``Directory.`` are privileged.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -60,6 +77,7 @@ from assay.inventory.records import (
     Account,
     AccountKind,
     AccountStatus,
+    Application,
     Credential,
     Entitlement,
     Grant,
@@ -82,7 +100,9 @@ PATHS: Mapping[str, str] = {
     GRANTS: "/v1.0/oauth2PermissionGrants",
 }
 """Each list's first request; later pages are Graph's own ``@odata.nextLink``."""
-PAGE_NAME = _pages.page_pattern("|".join(PATHS))
+OWNERS_DIR = "owners"
+PAGE_NAME = _pages.page_pattern("|".join([*PATHS, f"{OWNERS_DIR}/[^/]+"]))
+OWNERS_EXPORT = re.compile(rf"{OWNERS_DIR}/[^/]+\.json")
 NEXT_LINK = "@odata.nextLink"
 
 LIVE_MODE = "live"
@@ -95,6 +115,7 @@ MICROSOFT_TENANTS = frozenset(
 """Tenants owning Microsoft's own apps (Graph, Office), in every tenant; not third-party."""
 
 CREDENTIAL_KINDS = (("passwordCredentials", "client_secret"), ("keyCredentials", "certificate"))
+CONSENT_KIND = "oauth_consent"
 PRIVILEGED_SCOPE_PARTS = (".ReadWrite.All", "Directory.")
 
 
@@ -120,9 +141,19 @@ class EntraConnector:
             for file in directory.iterdir()
             if file.name in {f"{name}.json" for name in PATHS} or PAGE_NAME.fullmatch(file.name)
         )
-        payloads = [_export.read_payload(directory / name, name) for name in names]
-        records, populations = _read(payloads, config, started_at)
-        problems = [problem for p in populations for problem in p.problems()]
+        owners_dir = directory / OWNERS_DIR
+        owner_names = (
+            sorted(
+                name
+                for name in (f"{OWNERS_DIR}/{file.name}" for file in owners_dir.iterdir())
+                if OWNERS_EXPORT.fullmatch(name) or PAGE_NAME.fullmatch(name)
+            )
+            if owners_dir.is_dir()
+            else []
+        )
+        payloads = [_export.read_payload(directory / name, name) for name in [*names, *owner_names]]
+        records, snapshot = _read(payloads, config, started_at)
+        problems = snapshot.problems()
         return _export.finish(
             config,
             self.type,
@@ -130,7 +161,14 @@ class EntraConnector:
             started_at,
             payloads,
             records,
-            {"path": str(directory), "files": names, **_counts(config, populations)},
+            {
+                "path": str(directory),
+                "files": names,
+                **snapshot.counts(config, records),
+                "optional_files_missing": [
+                    f"{OWNERS_DIR}/{principal}.json" for principal in snapshot.without_owners
+                ],
+            },
             complete=not problems,
             incomplete_reason="; ".join(problems) or None,
         )
@@ -154,10 +192,13 @@ class EntraConnector:
                 failure = _fetch_list(client, base_url, name, path, payloads)
                 if failure is not None:
                     failures[name] = failure
-        records, populations = _read(payloads, config, started_at)
-        problems = [
-            problem for p in populations for problem in p.problems(failures.get(p.list_name))
-        ]
+            for principal_id in _principal_ids(payloads):
+                name = owners_list(principal_id)
+                failure = _fetch_list(client, base_url, name, owners_path(principal_id), payloads)
+                if failure is not None:
+                    failures[name] = failure
+        records, snapshot = _read(payloads, config, started_at)
+        problems = snapshot.problems(failures)
         return _export.finish(
             config,
             self.type,
@@ -167,12 +208,24 @@ class EntraConnector:
             records,
             {
                 "base_url": base_url,
-                "pages": {p.list_name: p.pages for p in populations},
-                **_counts(config, populations),
+                "pages": {
+                    **{p.list_name: p.pages for p in snapshot.lists.values()},
+                    OWNERS_DIR: sum(p.pages for p in snapshot.owners),
+                },
+                **snapshot.counts(config, records),
             },
             complete=not problems,
             incomplete_reason="; ".join(problems) or None,
         )
+
+
+def owners_list(principal_id: str) -> str:
+    """The list name of a service principal's owners: ``owners/{id}``."""
+    return f"{OWNERS_DIR}/{principal_id}"
+
+
+def owners_path(principal_id: str) -> str:
+    return f"{PATHS[SERVICE_PRINCIPALS]}/{quote(principal_id, safe='')}/owners"
 
 
 def page_name(name: str, number: int, *, failed: bool = False) -> str:
@@ -246,19 +299,54 @@ class _Population:
         return []
 
 
-def _counts(config: ConnectorConfig, populations: Sequence[_Population]) -> dict[str, Any]:
-    return {
-        "tenant_id": _tenant_id(config),
-        "fetched": {p.list_name: len(p.entries) for p in populations},
-    }
+@dataclass(frozen=True)
+class _Snapshot:
+    """Every list as stored, and which service principals have no owners list."""
+
+    lists: Mapping[str, _Population]
+    owners: tuple[_Population, ...]
+    without_owners: tuple[str, ...]
+    """Service principals whose owners the snapshot does not hold: their owners are unknown."""
+
+    def problems(self, failures: Mapping[str, str] | None = None) -> list[str]:
+        """Why the snapshot is not known to be whole; ``failures`` are the live client's."""
+        return [
+            problem
+            for population in (*self.lists.values(), *self.owners)
+            for problem in population.problems((failures or {}).get(population.list_name))
+        ]
+
+    def counts(self, config: ConnectorConfig, records: Records) -> dict[str, Any]:
+        return {
+            "tenant_id": _tenant_id(config),
+            "fetched": {name: len(p.entries) for name, p in self.lists.items()},
+            "owners_read": len(self.owners),
+            "applications": len(records.applications),
+        }
+
+
+def _principal_ids(payloads: Sequence[RawPayload]) -> list[str]:
+    """The ids of the service principals read so far, whose owners are read next."""
+    index = _export.by_name(payloads)
+    principals = _population(index, _pages.group(index, PAGE_NAME), SERVICE_PRINCIPALS)
+    return [
+        _export.required_string(payload, principal, path, "id")
+        for payload, path, principal in (_items(principals) if principals else [])
+    ]
 
 
 def _read(
     payloads: Sequence[RawPayload], config: ConnectorConfig, as_of: datetime
-) -> tuple[Records, list[_Population]]:
+) -> tuple[Records, _Snapshot]:
     tenant = _tenant_id(config)
     index = _export.by_name(payloads)
-    populations = {name: _population(index, name) for name in PATHS}
+    grouped = _pages.group(index, PAGE_NAME)
+    populations: dict[str, _Population] = {}
+    for name in PATHS:
+        population = _population(index, grouped, name)
+        if population is None:
+            raise InputError(f"{name}.json", "missing from the export")
+        populations[name] = population
     warnings = [problem for p in populations.values() for problem in p.problems()]
     system = config.system_id
     registration = _registration(populations[REGISTRATION])
@@ -306,15 +394,26 @@ def _read(
             )
         )
     app_names: dict[str, str] = {}
+    applications: list[Application] = []
     third_party: list[str] = []
+    owner_lists: list[_Population] = []
+    without_owners: list[str] = []
     for payload, path, principal in _items(populations[SERVICE_PRINCIPALS]):
         principal_id = _unique_id(payload, principal, path, seen)
         app_id = _export.required_string(payload, principal, path, "appId")
         name = _export.optional_string(payload, principal, path, "displayName") or app_id
         app_names[principal_id] = name
-        owner = _export.json_str(payload, principal, path, "appOwnerOrganizationId")
-        if owner and owner != tenant and owner not in MICROSOFT_TENANTS:
-            third_party.append(f"{name} ({app_id}, owned by tenant {owner})")
+        owner_org = _export.json_str(payload, principal, path, "appOwnerOrganizationId")
+        if owner_org and owner_org != tenant and owner_org not in MICROSOFT_TENANTS:
+            third_party.append(f"{name} ({app_id}, owned by tenant {owner_org})")
+        owners = _population(index, grouped, owners_list(principal_id))
+        if owners is None:
+            without_owners.append(principal_id)
+        else:
+            owner_lists.append(owners)
+        owner = None if owners is None else _owner(owners)
+        enabled = _export.json_bool(payload, principal, path, "accountEnabled")
+        applications.append(Application(system, app_id, name, active=enabled is not False))
         accounts.append(
             Account(
                 system_id=system,
@@ -324,17 +423,33 @@ def _read(
                 name=name,
                 employee_id=None,
                 kind=AccountKind.SERVICE,
-                status=_status(_export.json_bool(payload, principal, path, "accountEnabled")),
+                status=_status(enabled),
                 mfa_registered=Tri.UNKNOWN,
                 mfa_enforced=Tri.UNKNOWN,
                 last_login=None,
                 last_login_source=None,
+                owner=owner,
             )
         )
         credentials.extend(
-            _credentials(payload, principal, path, system, principal_id, app_id, as_of)
+            _credentials(payload, principal, path, system, principal_id, app_id, owner, as_of)
         )
-    entitlements, grants = _consents(populations[GRANTS], system, app_names, warnings)
+    warnings += [problem for p in owner_lists for problem in p.problems()]
+    if without_owners:
+        warnings.append(
+            f"{len(without_owners)} service principal(s) have no {OWNERS_DIR}/{{id}}.json; "
+            "their owners are unknown"
+        )
+    stored_owners = {
+        name.removeprefix(f"{OWNERS_DIR}/")
+        for name in map(_list_name, index)
+        if name.startswith(f"{OWNERS_DIR}/")
+    }
+    for principal_id in sorted(stored_owners - app_names.keys()):
+        warnings.append(
+            f"{owners_list(principal_id)}: no service principal with id '{principal_id}'; ignored"
+        )
+    entitlements, grants = _consents(populations[GRANTS], system, app_names, credentials)
     if guests:
         warnings.append(f"{len(guests)} guest account(s), third-party access: " + ", ".join(guests))
     if third_party:
@@ -346,16 +461,21 @@ def _read(
         credentials=tuple(credentials),
         entitlements=tuple(entitlements),
         grants=tuple(grants),
+        applications=tuple(applications),
         warnings=tuple(warnings),
     )
-    return records, list(populations.values())
+    snapshot = _Snapshot(populations, tuple(owner_lists), tuple(without_owners))
+    return records, snapshot
 
 
-def _population(index: Mapping[str, RawPayload], name: str) -> _Population:
-    """The one export body, or pages 1…n with at most a failure marker for page n + 1."""
-    stored = _pages.stored_list(index, _pages.group(index, PAGE_NAME), name)
+def _population(
+    index: Mapping[str, RawPayload], grouped: Mapping[str, _pages.Pages], name: str
+) -> _Population | None:
+    """The one export body, or pages 1…n with at most a failure marker for page n + 1; None
+    when the snapshot holds neither."""
+    stored = _pages.stored_list(index, grouped, name)
     if stored is None:
-        raise InputError(f"{name}.json", "missing from the export")
+        return None
     entries: list[Entry] = []
     next_link: str | None = None
     for payload in stored.payloads:
@@ -370,6 +490,26 @@ def _population(index: Mapping[str, RawPayload], name: str) -> _Population:
         failed,
         failed is None and next_link is not None,
     )
+
+
+def _list_name(payload_name: str) -> str:
+    """The list a payload holds (some of): ``owners/{id}`` for ``owners/{id}.page-002.json``."""
+    match = PAGE_NAME.fullmatch(payload_name)
+    return match["list"] if match else payload_name.removesuffix(".json")
+
+
+def _owner(owners: _Population) -> str | None:
+    """The first user among the owners, by e-mail (else sign-in name); None when none is a user.
+
+    Owners that are service principals have neither field and name no person.
+    """
+    logins = [
+        _export.optional_string(payload, item, path, "mail")
+        or _export.optional_string(payload, item, path, "userPrincipalName")
+        for payload, path, item in _items(owners)
+        if _export.required_string(payload, item, path, "id")
+    ]
+    return next((login.lower() for login in logins if login is not None), None)
 
 
 def _body(payload: RawPayload) -> tuple[list[dict[str, Any]], str | None]:
@@ -435,6 +575,7 @@ def _credentials(
     system: str,
     principal_id: str,
     app_id: str,
+    owner: str | None,
     as_of: datetime,
 ) -> list[Credential]:
     credentials = []
@@ -467,18 +608,24 @@ def _credentials(
                     last_used_source=None,
                     expires_at=expires_at,
                     expiry=Tri.UNKNOWN if expires_at is None else Tri.YES,
+                    owner=owner,
                 )
             )
     return credentials
 
 
 def _consents(
-    population: _Population, system: str, app_names: Mapping[str, str], warnings: list[str]
+    population: _Population,
+    system: str,
+    app_names: Mapping[str, str],
+    credentials: list[Credential],
 ) -> tuple[list[Entitlement], list[Grant]]:
-    """An entitlement per (resource, scope) and a grant per user holding one."""
+    """An entitlement per (resource, scope), a grant per user holding one, and a credential per
+    consent (appended to ``credentials``)."""
     entitlements: dict[str, Entitlement] = {}
     grants: dict[Grant, None] = {}
     for payload, path, consent in _items(population):
+        consent_id = _export.required_string(payload, consent, path, "id")
         client = _export.required_string(payload, consent, path, "clientId")
         consent_type = _export.required_string(payload, consent, path, "consentType")
         resource = _export.required_string(payload, consent, path, "resourceId")
@@ -498,11 +645,9 @@ def _consents(
                 ),
             )
         if consent_type == "AllPrincipals":
-            warnings.append(
-                f"tenant-wide consent (AllPrincipals): app {app_names.get(client, client)!r} "
-                f"holds {' '.join(scopes) or 'no scopes'} on {resource_name!r} for every user"
-            )
+            holder, broad = client, Tri.YES
         elif consent_type == "Principal" and principal is not None:
+            holder, broad = principal, Tri.NO
             grants.update(
                 (Grant(system, principal, f"{resource}:{scope}"), None) for scope in scopes
             )
@@ -512,6 +657,22 @@ def _consents(
                 f"{path}.consentType: expected 'AllPrincipals', or 'Principal' with a "
                 f"principalId, got {consent_type!r}",
             )
+        credentials.append(
+            Credential(
+                system_id=system,
+                credential_id=consent_id,
+                kind=CONSENT_KIND,
+                account_id=holder,
+                active=True,
+                created=None,
+                last_rotated=None,
+                last_used=None,
+                last_used_source=None,
+                scopes=tuple(scopes),
+                third_party=app_names.get(client, client),
+                broad=broad,
+            )
+        )
     return list(entitlements.values()), list(grants)
 
 

@@ -30,16 +30,22 @@ Either way the user population is complete only when the last page read has no
 layouts and gives the same records for the same data.
 
 Accounts: ``primaryEmail`` is the username; status is *inactive* when ``suspended`` or
-``archived`` is true, else *active*. MFA registration is ``isEnrolledIn2Sv`` and enforcement
-``isEnforcedIn2Sv``; privileged is *yes* for ``isAdmin`` or ``isDelegatedAdmin``, *no* when both
-are false. A missing flag is *unknown*. ``lastLoginTime`` is the last login; Google reports
-``1970-01-01T00:00:00.000Z`` for a user who never signed in, which is kept as no login with the
-source ``google:lastLoginTime (never)`` rather than as a login in 1970.
+``archived`` is true, else *active*. The Directory API gives no time a user was suspended, so
+``deactivated_at`` stays unset rather than taken from some other date. MFA registration is
+``isEnrolledIn2Sv`` and enforcement ``isEnforcedIn2Sv``; privileged is *yes* for ``isAdmin``
+or ``isDelegatedAdmin``, *no* when both are false. A missing flag is *unknown*.
+``lastLoginTime`` is the last login; Google reports ``1970-01-01T00:00:00.000Z`` for a user who
+never signed in, which is kept as no login with the source ``google:lastLoginTime (never)``
+rather than as a login in 1970.
 
-Credentials: one ``oauth_grant`` per token, ``{userId}:{clientId}``, with the granted scopes.
-Google gives no dates for a grant, so created, rotated, last used and expiry stay unknown. A grant
-with a broad scope (all of Gmail, read-write Drive, or the Admin directory) is warned about by
-user and app.
+Credentials: one ``oauth_grant`` per token, ``{userId}:{clientId}``, with the granted scopes,
+granted to the third party named by the token's ``displayText`` (its ``clientId`` when it has
+none). Google gives no dates for a grant, so created, rotated, last used and expiry stay unknown.
+A grant is broad (*yes*) when a scope reaches all of Gmail, read-write Drive or the Admin
+directory, else *no*.
+
+Applications: each app a token was granted to, once per ``clientId`` (named as its first token
+names it), since those are the systems people reach through their Google accounts.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from assay.inventory.records import (
     Account,
     AccountKind,
     AccountStatus,
+    Application,
     Credential,
     Records,
     Tri,
@@ -142,6 +149,7 @@ class GoogleWorkspaceConnector:
                 "files": names,
                 "users": len(records.accounts),
                 "token_files": len(token_names),
+                "applications": len(records.applications),
             },
             complete=not problems,
             incomplete_reason="; ".join(problems) or None,
@@ -209,6 +217,7 @@ class GoogleWorkspaceConnector:
                 "pages": pages,
                 "users": len(records.accounts),
                 "token_calls": len(active),
+                "applications": len(records.applications),
             },
             complete=not problems,
             incomplete_reason="; ".join(problems) or None,
@@ -268,6 +277,7 @@ def _read(payloads: Sequence[RawPayload], config: ConnectorConfig) -> tuple[Reco
     system = config.system_id
     accounts: list[Account] = []
     credentials: list[Credential] = []
+    applications: dict[str, Application] = {}  # by client id: many users grant one app
     first_seen: dict[str, tuple[RawPayload, int]] = {}
     without_tokens = 0
     for payload, position, user in snapshot.entries:
@@ -312,7 +322,7 @@ def _read(payloads: Sequence[RawPayload], config: ConnectorConfig) -> tuple[Reco
         )
         tokens = snapshot.tokens.get(user_id)
         if tokens is not None:
-            credentials.extend(_grants(tokens, system, user_id, email, warnings))
+            credentials.extend(_grants(tokens, system, user_id, applications))
         elif status is AccountStatus.ACTIVE and user_id not in snapshot.failed_tokens:
             without_tokens += 1
     if without_tokens:
@@ -324,7 +334,10 @@ def _read(payloads: Sequence[RawPayload], config: ConnectorConfig) -> tuple[Reco
     for user_id in sorted(set(stray) - set(first_seen)):
         warnings.append(f"{stray[user_id].name}: no user with id '{user_id}'; ignored")
     records = Records(
-        accounts=tuple(accounts), credentials=tuple(credentials), warnings=tuple(warnings)
+        accounts=tuple(accounts),
+        credentials=tuple(credentials),
+        applications=tuple(applications.values()),
+        warnings=tuple(warnings),
     )
     return records, snapshot
 
@@ -373,9 +386,9 @@ def _users_body(payload: RawPayload) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def _grants(
-    payload: RawPayload, system: str, user_id: str, email: str, warnings: list[str]
+    payload: RawPayload, system: str, user_id: str, applications: dict[str, Application]
 ) -> list[Credential]:
-    """One credential per app the user granted access, with a warning for broad scopes."""
+    """One credential per app the user granted access; each app not seen yet is added."""
     items = _objects(payload, _document(payload, "'items'"), "items", "tokens")
     grants: list[Credential] = []
     seen: dict[str, int] = {}
@@ -389,12 +402,8 @@ def _grants(
             )
         seen[client_id] = position
         scopes = _scopes(payload, item, path)
-        broad = [scope for scope in scopes if _broad(scope)]
-        if broad:
-            app = _export.optional_string(payload, item, path, "displayText") or client_id
-            warnings.append(
-                f"user {email!r}: app {app!r} holds broad OAuth scopes: {', '.join(broad)}"
-            )
+        app = _export.optional_string(payload, item, path, "displayText") or client_id
+        applications.setdefault(client_id, Application(system, client_id, app))
         grants.append(
             Credential(
                 system_id=system,
@@ -407,6 +416,8 @@ def _grants(
                 last_used=None,
                 last_used_source=None,
                 scopes=scopes,
+                third_party=app,
+                broad=Tri.YES if any(_broad(scope) for scope in scopes) else Tri.NO,
             )
         )
     return grants

@@ -1,4 +1,5 @@
-"""Okta users, their enrolled factors and the sign-on policy, from the API or saved responses.
+"""Okta users, their enrolled factors, the sign-on policy and the org's applications, from the API
+or saved responses.
 
 Export mode (``mode: export``). Settings: ``path`` — the export directory, holding the raw
 response bodies:
@@ -6,14 +7,17 @@ response bodies:
 - ``users.json``: ``GET /api/v1/users`` — a JSON array of user objects (required);
 - ``factors/{userId}.json``: ``GET /api/v1/users/{userId}/factors`` — a JSON array per user;
 - ``sign-on-policy-rules.json``: ``GET /api/v1/policies/{policyId}/rules`` for the
-  ``OKTA_SIGN_ON`` policy (optional).
+  ``OKTA_SIGN_ON`` policy (optional);
+- ``apps.json``: ``GET /api/v1/apps`` — a JSON array of application objects (optional: without
+  it no applications are listed, and a warning and the ``optional_files_missing`` parameter say
+  so, since an export made before applications were read must still parse).
 
 Live mode (``mode: live``). Settings: ``base_url`` — the org URL, e.g. ``https://acme.okta.com``;
 secret ``token``, an API token sent as ``Authorization: SSWS <token>``. Least privilege: a token
 created by a Read-Only Administrator, since a token acts with its creator's rights and reading is
 all this connector does. (An OAuth service app would need only the scopes ``okta.users.read``,
-``okta.factors.read`` and ``okta.policies.read``, but its access tokens travel as ``Bearer``,
-which this connector does not send yet.) It reads:
+``okta.factors.read``, ``okta.policies.read`` and ``okta.apps.read``, but its access tokens
+travel as ``Bearer``, which this connector does not send yet.) It reads:
 
 - ``GET /api/v1/users?limit=200``, every page by its ``Link: rel="next"``, kept as
   ``users.page-001.json``, ``users.page-002.json``, …;
@@ -23,7 +27,9 @@ which this connector does not send yet.) It reads:
 - ``GET /api/v1/policies?type=OKTA_SIGN_ON`` (``policies.page-NNN.json``) and, for every sign-on
   policy, ``GET /api/v1/policies/{policyId}/rules`` (``sign-on-policy-rules/{policyId}.page-NNN
   .json``). Each policy's rules stay in their own payloads rather than one merged file, because a
-  payload is a response byte for byte and the merge would be ours, not Okta's.
+  payload is a response byte for byte and the merge would be ours, not Okta's;
+- ``GET /api/v1/apps?limit=200``, every page by its ``Link: rel="next"``, kept as
+  ``apps.page-NNN.json``.
 
 Every payload's source is the URL read. A page or a user's factors still failing after the
 retries is kept as a ``….failed`` payload (the last error body, as received) beside whatever was
@@ -47,6 +53,14 @@ says so when other active rules allow sign-on without a factor. Live, only the r
 full enforcement is *unknown*. An enforced rule only means something for a user who has a
 factor: such a user is *yes*, a user with no factor is *no*, a user whose registration is unknown
 stays *unknown*. Without any rules it is *unknown*.
+
+A user whose ``status`` is ``SUSPENDED`` or ``DEPROVISIONED`` was deactivated at its
+``statusChanged`` time (``deactivated_at``), which deprovisioning delay is measured by; any other
+status leaves it unset, since ``statusChanged`` then records some other change.
+
+Each app (``id``, ``label``, ``status``) is an ``Application`` named by its label, the name an
+administrator gave it; it is inactive only when its status is ``INACTIVE``, so an app in a status
+not understood is still compared with the programme's scope (with a warning).
 """
 
 from __future__ import annotations
@@ -64,22 +78,31 @@ from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors._pages import StoredList
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
-from assay.inventory.records import Account, AccountKind, AccountStatus, Records, Tri
+from assay.inventory.records import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Application,
+    Records,
+    Tri,
+)
 
 USERS = "users.json"
 FACTORS_DIR = "factors"
 RULES = "sign-on-policy-rules.json"
+APPS = "apps.json"
 
 USERS_LIST = "users"
+APPS_LIST = "apps"
 POLICIES_LIST = "policies"
 RULES_DIR = "sign-on-policy-rules"
-PAGE_NAME = _pages.page_pattern(r"users|policies|sign-on-policy-rules/.+")
+PAGE_NAME = _pages.page_pattern(r"users|apps|policies|sign-on-policy-rules/.+")
 FACTORS_NAME = re.compile(r"factors/(?P<user>.+)\.(?P<kind>json|failed)")
 
 LIVE_MODE = "live"
 MODES = (_export.EXPORT_MODE, LIVE_MODE)
 PAGE_LIMIT = 200
-"""Users a page: the most ``GET /api/v1/users`` gives."""
+"""Items a page: the most ``GET /api/v1/users`` and ``GET /api/v1/apps`` give."""
 
 LAST_LOGIN_SOURCE = "okta:lastLogin"
 
@@ -94,6 +117,11 @@ STATUS_MAP: Mapping[str, AccountStatus] = {
     "DEPROVISIONED": AccountStatus.INACTIVE,
 }
 """Okta user status to account status; anything else is ``unknown`` with a warning."""
+
+DEACTIVATED: frozenset[str] = frozenset({"SUSPENDED", "DEPROVISIONED"})
+"""User statuses whose ``statusChanged`` is when the account was deactivated."""
+
+APP_STATUSES: frozenset[str] = frozenset({"ACTIVE", "INACTIVE"})
 
 NOT_A_SECOND_FACTOR: frozenset[str] = frozenset({"question"})
 """Factor types that are knowledge, like the password, and so are no second factor."""
@@ -122,8 +150,8 @@ class OktaConnector:
             for file in sorted(factors_dir.glob("*.json")):
                 if file.is_file():
                     payloads.append(_export.read_payload(file, f"{FACTORS_DIR}/{file.name}"))
-        if (directory / RULES).exists():
-            payloads.append(_export.read_payload(directory / RULES, RULES))
+        optional = [name for name in (RULES, APPS) if (directory / name).exists()]
+        payloads.extend(_export.read_payload(directory / name, name) for name in optional)
         records = parse(payloads, config)
         return _export.finish(
             config,
@@ -136,7 +164,9 @@ class OktaConnector:
                 "path": str(directory),
                 "users": len(records.accounts),
                 "factor_files": sum(1 for p in payloads if p.name.startswith(f"{FACTORS_DIR}/")),
-                "sign_on_policy_rules": any(p.name == RULES for p in payloads),
+                "sign_on_policy_rules": RULES in optional,
+                "applications": len(records.applications),
+                "optional_files_missing": [n for n in (RULES, APPS) if n not in optional],
             },
         )
 
@@ -161,6 +191,7 @@ class OktaConnector:
                 read.pages(
                     f"{RULES_DIR}/{policy_id}", f"/api/v1/policies/{_quote(policy_id)}/rules"
                 )
+            read.pages(APPS_LIST, "/api/v1/apps", {"limit": PAGE_LIMIT})
         records = parse(read.payloads, config)
         return _export.finish(
             config,
@@ -175,6 +206,7 @@ class OktaConnector:
                 "pages": read.page_counts,
                 "users": len(records.accounts),
                 "sign_on_policies": len(policy_ids),
+                "applications": len(records.applications),
             },
             complete=not read.failures,
             incomplete_reason="; ".join(read.failures) or None,
@@ -247,18 +279,7 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     unread_factors = 0
     for users_payload, position, user in _objects(users.payloads, "users"):
         path = f"[{position}]"
-        user_id = _export.required_string(users_payload, user, path, "id")
-        if user_id in first_seen:
-            other, other_position = first_seen[user_id]
-            at = (
-                f"[{other_position}]"
-                if other is users_payload
-                else f"{other.name}[{other_position}]"
-            )
-            raise InputError(
-                users_payload.source, f"{path}.id: duplicate '{user_id}' (also at {at})"
-            )
-        first_seen[user_id] = (users_payload, position)
+        user_id = _unique_id(users_payload, position, user, first_seen)
         status_text = _export.required_string(users_payload, user, path, "status")
         profile = user.get("profile")
         if profile is None:
@@ -300,6 +321,7 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
         last = _export.optional_string(users_payload, profile, profile_path, "lastName")
         name = " ".join(part for part in (first, last) if part) or None
         last_login = _timestamp(users_payload, user, path, "lastLogin")
+        status_changed = _timestamp(users_payload, user, path, "statusChanged")
         accounts.append(
             Account(
                 system_id=config.system_id,
@@ -316,6 +338,7 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
                 mfa_enforced=enforced,
                 last_login=last_login,
                 last_login_source=LAST_LOGIN_SOURCE if "lastLogin" in user else None,
+                deactivated_at=status_changed if status_text in DEACTIVATED else None,
             )
         )
 
@@ -334,7 +357,53 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
         warnings.append(
             f"{stray[user_id].name}: no user with id '{user_id}' in {users.name}; ignored"
         )
-    return Records(accounts=tuple(accounts), warnings=tuple(warnings))
+    applications = _applications(_pages.stored_list(index, grouped, APPS_LIST), config, warnings)
+    return Records(
+        accounts=tuple(accounts), applications=tuple(applications), warnings=tuple(warnings)
+    )
+
+
+def _applications(
+    apps: StoredList | None, config: ConnectorConfig, warnings: list[str]
+) -> list[Application]:
+    """The org's apps; none, with a warning, when the export predates reading them."""
+    if apps is None:
+        warnings.append(f"{APPS} not in the export; the org's applications are not listed")
+        return []
+    if not apps.complete:
+        warnings.append(
+            f"{apps.name}: not read to the end; only the apps on the pages read are listed"
+        )
+    applications: list[Application] = []
+    first_seen: dict[str, tuple[RawPayload, int]] = {}
+    for payload, position, app in _objects(apps.payloads, "apps"):
+        path = f"[{position}]"
+        app_id = _unique_id(payload, position, app, first_seen)
+        label = _export.required_string(payload, app, path, "label")
+        status = _export.required_string(payload, app, path, "status")
+        if status not in APP_STATUSES:
+            warnings.append(
+                f"app {label!r} ({app_id}): unrecognised status {status!r}; counted as active"
+            )
+        applications.append(Application(config.system_id, app_id, label, status != "INACTIVE"))
+    return applications
+
+
+def _unique_id(
+    payload: RawPayload,
+    position: int,
+    item: Mapping[str, Any],
+    first_seen: dict[str, tuple[RawPayload, int]],
+) -> str:
+    """The item's ``id``, refused when an earlier item of the same list has it too."""
+    path = f"[{position}]"
+    item_id = _export.required_string(payload, item, path, "id")
+    if item_id in first_seen:
+        other, other_position = first_seen[item_id]
+        at = f"[{other_position}]" if other is payload else f"{other.name}[{other_position}]"
+        raise InputError(payload.source, f"{path}.id: duplicate '{item_id}' (also at {at})")
+    first_seen[item_id] = (payload, position)
+    return item_id
 
 
 Entry = tuple[RawPayload, int, dict[str, Any]]

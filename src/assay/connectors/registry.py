@@ -13,6 +13,7 @@ from assay.connectors import (
     hr_csv,
     hr_xlsx,
     jumpcloud,
+    ldap,
     linux,
     okta,
     postgres,
@@ -27,6 +28,7 @@ from assay.connectors.google_workspace import GoogleWorkspaceConnector
 from assay.connectors.hr_csv import HrCsvConnector
 from assay.connectors.hr_xlsx import HrXlsxConnector
 from assay.connectors.jumpcloud import JumpCloudConnector
+from assay.connectors.ldap import LdapConnector
 from assay.connectors.linux import LinuxConnector
 from assay.connectors.okta import OktaConnector
 from assay.connectors.postgres import PostgresConnector
@@ -44,6 +46,7 @@ _FACTORIES: Mapping[str, Callable[[], Connector]] = {
     JumpCloudConnector.type: JumpCloudConnector,
     GoogleWorkspaceConnector.type: GoogleWorkspaceConnector,
     EntraConnector.type: EntraConnector,
+    LdapConnector.type: LdapConnector,
 }
 
 _PARSERS: Mapping[str, Parser] = {
@@ -58,6 +61,7 @@ _PARSERS: Mapping[str, Parser] = {
     JumpCloudConnector.type: jumpcloud.parse,
     GoogleWorkspaceConnector.type: google_workspace.parse,
     EntraConnector.type: entra.parse,
+    LdapConnector.type: ldap.parse,
 }
 """Each connector's parser: stored payloads back to records, with no source contacted."""
 

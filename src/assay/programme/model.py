@@ -68,6 +68,7 @@ class ConnectorType(StrEnum):
     JUMPCLOUD = "jumpcloud"
     GOOGLE_WORKSPACE = "google_workspace"
     ENTRA = "entra"
+    LDAP = "ldap"
 
 
 class Mode(StrEnum):
@@ -94,6 +95,7 @@ LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
         ConnectorType.AWS_IAM,
         ConnectorType.GOOGLE_WORKSPACE,
         ConnectorType.ENTRA,
+        ConnectorType.LDAP,
     }
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
