@@ -119,3 +119,27 @@ def test_diff_between_two_runs_shows_joiners_leavers_movers_and_accounts(
     latest = str(Run.objects.filter(status=Run.Status.COMPLETED).first().pk)  # type: ignore[union-attr]
     assert main(["identities", "diff", latest, latest, "--file", ran, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["changes"] == []
+
+
+def test_each_leaver_with_the_delay_of_every_account(ran: str, capsys: Capture) -> None:
+    assert main(["identities", "leavers", "--file", ran, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["deadline_hours"] == 24
+    rows = {(r["person"], r["system"]): r for r in report["accounts"]}
+    suspended = rows[("tariq.aziz@acme.example", "okta")]
+    assert (suspended["status"], suspended["delay_hours"], suspended["within_deadline"]) == (
+        "inactive",
+        75,
+        "no",
+    )
+    clean = rows[("noah.mensah@acme.example", "okta")]
+    assert (clean["delay_hours"], clean["within_deadline"]) == (6, "yes")
+    still_open = rows[("grace.lindqvist@acme.example", "github")]
+    assert still_open["closed"] == "still open" and still_open["within_deadline"] == "no"
+    assert {person for person, _ in rows} == {
+        "grace.lindqvist@acme.example",
+        "noah.mensah@acme.example",
+        "tariq.aziz@acme.example",
+        "selin.yilmaz@acme.example",
+        "arjun.iyer@acme.example",
+    }

@@ -4,7 +4,7 @@ privileged, root and emergency, and shared accounts."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from assay.checks.base import (
     CheckContext,
@@ -16,13 +16,12 @@ from assay.checks.base import (
     verdict,
 )
 from assay.inventory.correlation import Link
+from assay.inventory.leavers import hours, is_leaver, leavers
 from assay.inventory.records import (
     Account,
     AccountKind,
     AccountStatus,
     Credential,
-    EmploymentStatus,
-    Person,
     Tri,
 )
 
@@ -92,11 +91,6 @@ def mfa_enforced(ctx: CheckContext) -> Outcome:
     return verdict(findings, unknown, tested, list(shas.values()), "MFA")
 
 
-def _leaver(person: Person, ctx: CheckContext) -> bool:
-    ended = person.end_date is not None and person.end_date < ctx.as_of.date()
-    return person.status == EmploymentStatus.TERMINATED or ended
-
-
 def leaver_access(ctx: CheckContext) -> Outcome:
     """Nobody HR records as gone still has an active account or credential anywhere."""
     if ctx.roster is None:
@@ -118,7 +112,7 @@ def leaver_access(ctx: CheckContext) -> Outcome:
         if link.service:
             continue  # a service account whose owner left: nonhuman_owners reports it
         tested += 1
-        if person is None or not _leaver(person, ctx):
+        if person is None or not is_leaver(person, ctx.as_of.date()):
             continue
         left = f"{person.name} ({person.email}) left on {person.end_date or 'an unrecorded date'}"
         sha = shas[account.system_id]
@@ -270,51 +264,37 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
     return verdict(findings, unknown, tested, list(shas.values()), "sign-in")
 
 
-def _left_at(person: Person) -> datetime | None:
-    """The moment a leaver's access should start to end: midnight after their last day, UTC."""
-    if person.end_date is None:
-        return None
-    return datetime.combine(person.end_date + timedelta(days=1), time(), UTC)
-
-
 def deprovisioning_delay(ctx: CheckContext) -> Outcome:
     """Each leaver of the audit period lost every account within the policy deadline of their
-    last day. A leaver's delay runs to the last of their accounts to close (to now, while one is
-    still open), from the time each source says the account was deactivated; an account closed
-    at a time nobody recorded leaves that leaver's delay unknown, unless another account already
-    overran the deadline."""
+    last day (see ``inventory.leavers`` for how the delay is measured). A leaver whose delay
+    cannot be told (an account closed at an unrecorded time, or no account found at all) is
+    not judged, unless an account already overran the deadline."""
     if ctx.roster is None:
         return not_tested("no HR roster declared (people.source)")
     snapshots = _account_snapshots(ctx)
     if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
         return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
-    accounts: dict[str, list[Link]] = {}
-    for link in ctx.links:
-        if link.person is not None and not link.service and _leaver(link.person, ctx):
-            accounts.setdefault(link.person.email, []).append(link)
     deadline = ctx.policy.deprovision_within
     findings: list[Finding] = []
     unknown = tested = 0
-    slowest: timedelta | None = None
-    for links in accounts.values():
-        person = links[0].person
-        assert person is not None
-        left = _left_at(person)
-        if left is not None and left.date() <= ctx.period_start:
+    slowest_delay: timedelta | None = None
+    for leaver in leavers(ctx.people, ctx.links, ctx.as_of):
+        person = leaver.person
+        if leaver.left is not None and leaver.left.date() <= ctx.period_start:
             continue
-        delays = [_closed_after(link.account, left, ctx.as_of) for link in links]
-        known = [
-            (delay, link) for delay, link in zip(delays, links, strict=True) if delay is not None
-        ]
-        if not known or (None in delays and max(d for d, _ in known) <= deadline):
+        slowest = leaver.slowest
+        if slowest is None or slowest.delay is None:
+            unknown += 1
+            continue
+        if not leaver.complete and slowest.delay <= deadline:
             unknown += 1
             continue
         tested += 1
-        delay, link = max(known, key=lambda pair: pair[0])
-        slowest = delay if slowest is None else max(slowest, delay)
+        delay = slowest.delay
+        slowest_delay = delay if slowest_delay is None else max(slowest_delay, delay)
         if delay > deadline:
-            account = link.account
+            account = slowest.link.account
             state = (
                 "is still active"
                 if account.status == AccountStatus.ACTIVE
@@ -326,30 +306,15 @@ def deprovisioning_delay(ctx: CheckContext) -> Outcome:
                     account.system_id,
                     person.email,
                     f"{person.name} left on {person.end_date}; {account.system_id} account "
-                    f"{account.username} {state}, {_hours(delay)} h after (policy: "
-                    f"{_hours(deadline)} h)",
+                    f"{account.username} {state}, {hours(delay)} h after (policy: "
+                    f"{hours(deadline)} h)",
                     shas[account.system_id],
                 )
             )
     outcome = verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "leaver")
-    if slowest is None:
+    if slowest_delay is None:
         return outcome
-    return replace(outcome, summary=f"{outcome.summary}; slowest: {_hours(slowest)} h")
-
-
-def _closed_after(account: Account, left: datetime | None, now: datetime) -> timedelta | None:
-    """How long after ``left`` the account closed (or has stayed open, until ``now``)."""
-    if left is None or account.status == AccountStatus.UNKNOWN:
-        return None
-    if account.status == AccountStatus.ACTIVE:
-        return now - left
-    if account.deactivated_at is None:
-        return None
-    return max(account.deactivated_at - left, timedelta(0))
-
-
-def _hours(delay: timedelta) -> int:
-    return max(0, int(delay.total_seconds() // 3600))
+    return replace(outcome, summary=f"{outcome.summary}; slowest: {hours(slowest_delay)} h")
 
 
 ROOT_RECENT_USE = timedelta(days=30)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, astuple, dataclass, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from assay.cli.findings import Format
 from assay.errors import InputError
+from assay.inventory.records import AccountStatus
 from assay.inventory.replay import Inventory, Reach
 from assay.programme.model import Programme
 
@@ -37,6 +39,13 @@ def _completed_runs() -> list[int]:
     from assay.monitor.models import Run
 
     return list(Run.objects.filter(status=Run.Status.COMPLETED).values_list("pk", flat=True))
+
+
+def _started(run: int) -> datetime:
+    """When ``run`` started: the moment its evidence describes."""
+    from assay.monitor.models import Run
+
+    return Run.objects.get(pk=run).started_at
 
 
 def _inventory(programme: Programme, run: int | None, *, back: int = 0) -> Inventory:
@@ -158,4 +167,87 @@ def diff_runs(
         table.add_column(column)
     for change in changes:
         table.add_row(change.kind, change.system, change.subject, change.detail)
+    Console().print(table)
+
+
+@dataclass(frozen=True)
+class LeaverRow:
+    """One account of one leaver, as a row of ``assay identities leavers``."""
+
+    person: str
+    last_day: str
+    system: str
+    account: str
+    status: str
+    closed: str
+    delay_hours: int | None
+    within_deadline: str
+
+
+@app.command("leavers")
+def leavers_report(
+    file: FileOption = Path("assay.yaml"),
+    output: FormatOption = Format.TABLE,
+    run: RunOption = None,
+) -> None:
+    """Each leaver's accounts and how long after their last day each one closed, against the
+    programme's deprovisioning deadline."""
+    from assay.inventory.leavers import hours, leavers
+
+    programme = _open(file)
+    inventory = _inventory(programme, run)
+    as_of = _started(inventory.run_id)
+    deadline = timedelta(
+        hours=programme.people.deprovision_within_hours if programme.people else 24
+    )
+    rows = []
+    for leaver in leavers(inventory.people, inventory.links, as_of):
+        person, last_day = leaver.person.email, str(leaver.person.end_date or "not recorded")
+        if not leaver.accounts:
+            rows.append(
+                LeaverRow(person, last_day, "", "no account found", "", "", None, "unknown")
+            )
+        for item in leaver.accounts:
+            account = item.link.account
+            if account.status is AccountStatus.ACTIVE:
+                closed = "still open"
+            elif account.deactivated_at is not None:
+                closed = f"{account.deactivated_at:%Y-%m-%d %H:%M} UTC"
+            else:
+                closed = "not recorded"
+            if item.delay is None:
+                delay, on_time = None, "unknown"
+            else:
+                delay, on_time = hours(item.delay), "yes" if item.delay <= deadline else "no"
+            rows.append(
+                LeaverRow(
+                    person,
+                    last_day,
+                    account.system_id,
+                    account.username,
+                    account.status.value,
+                    closed,
+                    delay,
+                    on_time,
+                )
+            )
+    title = (
+        f"leavers in run {inventory.run_id}: {len(rows)} account(s), "
+        f"deadline {hours(deadline)} h after the last day"
+    )
+    if output is Format.JSON:
+        document = {
+            "run": inventory.run_id,
+            "deadline_hours": hours(deadline),
+            "accounts": [asdict(row) for row in rows],
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    if output is Format.CSV:
+        raise InputError("--format", "leavers are shown as a table or JSON")
+    table = Table(title=title)
+    for column in fields(LeaverRow):
+        table.add_column(column.name.replace("_", " "))
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in astuple(row)))
     Console().print(table)

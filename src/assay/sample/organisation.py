@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,11 @@ OWNER, CTO = 0, 1
 HEAD_OF_ENGINEERING, HEAD_OF_SECURITY = 3, 27
 LEAVER_STILL_EVERYWHERE = 8  # engineer: left, still active in Okta, GitHub and AWS
 LEAVER_CLEAN = 10  # engineer: left and fully deprovisioned
-LEAVER_SUSPENDED = 40  # sales: left, Okta account suspended
+LEAVER_SUSPENDED = 40  # sales: left, Okta account suspended three days late
 LEAVER_OKTA_ACTIVE = 45  # support: left, Okta account still active
 LEAVER_CONTRACTOR = 20  # engineering contractor: left, deprovisioned
+DEPROVISIONED_AFTER_HOURS = {LEAVER_CLEAN: 6, LEAVER_CONTRACTOR: 20, LEAVER_SUSPENDED: 75}
+"""When Okta closed each leaver's account, in hours after the midnight ending their last day."""
 ON_LEAVE = (12, 50)
 CONTRACTORS = (20, 21, 22, 52)
 OKTA_NO_FACTOR = 14  # no MFA factor at all
@@ -167,6 +169,9 @@ _PLANTED: tuple[PlantedFinding, ...] = (
         "deprovisioning_delay", "late_deprovisioning", "okta", PEOPLE[LEAVER_OKTA_ACTIVE].email
     ),
     PlantedFinding(
+        "deprovisioning_delay", "late_deprovisioning", "okta", PEOPLE[LEAVER_SUSPENDED].email
+    ),
+    PlantedFinding(
         "privileged_mfa", "privileged_without_mfa", "github", _login(PEOPLE[GITHUB_NO_2FA_PERSON])
     ),
     PlantedFinding("dormant_accounts", "dormant_account", "okta", PEOPLE[OKTA_DORMANT].email),
@@ -211,6 +216,14 @@ class _Writer:
     def ago(self, days: int, hours: int = 0) -> datetime:
         return self.now - timedelta(days=days, hours=hours)
 
+    def last_day(self, person: _Person) -> date:
+        return self.today - timedelta(days=20 + person.index % 7)
+
+    def deprovisioned(self, person: _Person) -> datetime:
+        """When Okta closed a leaver's account (the time its statusChanged records)."""
+        midnight = datetime.combine(self.last_day(person) + timedelta(days=1), time(), UTC)
+        return midnight + timedelta(hours=DEPROVISIONED_AFTER_HOURS[person.index])
+
     def write(self, relative: str, content: str | bytes) -> None:
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -232,7 +245,7 @@ class _Writer:
             end = ""
             if person.index in LEAVERS:
                 status = "terminated"
-                end = (self.today - timedelta(days=20 + person.index % 7)).isoformat()
+                end = self.last_day(person).isoformat()
             elif person.index in ON_LEAVE:
                 status = "leave"
             writer.writerow(
@@ -264,13 +277,14 @@ class _Writer:
         status: str,
         employee_number: str | None,
         last_login_days: int | None,
+        status_changed: datetime | None = None,
     ) -> dict[str, Any]:
         return {
             "id": uid,
             "status": status,
             "created": _stamp(self.ago(700)),
             "activated": _stamp(self.ago(699)),
-            "statusChanged": _stamp(self.ago(30 if status != "ACTIVE" else 699)),
+            "statusChanged": _stamp(status_changed or self.ago(699)),
             "lastLogin": _stamp(self.ago(last_login_days, 3))
             if last_login_days is not None
             else None,
@@ -323,6 +337,7 @@ class _Writer:
                     status,
                     person.employee_id,
                     120 if person.index == OKTA_DORMANT else 1 + person.index % 5,
+                    self.deprovisioned(person) if status != "ACTIVE" else None,
                 )
             )
             if person.index == OKTA_NO_FACTOR or status == "DEPROVISIONED":
