@@ -102,8 +102,9 @@ ALICE_RSA = (
     "VqmGnMSxm/GxtYfZjXo3NBQ5x4IYOLjelyKc664xY1LeXcHp8fZ1fYzPHbnGJpv0Ljh5sxQQHE+A8BRJEHbLitW6ABomT"
     "I+cN0vk9jYj0/tb9UTfrTlk4hNy9UCAtX4mf9ABJgKgkOJY05bnzv7FV2PKPQIEL+eBYoGqNWByiAa0c3eMZ2cqgA51Y/"
     "5iWTLX4pbbOOcxIEmgxBwJEntcyUtlWcYciMvjAn+k6y15mBMXwuYelrz/7iiQQrqSwSPZHeWm+gFH6mBAiH3aUx+/i+k"
-    "M8dUpWB alice@old"
+    "M8dUpWB alice@laptop"
 )
+"""Made on the same laptop as ALICE_ED25519, so ssh-keygen gave it the same comment."""
 BOB_ECDSA = (
     "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBOoecFSF8H8b7vD98PFjl"
     "i55yeLvgZvWeMiycs+nfzYLSohd3xqFZ7KDizgcHZEF6rlk/R/+zSlCT4gZFvfmX6o= bob@ci"
@@ -172,6 +173,8 @@ def account(
     kind: AccountKind,
     status: AccountStatus,
     privileged: Tri,
+    *,
+    root: bool = False,
 ) -> Account:
     return Account(
         system_id="sys",
@@ -187,6 +190,7 @@ def account(
         last_login=None,
         last_login_source=None,
         privileged=privileged,
+        root=root,
     )
 
 
@@ -205,7 +209,7 @@ ACTIVE, INACTIVE, UNKNOWN = AccountStatus.ACTIVE, AccountStatus.INACTIVE, Accoun
 def test_accounts_field_by_field(tmp_path: Path, make_config: MakeConfig) -> None:
     build(tmp_path)
     assert collect(make_config).accounts == (
-        account("root", "root", SYSTEM, ACTIVE, Tri.YES),
+        account("root", "root", SYSTEM, ACTIVE, Tri.YES, root=True),
         account("daemon", "daemon", SYSTEM, INACTIVE, Tri.NO),
         account("bin", "bin", SYSTEM, INACTIVE, Tri.NO),
         account("sshd", None, SYSTEM, INACTIVE, Tri.NO),
@@ -291,6 +295,7 @@ def test_ssh_keys(tmp_path: Path, make_config: MakeConfig) -> None:
             expires_at=expires_at,
             expiry=Tri.NO if expires_at is None else Tri.YES,
             scopes=scopes,
+            owner=line.split()[-1],
         )
 
     credentials = collect(make_config).credentials
@@ -454,9 +459,41 @@ def test_kind_rule(tmp_path: Path, make_config: MakeConfig, line: str, kind: Acc
     assert collect(make_config).accounts[-1].kind is kind
 
 
-def test_any_uid_zero_is_privileged(tmp_path: Path, make_config: MakeConfig) -> None:
+def test_any_uid_zero_is_privileged_and_root(tmp_path: Path, make_config: MakeConfig) -> None:
     build(tmp_path, {"etc/passwd": f"{PASSWD}toor:x:0:0::/root:/bin/sh\n"})
-    assert privileges(collect(make_config))["toor"] is Tri.YES
+    records = collect(make_config)
+    assert privileges(records)["toor"] is Tri.YES
+    assert {a.account_id for a in records.accounts if a.root} == {"root", "toor"}
+
+
+def test_keys_of_several_people_make_a_shared_login(
+    tmp_path: Path, make_config: MakeConfig
+) -> None:
+    keys = [
+        ALICE_ED25519.replace("alice@laptop", "Alice@Example.COM"),
+        ALICE_RSA.replace("alice@laptop", "alice@example.com"),
+        BOB_ECDSA.replace("bob@ci", "Bob Jones (deploy box)"),
+    ]
+    build(tmp_path, {"root/.ssh/authorized_keys": "\n".join(keys) + "\n"})
+    records = collect(make_config)
+    shared = {a.account_id: a.shared_by for a in records.accounts if a.shared_by}
+    # E-mail-like comments are one person whatever their case; one person's two keys (alice's
+    # own file) are not a shared login.
+    assert shared == {"root": ("Bob Jones (deploy box)", "alice@example.com")}
+    owners = [c.owner for c in records.credentials if c.account_id == "root"]
+    assert owners == ["alice@example.com", "alice@example.com", "Bob Jones (deploy box)"]
+
+
+def test_keys_without_comments_name_no_one(tmp_path: Path, make_config: MakeConfig) -> None:
+    bare = " ".join(BOB_ECDSA.split()[:2])
+    build(tmp_path, {"home/bob/.ssh/authorized_keys": f"{bare}\n{ALICE_ED25519}\n"})
+    records = collect(make_config)
+    (bob,) = (a for a in records.accounts if a.account_id == "bob")
+    assert bob.shared_by == ()
+    assert [c.owner for c in records.credentials if c.account_id == "bob"] == [
+        None,
+        "alice@laptop",
+    ]
 
 
 def sudo_grants(records: Records) -> list[tuple[str, str | None]]:
@@ -768,10 +805,10 @@ def test_symbolic_link_out_of_the_copy_is_refused(tmp_path: Path, make_config: M
     )
 
 
-def test_only_export_mode(tmp_path: Path, make_config: MakeConfig) -> None:
+def test_unknown_mode(tmp_path: Path, make_config: MakeConfig) -> None:
     build(tmp_path)
-    with pytest.raises(InputError, match="does not support mode 'live'"):
-        LinuxConnector().collect(make_config(mode="live", path=HOST))
+    with pytest.raises(InputError, match="does not support mode 'api'; use one of: export, live"):
+        LinuxConnector().collect(make_config(mode="api", path=HOST))
 
 
 def test_host_must_be_text(tmp_path: Path, make_config: MakeConfig) -> None:

@@ -1,13 +1,13 @@
-"""Linux accounts, groups, sudo rights and SSH keys, from a copy of a host's files.
+"""Linux accounts, groups, sudo rights and SSH keys, read over SSH or from a copy of a host's files.
 
-Settings: ``path`` — a directory holding a copy of the host's root; ``host`` — the host's name,
-used in entitlement ids and for sudoers' ``%h`` (default: the directory's name). Each file read
-becomes a payload named by its path under the root: ``etc/passwd`` and ``etc/group``
-(required), ``etc/shadow``, ``etc/sudoers`` and ``etc/sudoers.d/*``, sshd's default key files
-``.ssh/authorized_keys`` and ``.ssh/authorized_keys2`` under ``root/`` and ``home/*/``, and
-``etc/ssh/sshd_config`` and ``etc/ssh/sshd_config.d/*``. These formats have fixed fields, so
-they are read by position. A symbolic link leading out of the copy is refused: it would read
-the collecting machine's own file.
+**Export mode.** Settings: ``path`` — a directory holding a copy of the host's root; ``host``
+— the host's name, used in entitlement ids and for sudoers' ``%h`` (default: the directory's
+name). Each file read becomes a payload named by its path under the root: ``etc/passwd`` and
+``etc/group`` (required), ``etc/shadow``, ``etc/sudoers`` and ``etc/sudoers.d/*``, sshd's
+default key files ``.ssh/authorized_keys`` and ``.ssh/authorized_keys2`` under ``root/`` and
+``home/*/``, and ``etc/ssh/sshd_config`` and ``etc/ssh/sshd_config.d/*``. These formats have
+fixed fields, so they are read by position. A symbolic link leading out of the copy is refused:
+it would read the collecting machine's own file.
 
 Kind: *system* for uid 0-999, for ``nobody`` (65534) and for accounts whose shell is
 ``nologin`` or ``false``; *human* for uid 1000-65533 with any other shell; *unknown* above.
@@ -41,6 +41,51 @@ read) as its expiry. Warnings name ``file:line`` for ``PermitRootLogin yes`` and
 ``PasswordAuthentication yes`` where sshd would obey them (the first global value, or in a
 ``Match`` block), for PasswordAuthentication left at OpenSSH's default of yes, and for every
 line or file skipped.
+
+Root and shared logins: an account with uid 0 is the host's ``root``. A key line's comment is
+the only name the file gives its holder: it becomes the credential's ``owner`` (lower-cased when
+it looks like an e-mail address, ``user@host`` included), and an account whose keys carry more
+than one distinct comment is taken to be a login shared by those people (``shared_by``). Keys
+without a comment name no one.
+
+**Live mode.** Settings: ``host`` (also the name used in entitlement ids), ``port`` (22),
+``user``, ``identity_file`` (a private key file, used in place: its contents are never read by
+Assay, stored or logged), ``known_hosts`` (the host's key, checked strictly: an unknown or
+changed key stops the collection), ``root`` (default ``/``: a prefix the file names are read
+under; links are resolved by the host, not confined to it) and ``sudo`` (default false: read
+through ``sudo -n`` when the login user is not root). The connector reads exactly the files
+export mode reads, under the same payload names, so ``parse`` treats a live snapshot like a
+copy: first ``etc/passwd``, ``etc/group``, ``etc/shadow``, ``etc/sudoers`` and
+``etc/ssh/sshd_config`` and the listings of ``etc/sudoers.d`` and ``etc/ssh/sshd_config.d``;
+then the files listed there and the default key files of each home passwd gives under
+``/root`` and ``/home`` (sshd_config's ``AuthorizedKeysFile`` naming other paths is reported
+as in export mode: those keys are not read). Each payload's source is
+``ssh://user@host:port/path``.
+
+It runs the system's OpenSSH client (``/usr/bin/ssh``) rather than a Python SSH library: no new
+dependency, and the host keys, key types (FIDO, certificates) and ``known_hosts`` format are
+exactly the ones the operator already uses with ``ssh``. It runs with ``-F none`` (no user or
+system ssh_config: every option comes from ``assay.yaml``), ``BatchMode=yes`` (never a prompt),
+``StrictHostKeyChecking=yes`` and only the named key. One master connection
+(``ControlMaster``, its socket in a private temporary directory) carries both steps, so a
+collection authenticates once. Each step is one script fed to the host's ``/bin/sh`` (whatever
+the login's shell): ``cat`` per file, ``ls`` per directory, in the C locale so that the host's
+error messages can be told apart.
+
+What goes wrong, and what follows: a file that does not exist is absent, as in a copy; a
+missing or unreadable ``etc/passwd`` or ``etc/group`` is an ``InputError``, since no population
+can be read. Any other file or directory the user may not read is kept as a marker payload
+``unreadable/<name>`` holding the host's message: ``parse`` then reports what depended on it as
+unknown (with a warning), and the collection is marked incomplete naming those files. A
+rejected key or an unknown host key is an ``InputError`` naming the host; ``sudo -n`` refusing
+is an ``InputError`` naming the file; a connection that cannot be made or is lost midway is an
+``AssayError``: nothing partial is recorded.
+
+Least privilege: a login that may run ``cat`` and ``ls``. ``etc/passwd``, ``etc/group`` and
+``etc/ssh/sshd_config`` are world-readable; ``etc/shadow``, ``etc/sudoers``, ``etc/sudoers.d``
+and keys in private homes are not, so a non-root user needs ``sudo: true`` and a rule such as
+``assay ALL=(root) NOPASSWD: /usr/bin/cat, /usr/bin/ls`` (read-only, but it reads any file).
+Nothing on the host is written.
 """
 
 from __future__ import annotations
@@ -51,7 +96,12 @@ import hashlib
 import os
 import posixpath
 import re
+import secrets
+import shlex
+import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
@@ -59,7 +109,7 @@ from pathlib import Path, PurePath
 
 from assay.connectors import _export
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
-from assay.errors import InputError
+from assay.errors import AssayError, InputError
 from assay.inventory.records import (
     Account,
     AccountKind,
@@ -87,6 +137,22 @@ NOBODY_UID = 65534
 NO_LOGIN_SHELLS: frozenset[str] = frozenset({"nologin", "false"})
 ROOT_EQUIVALENT_GROUPS: frozenset[str] = frozenset({"docker", "lxd", "disk"})
 """Groups whose members can become root without sudo (a root container, the raw disk)."""
+
+LIVE_MODE = "live"
+MODES: tuple[str, ...] = (_export.EXPORT_MODE, LIVE_MODE)
+SSH = "/usr/bin/ssh"
+CONNECT_TIMEOUT = 15
+"""Seconds for the TCP connection; the same again for each keep-alive probe left unanswered."""
+READ_TIMEOUT = 120
+"""Seconds one remote read may take before the collection gives up."""
+READ = "cat"
+LIST = "ls -1Ap"
+"""One name a line, directories marked with ``/`` (they are not read)."""
+UNREADABLE = "unreadable/"
+"""Prefix of the marker payload kept for a file the login may not read (no copied file has it)."""
+HOST_NAME = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]*")
+USER_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
+EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+")
 
 SSH_KEY_KIND = "ssh_key"
 KEY_TYPES: frozenset[str] = frozenset(
@@ -131,28 +197,26 @@ SUDO_ALIAS_SEPARATOR = re.compile(r"\s*:\s*(?=[A-Z][A-Z0-9_]*\s*=)")
 
 
 class LinuxConnector:
-    """Reads a copy of a Linux host's root directory named by the ``path`` setting."""
+    """Reads a Linux host over SSH, or a copy of its root directory named by ``path``."""
 
     type: str = "linux"
     version: str = "1"
 
     def collect(self, config: ConnectorConfig) -> Collected:
-        _export.require_export_mode(config, self.type)
+        if config.mode == LIVE_MODE:
+            return _collect_live(config, self.type, self.version)
+        if config.mode != _export.EXPORT_MODE:
+            raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         root = _export.require_directory(config.path())
-        optional = [
-            SHADOW,
-            SUDOERS,
-            *_files_in(root, SUDOERS_DIR),
-            *(
-                home.relative_to(root).joinpath(name).as_posix()
-                for pattern in HOME_PATTERNS
-                for home in sorted(root.glob(pattern))
-                for name in KEY_FILES
-            ),
-            SSHD_CONFIG,
-            *_files_in(root, SSHD_CONFIG_DIR),
+        homes = [
+            home.relative_to(root).as_posix()
+            for pattern in HOME_PATTERNS
+            for home in sorted(root.glob(pattern))
         ]
+        optional = _optional_files(
+            _files_in(root, SUDOERS_DIR), homes, _files_in(root, SSHD_CONFIG_DIR)
+        )
         payloads = [_read(root, PASSWD), _read(root, GROUP)]
         payloads.extend(_read(root, name) for name in optional if (root / name).exists())
         records = parse(payloads, config)
@@ -174,6 +238,20 @@ class LinuxConnector:
                 "sudoers": SUDOERS in names,
             },
         )
+
+
+def _optional_files(
+    sudoers_d: Sequence[str], homes: Sequence[str], sshd_config_d: Sequence[str]
+) -> list[str]:
+    """The files read beside passwd and group, in the order both modes keep them."""
+    return [
+        SHADOW,
+        SUDOERS,
+        *sudoers_d,
+        *(f"{home}/{name}" for home in homes for name in KEY_FILES),
+        SSHD_CONFIG,
+        *sshd_config_d,
+    ]
 
 
 def _files_in(root: Path, directory: str) -> list[str]:
@@ -204,6 +282,333 @@ def _host(config: ConnectorConfig) -> str:
 
 
 @dataclass(frozen=True)
+class _Target:
+    """Where and how live mode logs in, from the settings."""
+
+    host: str
+    port: int
+    user: str
+    identity_file: Path
+    known_hosts: Path
+    root: str
+    sudo: bool
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ssh://{self.user}@{host}:{self.port}"
+
+    def path(self, name: str) -> str:
+        """The remote path of a file named as in a copy: ``etc/passwd`` under the root."""
+        return posixpath.join(self.root, name)
+
+
+def _target(config: ConnectorConfig) -> _Target:
+    where = f"system {config.system_id}"
+    settings = config.settings
+    if settings.get("host") is None:
+        raise InputError(where, "connector setting 'host' is required: the host to log in to")
+    host = _host(config)
+    user = settings.get("user")
+    port = settings.get("port", 22)
+    root = settings.get("root", "/")
+    sudo = settings.get("sudo", False)
+    if not HOST_NAME.fullmatch(host):
+        raise InputError(where, f"connector setting 'host': not a host name or address: {host!r}")
+    if not isinstance(user, str) or not USER_NAME.fullmatch(user):
+        raise InputError(where, "connector setting 'user' is required: the login name on the host")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise InputError(where, "connector setting 'port' must be a number from 1 to 65535")
+    if not isinstance(root, str) or not root.startswith("/"):
+        raise InputError(where, "connector setting 'root' must be an absolute path on the host")
+    if not isinstance(sudo, bool):
+        raise InputError(where, "connector setting 'sudo' must be true or false")
+    files = {key: config.path(key).absolute() for key in ("identity_file", "known_hosts")}
+    for path in files.values():
+        if not path.is_file():
+            raise InputError(str(path), "file not found")
+    return _Target(
+        host,
+        port,
+        user,
+        files["identity_file"],
+        files["known_hosts"],
+        posixpath.normpath(root),
+        sudo,
+    )
+
+
+def _ssh_path(path: Path) -> str:
+    """A path as an ssh ``-o`` value: quoted for spaces, ``%`` kept from token expansion."""
+    return '"' + str(path).replace("%", "%%") + '"'
+
+
+class _Session:
+    """One SSH connection that every read of a collection goes through."""
+
+    def __init__(self, target: _Target, control_dir: Path) -> None:
+        self.target = target
+        self.control_dir = control_dir
+
+    def _ssh(self, *arguments: str) -> list[str]:
+        target = self.target
+        options = {
+            "BatchMode": "yes",
+            "ConnectTimeout": str(CONNECT_TIMEOUT),
+            "ServerAliveInterval": str(CONNECT_TIMEOUT),
+            "ServerAliveCountMax": "2",
+            "StrictHostKeyChecking": "yes",
+            "UserKnownHostsFile": _ssh_path(target.known_hosts),
+            "GlobalKnownHostsFile": "/dev/null",
+            "UpdateHostKeys": "no",
+            "IdentityFile": _ssh_path(target.identity_file),
+            "IdentitiesOnly": "yes",
+            "IdentityAgent": "none",
+            "PasswordAuthentication": "no",
+            "KbdInteractiveAuthentication": "no",
+            "ControlPath": _ssh_path(self.control_dir / "master"),
+            "LogLevel": "ERROR",
+        }
+        return [
+            SSH,
+            "-F",
+            "none",
+            *(f"-o{key}={value}" for key, value in options.items()),
+            "-p",
+            str(target.port),
+            "-l",
+            target.user,
+            *arguments,
+            "--",
+            target.host,
+        ]
+
+    def open(self) -> None:
+        """Log in once, as a master connection in the background that later reads share."""
+        log = self.control_dir / "ssh.log"
+        with log.open("wb") as stderr:
+            try:
+                result = subprocess.run(
+                    self._ssh("-M", "-N", "-f"),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    timeout=3 * CONNECT_TIMEOUT,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise AssayError(f"{self.target.url}: no answer to the SSH login") from None
+        if result.returncode != 0:
+            raise _login_error(self.target, log.read_text(errors="replace"))
+
+    def close(self) -> None:
+        subprocess.run(
+            self._ssh("-O", "exit"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=CONNECT_TIMEOUT,
+            check=False,
+        )
+
+    def ask(self, requests: Sequence[tuple[str, str]]) -> list[_Answer]:
+        """Run ``program -- path`` for each ``(program, name)`` in one remote shell, in order.
+
+        Each output is framed by a random marker, so no file's bytes can pass for the frame.
+        The script goes to ``/bin/sh`` on standard input, whatever the login's own shell is.
+        """
+        if not requests:
+            return []
+        marker = secrets.token_hex(16)
+        sudo = "sudo -n " if self.target.sudo else ""
+        script = [
+            "export LC_ALL=C",
+            "exec 3>&1",
+            f"r() {{ printf '%s\\n' {marker}; e=$(\"$@\" 2>&1 1>&3); "
+            f'printf \'\\n%s %s %s\\n\' {marker} "$?" "$e"; }}',
+        ]
+        paths = [
+            self.target.path(name) + ("/" if program == LIST else "") for program, name in requests
+        ]
+        script.extend(
+            f"r {sudo}{program} -- {shlex.quote(path)}"
+            for (program, _), path in zip(requests, paths, strict=True)
+        )
+        try:
+            result = subprocess.run(
+                [*self._ssh(), "/bin/sh -s"],
+                input="\n".join(script).encode(),
+                capture_output=True,
+                timeout=READ_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise AssayError(f"{self.target.url}: no answer within {READ_TIMEOUT} s") from None
+        problem = _last_line(result.stderr.decode(errors="replace"))
+        if result.returncode == 255:
+            raise AssayError(f"{self.target.url}: the SSH connection was lost: {problem}")
+        frames = result.stdout.split(marker.encode())[1:]
+        if result.returncode != 0 or len(frames) != 2 * len(requests):
+            raise AssayError(
+                f"{self.target.url}: the host's shell failed: {problem or 'no reason'}"
+            )
+        return [
+            _answer(
+                name,
+                f"{self.target.url}{self.target.path(name)}",
+                body[1:-1],
+                tail.decode(errors="replace"),
+            )
+            for (_, name), body, tail in zip(requests, frames[0::2], frames[1::2], strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one remote ``cat`` or ``ls`` of a file or directory named as in a copy gave."""
+
+    name: str
+    source: str
+    data: bytes
+    missing: bool = False
+    denied: str | None = None
+    """The host's message when the login may not read it."""
+
+    def payload(self) -> RawPayload | None:
+        """The file; None when it does not exist, a marker payload when it may not be read."""
+        if self.missing:
+            return None
+        if self.denied is not None:
+            return self.marker()
+        return RawPayload(self.name, self.source, self.data)
+
+    def marker(self) -> RawPayload:
+        """Stands in for what may not be read, holding the host's message."""
+        return RawPayload(f"{UNREADABLE}{self.name}", self.source, str(self.denied).encode())
+
+    def files(self) -> list[str]:
+        """The files a directory listing names; none when it was not listed."""
+        entries = self.data.decode(errors="surrogateescape").splitlines()
+        return sorted(f"{self.name}/{entry}" for entry in entries if not entry.endswith("/"))
+
+
+def _answer(name: str, source: str, data: bytes, status: str) -> _Answer:
+    """Sort a failed read: not there, forbidden, or an error that stops the collection."""
+    code, _, message = status.strip().partition(" ")
+    if code == "0":
+        return _Answer(name, source, data)
+    message = _last_line(message)
+    if "No such file or directory" in message or "Not a directory" in message:
+        return _Answer(name, source, b"", missing=True)
+    if "Permission denied" in message:
+        return _Answer(name, source, b"", denied=message)
+    if message.startswith(("sudo:", "Sorry, user")):
+        raise InputError(source, f"sudo -n refused: {message}")
+    raise AssayError(f"{source}: {message or f'exit status {code}'}")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _login_error(target: _Target, log: str) -> AssayError:
+    message = _last_line(log)
+    if "host key" in log.lower() or "HOST IDENTIFICATION HAS CHANGED" in log:
+        return InputError(
+            target.url,
+            f"the host's key is not the one {target.known_hosts} holds for it ({message}); "
+            "check the key out of band and add it there",
+        )
+    if "Permission denied" in message:
+        return InputError(
+            target.url,
+            f"login refused: the host did not accept the key {target.identity_file} "
+            f"for {target.user} ({message})",
+        )
+    return AssayError(f"{target.url}: cannot connect: {message or 'ssh gave no reason'}")
+
+
+@contextmanager
+def _session(target: _Target) -> Iterator[_Session]:
+    with tempfile.TemporaryDirectory(prefix="assay-ssh-") as control_dir:
+        session = _Session(target, Path(control_dir))
+        session.open()
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+def _collect_live(config: ConnectorConfig, connector_type: str, version: str) -> Collected:
+    """Read the host's files over SSH: those always read, then those they lead to."""
+    target = _target(config)
+    started_at = datetime.now(UTC)
+    with _session(target) as session:
+        first = session.ask(
+            [
+                *((READ, name) for name in (PASSWD, GROUP, SHADOW, SUDOERS, SSHD_CONFIG)),
+                *((LIST, name) for name in (SUDOERS_DIR, SSHD_CONFIG_DIR)),
+            ]
+        )
+        passwd, group = (_required(answer) for answer in first[:2])
+        shadow, sudoers, sshd_config, sudoers_d, sshd_config_d = first[2:]
+        homes = {home for user in _read_passwd(passwd, []).values() if (home := _home_dir(user))}
+        names = _optional_files(
+            sudoers_d.files(),
+            sorted(homes, key=lambda home: (home != "root", home)),
+            sshd_config_d.files(),
+        )
+        answers = {answer.name: answer for answer in (shadow, sudoers, sshd_config)}
+        rest = [name for name in names if name not in answers]
+        answers.update(zip(rest, session.ask([(READ, name) for name in rest]), strict=True))
+    payloads = [
+        passwd,
+        group,
+        *(payload for name in names if (payload := answers[name].payload()) is not None),
+        *(answer.marker() for answer in (sudoers_d, sshd_config_d) if answer.denied is not None),
+    ]
+    records = parse(payloads, config)
+    unreadable = [payload.source for payload in payloads if payload.name.startswith(UNREADABLE)]
+    names_read = {payload.name for payload in payloads}
+    return _export.finish(
+        config,
+        connector_type,
+        version,
+        started_at,
+        payloads,
+        records,
+        {
+            "url": target.url,
+            "root": target.root,
+            "sudo": target.sudo,
+            "host": target.host,
+            "files": len(payloads) - len(unreadable),
+            "unreadable": unreadable,
+            "accounts": len(records.accounts),
+            "ssh_keys": len(records.credentials),
+            "shadow": SHADOW in names_read,
+            "sudoers": SUDOERS in names_read,
+        },
+        complete=not unreadable,
+        incomplete_reason=(
+            f"the login may not read {', '.join(unreadable)}; what they hold is unknown"
+            if unreadable
+            else None
+        ),
+    )
+
+
+def _required(answer: _Answer) -> RawPayload:
+    """passwd or group: without them there is no population to report."""
+    if answer.missing:
+        raise InputError(answer.source, "file not found")
+    if answer.denied is not None:
+        raise InputError(answer.source, f"cannot read it: {answer.denied}")
+    return RawPayload(answer.name, answer.source, answer.data)
+
+
+@dataclass(frozen=True)
 class _User:
     name: str
     password: str
@@ -228,6 +633,8 @@ class _Key:
     fingerprint: str
     options: tuple[str, ...]
     expires_at: datetime | None
+    holder: str | None
+    """The key's comment, lower-cased when it looks like an e-mail address; None without one."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +666,9 @@ class _Sudoers:
 
 def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     """Accounts, groups, sudo rights and SSH keys from the host's files (named as collected)."""
-    index = _export.by_name(payloads)
+    every = _export.by_name(payloads)
+    index = {name: p for name, p in every.items() if not name.startswith(UNREADABLE)}
+    unreadable = {name.removeprefix(UNREADABLE) for name in every if name not in index}
     host = _host(config)
     system = config.system_id
     warnings: list[str] = []
@@ -268,10 +677,12 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     shadow_payload = index.get(SHADOW)
     shadow = _read_shadow(shadow_payload, users, warnings) if shadow_payload else None
     if shadow is None:
-        warnings.append(f"{SHADOW} is not in the copy; whether passwords are locked is unknown")
-    keys_complete = _read_sshd(index, warnings)
-    keys = _read_keys(index, users, warnings)
-    sudoers = _read_sudoers(index, host, users, groups, warnings)
+        warnings.append(
+            f"{SHADOW} {_absent(SHADOW, unreadable)}; whether passwords are locked is unknown"
+        )
+    keys_complete = _read_sshd(index, unreadable, warnings)
+    keys, unread_homes = _read_keys(index, unreadable, users, warnings)
+    sudoers = _read_sudoers(index, unreadable, host, users, groups, warnings)
     sudo_known = sudoers is not None and sudoers.complete
 
     def group_id(name: str) -> str:
@@ -329,15 +740,18 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
                 expires_at=key.expires_at,
                 expiry=Tri.NO if key.expires_at is None else Tri.YES,
                 scopes=key.options,
+                owner=key.holder,
             )
             for key in user_keys
         )
+        home = _home_dir(user)
         if user_keys:
             has_key = Tri.YES
-        elif keys_complete and _home_dir(user) is not None:
+        elif keys_complete and home is not None and home not in unread_homes:
             has_key = Tri.NO
         else:
             has_key = Tri.UNKNOWN
+        holders = sorted({key.holder for key in user_keys if key.holder is not None})
         shell_ok = posixpath.basename(user.shell) not in NO_LOGIN_SHELLS
         accounts.append(
             Account(
@@ -359,6 +773,8 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
                     or any(g.name in ROOT_EQUIVALENT_GROUPS for g in own_groups),
                     sudo_known,
                 ),
+                root=user.uid == 0,
+                shared_by=tuple(holders) if len(holders) > 1 else (),
             )
         )
     return Records(
@@ -368,6 +784,11 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
         grants=(*memberships, *sudo_grants),
         warnings=tuple(warnings),
     )
+
+
+def _absent(name: str, unreadable: set[str]) -> str:
+    """Why a file is not in the snapshot, for a warning."""
+    return "could not be read" if name in unreadable else "is not in the copy"
 
 
 def _kind(uid: int, shell_ok: bool) -> AccountKind:
@@ -533,14 +954,24 @@ def _home_dir(user: _User) -> str | None:
 
 
 def _read_keys(
-    index: Mapping[str, RawPayload], users: Mapping[str, _User], warnings: list[str]
-) -> dict[str, list[_Key]]:
-    """SSH keys per user, from the key files in the homes passwd gives them."""
+    index: Mapping[str, RawPayload],
+    unreadable: set[str],
+    users: Mapping[str, _User],
+    warnings: list[str],
+) -> tuple[dict[str, list[_Key]], set[str]]:
+    """SSH keys per user, from the key files in the homes passwd gives them; and the homes
+    with a key file that could not be read."""
     owners: dict[str, list[str]] = {}
     for user in users.values():
         home = _home_dir(user)
         if home is not None:
             owners.setdefault(home, []).append(user.name)
+    unread_homes: set[str] = set()
+    for name in sorted(unreadable):
+        match = KEY_FILE.fullmatch(name)
+        if match is not None:
+            unread_homes.add(match.group(1))
+            warnings.append(f"{name} could not be read; the keys it holds are unknown")
     keys: dict[str, list[_Key]] = {}
     for name in sorted(index):
         match = KEY_FILE.fullmatch(name)
@@ -560,7 +991,7 @@ def _read_keys(
                     )
                 else:
                     held.append(key)
-    return keys
+    return keys, unread_homes
 
 
 def _parse_key(payload: RawPayload, number: int, line: str, warnings: list[str]) -> _Key:
@@ -593,7 +1024,9 @@ def _parse_key(payload: RawPayload, number: int, line: str, warnings: list[str])
         for name, _, value in (option.partition("=") for option in options)
         if name.lower() == "expiry-time"
     ]
-    return _Key(f"SHA256:{digest}", options, min(expiries, default=None))
+    comment = parts[2].strip() if len(parts) > 2 else ""
+    holder = comment.lower() if EMAIL_LIKE.fullmatch(comment) else comment or None
+    return _Key(f"SHA256:{digest}", options, min(expiries, default=None), holder)
 
 
 def _expiry_time(where: str, location: str, value: str, warnings: list[str]) -> datetime:
@@ -625,14 +1058,18 @@ class _SshdState:
     """Global keywords already set, with where: sshd keeps the first value it reads."""
     keys_complete: bool = True
     read: set[str] = field(default_factory=set)
+    unreadable: set[str] = field(default_factory=set)
+    """Files and directories the login could not read."""
 
 
-def _read_sshd(index: Mapping[str, RawPayload], warnings: list[str]) -> bool:
+def _read_sshd(index: Mapping[str, RawPayload], unreadable: set[str], warnings: list[str]) -> bool:
     """Warn on settings that weaken SSH; False when keys may come from files not read."""
     payload = index.get(SSHD_CONFIG)
     if payload is None:
-        return True
-    state = _SshdState()
+        if SSHD_CONFIG in unreadable:
+            warnings.append(f"{SSHD_CONFIG} could not be read; where sshd finds keys is unknown")
+        return SSHD_CONFIG not in unreadable
+    state = _SshdState(unreadable=unreadable)
     _sshd_file(payload, index, state, False, warnings)
     if "passwordauthentication" not in state.first:
         warnings.append(
@@ -692,7 +1129,19 @@ def _sshd_include(
         for n in index
         if posixpath.dirname(n) == directory and fnmatchcase(posixpath.basename(n), glob)
     )
-    if not matches and directory != SSHD_CONFIG_DIR:
+    lost = [
+        n
+        for n in sorted(state.unreadable)
+        if n == directory
+        or (posixpath.dirname(n) == directory and fnmatchcase(posixpath.basename(n), glob))
+    ]
+    if lost:
+        state.keys_complete = False
+        warnings.append(
+            f"{where}: Include {pattern}: {', '.join(lost)} could not be read; "
+            "its settings are not read"
+        )
+    elif not matches and directory != SSHD_CONFIG_DIR:
         state.keys_complete = False
         warnings.append(f"{where}: Include {pattern} is not in the copy; its settings are not read")
     for match in matches:
@@ -702,6 +1151,7 @@ def _sshd_include(
 
 def _read_sudoers(
     index: Mapping[str, RawPayload],
+    unreadable: set[str],
     host: str,
     users: Mapping[str, _User],
     groups: Mapping[str, _Group],
@@ -709,10 +1159,10 @@ def _read_sudoers(
 ) -> _Sudoers | None:
     main = index.get(SUDOERS)
     if main is None:
-        warnings.append(f"{SUDOERS} is not in the copy; sudo rights are unknown")
+        warnings.append(f"{SUDOERS} {_absent(SUDOERS, unreadable)}; sudo rights are unknown")
         return None
     sudoers = _Sudoers()
-    reader = _SudoersReader(index, host, users, groups, sudoers, warnings)
+    reader = _SudoersReader(index, unreadable, host, users, groups, sudoers, warnings)
     reader.file(main)
     for name in sorted(index):
         if posixpath.dirname(name) == SUDOERS_DIR and name not in reader.seen:
@@ -726,6 +1176,7 @@ class _SudoersReader:
     def __init__(
         self,
         index: Mapping[str, RawPayload],
+        unreadable: set[str],
         host: str,
         users: Mapping[str, _User],
         groups: Mapping[str, _Group],
@@ -733,6 +1184,7 @@ class _SudoersReader:
         warnings: list[str],
     ) -> None:
         self.index = index
+        self.unreadable = unreadable
         self.host = host
         self.users = users
         self.groups = groups
@@ -761,13 +1213,22 @@ class _SudoersReader:
         if directive == "include":
             included = self.index.get(relative)
             if included is None:
-                self._incomplete(f"{where}: includes /{relative}, which is not in the copy")
+                self._incomplete(
+                    f"{where}: includes /{relative}, which {_absent(relative, self.unreadable)}"
+                )
             elif relative not in self._read:
                 self.file(included)
             return
         if relative != SUDOERS_DIR:
             self._incomplete(f"{where}: includes directory /{relative}, which is not read")
             return
+        lost = [
+            f"/{n}"
+            for n in sorted(self.unreadable)
+            if n == SUDOERS_DIR or posixpath.dirname(n) == SUDOERS_DIR
+        ]
+        if lost:
+            self._incomplete(f"{where}: {', '.join(lost)} could not be read")
         for file in sorted(n for n in self.index if posixpath.dirname(n) == SUDOERS_DIR):
             base = posixpath.basename(file)
             if "." in base or base.endswith("~"):

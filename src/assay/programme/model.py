@@ -96,6 +96,7 @@ LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
         ConnectorType.GOOGLE_WORKSPACE,
         ConnectorType.ENTRA,
         ConnectorType.LDAP,
+        ConnectorType.LINUX,
     }
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
