@@ -57,7 +57,7 @@ def test_snapshots_are_stored_with_their_collection_manifest(sample: Path) -> No
     execute(programme)
     locker = open_locker(programme)
     snapshots = {item.subject: item for item in EvidenceItem.objects.filter(kind="snapshot")}
-    assert set(snapshots) == {"hr", "okta", "aws", "github", "app"}
+    assert set(snapshots) == {"hr", "okta", "aws", "github", "bastion", "app"}
     okta = json.loads(locker.get(snapshots["okta"].sha256))
     assert okta["connector"] == "okta"
     assert okta["mode"] == "export"
@@ -67,7 +67,8 @@ def test_snapshots_are_stored_with_their_collection_manifest(sample: Path) -> No
     users = next(p for p in okta["payloads"] if p["name"] == "users.json")
     raw = (sample / "exports/okta/users.json").read_bytes()
     assert users["sha256"] == hashlib.sha256(raw).hexdigest()
-    assert okta["row_count"] == len(json.loads(raw))
+    apps = json.loads((sample / "exports/okta/apps.json").read_bytes())
+    assert okta["row_count"] == len(json.loads(raw)) + len(apps)
 
 
 def test_controls_are_judged_from_their_checks(sample: Path) -> None:

@@ -107,7 +107,14 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
         sha = shas[system_id]
         if owner is None:
             findings.append(
-                Finding("nonhuman_without_owner", system_id, subject, f"{what} has no owner", sha)
+                Finding(
+                    "nonhuman_without_owner",
+                    system_id,
+                    subject,
+                    f"{what} has no owner, neither named by the source nor declared in "
+                    "assay.yaml (people.service_accounts)",
+                    sha,
+                )
             )
             return
         person = by_email.get(owner.lower()) or by_login.get((system_id, owner.lower()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -64,6 +65,12 @@ OKTA_DORMANT = 33  # product manager who has not signed in to Okta for four mont
 ROOT_USED_DAYS_AGO = 4  # the AWS root user signed in this week
 BREAK_GLASS = f"breakglass@{DOMAIN}"  # declared emergency Okta account, used three days ago
 SERVICE_OF_LEAVER = "metrics-exporter"  # AWS service account owned by someone who has left
+LEAVER_DEPLOY_KEY = 7002  # GitHub deploy key on infra added by a leaver
+UNOWNED_DEPLOY_KEY = 7003  # GitHub deploy key on infra that nobody added (added_by null)
+EVERLASTING_TOKEN = 8002  # fine-grained token that never expires
+BROAD_APP = 9002  # GitHub App installed on every repository
+UNDECLARED_APP = "Figma"  # an Okta app that assay.yaml declares nowhere
+BASTION_ENGINEERS = (4, 11)  # engineers with their own login on the bastion host
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,25 @@ _PLANTED: tuple[PlantedFinding, ...] = (
     PlantedFinding("root_accounts", "root_recently_used", "aws", "<root_account>"),
     PlantedFinding("root_accounts", "root_recently_used", "okta", BREAK_GLASS),
     PlantedFinding("nonhuman_owners", "nonhuman_owner_left", "aws", SERVICE_OF_LEAVER),
+    PlantedFinding(
+        "nonhuman_owners", "nonhuman_owner_left", "github", f"deploy_key:{LEAVER_DEPLOY_KEY}"
+    ),
+    PlantedFinding(
+        "nonhuman_owners", "nonhuman_without_owner", "github", f"deploy_key:{UNOWNED_DEPLOY_KEY}"
+    ),
+    PlantedFinding(
+        "stale_credentials",
+        "credential_never_expires",
+        "github",
+        f"fine_grained_pat:{EVERLASTING_TOKEN}",
+    ),
+    PlantedFinding(
+        "third_party_grants", "broad_third_party_grant", "github", f"app_installation:{BROAD_APP}"
+    ),
+    PlantedFinding("branch_protection", "branch_unprotected", "github", "acme/infra@main"),
+    PlantedFinding("scope_drift", "undeclared_system", "okta", UNDECLARED_APP),
+    PlantedFinding("root_accounts", "root_has_keys", "bastion", "root"),
+    PlantedFinding("shared_accounts", "shared_account", "bastion", "deploy"),
     PlantedFinding("orphan_accounts", "orphan_account", "okta", f"temp.admin@{DOMAIN}"),
     PlantedFinding("orphan_accounts", "orphan_account", "github", "zed-builds"),
     PlantedFinding("orphan_accounts", "orphan_account", "aws", "legacy-backup"),
@@ -360,6 +386,28 @@ class _Writer:
                 f"exports/okta/factors/{uid}.json", [self._factor(uid, "token:software:totp")]
             )
         self.json("exports/okta/users.json", users)
+        apps = [
+            ("0oa1slack", "Slack", "ACTIVE"),
+            ("0oa2aws", "Amazon Web Services", "ACTIVE"),
+            ("0oa3github", "GitHub", "ACTIVE"),
+            ("0oa4figma", UNDECLARED_APP, "ACTIVE"),
+            ("0oa5wiki", "Old Wiki", "INACTIVE"),
+        ]
+        self.json(
+            "exports/okta/apps.json",
+            [
+                {
+                    "id": app_id,
+                    "name": label.lower().replace(" ", "_"),
+                    "label": label,
+                    "status": status,
+                    "created": _stamp(self.ago(400)),
+                    "lastUpdated": _stamp(self.ago(40)),
+                    "signOnMode": "SAML_2_0",
+                }
+                for app_id, label, status in apps
+            ],
+        )
         self.json(
             "exports/okta/sign-on-policy-rules.json",
             [
@@ -426,6 +474,161 @@ class _Writer:
         self.json(
             "exports/github/members-admin.json", [self._github_user(_login(p)) for p in admins]
         )
+        self.github_credentials_and_branches()
+
+    def github_credentials_and_branches(self) -> None:
+        """Repositories, deploy keys, tokens, app installations and branch protection."""
+        self.json("exports/github/outside_collaborators.json", [])
+        self.json("exports/github/outside_collaborators-2fa_disabled.json", [])
+        self.json(
+            "exports/github/repos.json",
+            [
+                {
+                    "id": 501,
+                    "name": name,
+                    "full_name": f"acme/{name}",
+                    "private": True,
+                    "archived": False,
+                    "default_branch": "main",
+                }
+                for name in ("app", "infra")
+            ],
+        )
+        engineer = _login(PEOPLE[HEAD_OF_ENGINEERING])
+
+        def deploy_key(key_id: int, added_by: str | None) -> dict[str, Any]:
+            return {
+                "id": key_id,
+                "key": f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{key_id:08d}",
+                "title": f"deploy {key_id}",
+                "verified": True,
+                "created_at": _stamp(self.ago(30)),
+                "read_only": True,
+                "added_by": added_by,
+                "last_used": _stamp(self.ago(1)),
+                "enabled": True,
+            }
+
+        self.json("exports/github/deploy-keys/app.json", [deploy_key(7001, engineer)])
+        self.json(
+            "exports/github/deploy-keys/infra.json",
+            [
+                deploy_key(LEAVER_DEPLOY_KEY, _login(PEOPLE[LEAVER_STILL_EVERYWHERE])),
+                deploy_key(UNOWNED_DEPLOY_KEY, None),
+            ],
+        )
+
+        def token(grant_id: int, owner: str, expires_at: datetime | None) -> dict[str, Any]:
+            return {
+                "id": grant_id,
+                "owner": self._github_user(owner),
+                "repository_selection": "subset",
+                "permissions": {"repository": {"contents": "read", "metadata": "read"}},
+                "access_granted_at": _stamp(self.ago(20)),
+                "token_id": grant_id * 10,
+                "token_name": f"token {grant_id}",
+                "token_expired": False,
+                "token_expires_at": _stamp(expires_at) if expires_at else None,
+                "token_last_used_at": _stamp(self.ago(2)),
+            }
+
+        self.json(
+            "exports/github/personal-access-tokens.json",
+            [
+                token(8001, engineer, self.ago(-60)),
+                token(EVERLASTING_TOKEN, _login(PEOPLE[GITHUB_ALIAS]), None),
+            ],
+        )
+
+        def installation(installation_id: int, slug: str, selection: str) -> dict[str, Any]:
+            return {
+                "id": installation_id,
+                "account": self._github_user("acme", "Organization"),
+                "repository_selection": selection,
+                "app_id": installation_id + 100,
+                "app_slug": slug,
+                "target_type": "Organization",
+                "permissions": {"contents": "read", "metadata": "read", "pull_requests": "write"},
+                "created_at": _stamp(self.ago(300)),
+                "updated_at": _stamp(self.ago(30)),
+                "suspended_at": None,
+            }
+
+        self.json(
+            "exports/github/installations.json",
+            {
+                "total_count": 2,
+                "installations": [
+                    installation(9001, "renovate", "selected"),
+                    installation(BROAD_APP, "ci-insights", "all"),
+                ],
+            },
+        )
+        self.json(
+            "exports/github/branch-protection/app.json",
+            {
+                "required_status_checks": {"strict": True, "contexts": ["ci"]},
+                "enforce_admins": {"enabled": True},
+                "required_pull_request_reviews": {
+                    "dismiss_stale_reviews": True,
+                    "require_code_owner_reviews": False,
+                    "required_approving_review_count": 1,
+                },
+            },
+        )
+        self.json(
+            "exports/github/branch-protection/infra.json",
+            {"message": "Branch not protected", "status": "404"},
+        )
+        for name in ("app", "infra"):
+            self.json(f"exports/github/pulls/{name}.json", [])
+
+    # --- Linux ------------------------------------------------------------------------------
+    def bastion(self) -> None:
+        """A jump host: root takes a key, ``deploy`` is shared by two engineers' keys."""
+        base = "exports/hosts/bastion"
+        engineers = [PEOPLE[i] for i in BASTION_ENGINEERS]
+        logins = [p.email.split("@", 1)[0] for p in engineers]
+        passwd = [
+            "root:x:0:0:root:/root:/bin/bash",
+            "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin",
+            "sshd:x:105:65534::/run/sshd:/usr/sbin/nologin",
+            "deploy:x:1001:1001:Deploy:/home/deploy:/bin/bash",
+            *(
+                f"{login}:x:{1002 + n}:{1002 + n}:{p.name}:/home/{login}:/bin/bash"
+                for n, (login, p) in enumerate(zip(logins, engineers, strict=True))
+            ),
+        ]
+        self.write(f"{base}/etc/passwd", "\n".join(passwd) + "\n")
+        groups = [
+            "root:x:0:",
+            "daemon:x:1:",
+            f"sudo:x:27:{logins[0]}",
+            "deploy:x:1001:",
+            *(f"{login}:x:{1002 + n}:" for n, login in enumerate(logins)),
+        ]
+        self.write(f"{base}/etc/group", "\n".join(groups) + "\n")
+        shadow = [f"{user.split(':', 1)[0]}:!:20000:0:99999:7:::" for user in passwd]
+        self.write(f"{base}/etc/shadow", "\n".join(shadow) + "\n")
+        self.write(f"{base}/etc/sudoers", "root ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\n")
+        self.write(
+            f"{base}/etc/ssh/sshd_config",
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\n",
+        )
+
+        def key(number: int, holder: str) -> str:
+            algorithm, point = b"ssh-ed25519", hashlib.sha256(f"key {number}".encode()).digest()
+            blob = b"".join(len(part).to_bytes(4, "big") + part for part in (algorithm, point))
+            return f"ssh-ed25519 {base64.b64encode(blob).decode()} {holder}\n"
+
+        cto = PEOPLE[CTO].email
+        self.write(f"{base}/root/.ssh/authorized_keys", key(1, cto))
+        self.write(
+            f"{base}/home/deploy/.ssh/authorized_keys",
+            key(2, engineers[0].email) + key(3, engineers[1].email),
+        )
+        for n, (login, person) in enumerate(zip(logins, engineers, strict=True)):
+            self.write(f"{base}/home/{login}/.ssh/authorized_keys", key(4 + n, person.email))
 
     # --- AWS --------------------------------------------------------------------------------
     def aws(self) -> None:
@@ -685,6 +888,15 @@ systems:
     reason: Source code of the product; changes reach production from here
     customer_data: false
     connector: {{type: github, mode: export, settings: {{path: exports/github, org: acme}}}}
+    seen_as: [GitHub]
+  - id: bastion
+    name: Bastion host
+    kind: host
+    owner: {cto}
+    in_scope: true
+    reason: The only way into the production network
+    customer_data: false
+    connector: {{type: linux, mode: export, settings: {{path: exports/hosts/bastion}}}}
   - id: app
     name: Product repository
     kind: code
@@ -715,6 +927,16 @@ vendors:
     criticality: high
     owner: {cto}
     soc2_report_date: {fresh_report}
+  - name: Mend Renovate
+    services: [renovate]
+    customer_data: false
+    criticality: low
+    owner: {cto}
+  - name: CI Insights
+    services: [ci-insights]
+    customer_data: false
+    criticality: low
+    owner: {cto}
   - name: Ticketdesk
     services: [customer support tickets]
     customer_data: true
@@ -731,6 +953,7 @@ people:
     - {{system: aws, account: ci-deploy, owner: {cto}, purpose: CI deploys to production}}
     - {{system: github, account: acme-release-bot, owner: {cto}, purpose: tags releases}}
     - {{system: aws, account: metrics-exporter, owner: {leaver}, purpose: exports metrics}}
+    - {{system: bastion, account: deploy, owner: {cto}, purpose: deploys to production hosts}}
     - system: okta
       account: scim-provisioner@acme.example
       owner: {security}
@@ -754,6 +977,7 @@ def write_sample(directory: Path, today: date | None = None) -> tuple[PlantedFin
     writer.okta()
     writer.github()
     writer.aws()
+    writer.bastion()
     commits = writer.repository(period_start)
     writer.programme(period_start, period_end)
     planted = tuple(
