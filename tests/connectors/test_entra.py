@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -415,7 +416,9 @@ def test_bad_owners(make_config: MakeConfig, tmp_path: Path, owners: Any, proble
 def test_credentials_are_judged_at_the_given_time(make_config: MakeConfig, tmp_path: Path) -> None:
     collected = collect_export(make_config, tmp_path, golden())
     config = make_config(tenant_id=TENANT)
-    then = entra.parse(collected.payloads, config, datetime(2019, 6, 1, tzinfo=UTC))
+    then = entra.parse(
+        collected.payloads, replace(config, collected_at=datetime(2019, 6, 1, tzinfo=UTC))
+    )
     assert [c.active for c in then.credentials[:2]] == [True, True]
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -251,8 +252,13 @@ def test_exclusions_are_judged_at_the_given_time(make_config: MakeConfig) -> Non
     )
     body = json.dumps({"totalCount": 1, "results": [user]}).encode()
     payloads = [RawPayload("systemusers.json", "/x/systemusers.json", body)]
-    during = jumpcloud.parse(payloads, make_config(), datetime(2024, 6, 30, tzinfo=UTC))
-    after = jumpcloud.parse(payloads, make_config(), datetime(2024, 7, 2, tzinfo=UTC))
+    config = make_config()
+    during = jumpcloud.parse(
+        payloads, replace(config, collected_at=datetime(2024, 6, 30, tzinfo=UTC))
+    )
+    after = jumpcloud.parse(
+        payloads, replace(config, collected_at=datetime(2024, 7, 2, tzinfo=UTC))
+    )
     assert (during.accounts[0].mfa_enforced, after.accounts[0].mfa_enforced) == (NO, YES)
     assert "until 2024-07-01T00:00:00+00:00" in during.warnings[0]
     assert after.warnings == (NO_APPS,)

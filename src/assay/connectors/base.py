@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,6 +38,13 @@ class ConnectorConfig:
     """Secret values, already resolved from the environment variables ``assay.yaml`` names."""
     base_dir: Path
     """Directory of the programme file; relative export paths are resolved against it."""
+    collected_at: datetime | None = None
+    """When the payloads were collected, for parsing stored ones: facts that depend on the clock
+    (an expired token, an exemption's end) are judged then, not when they are replayed."""
+
+    def moment(self) -> datetime:
+        """The moment time-dependent facts are judged at: the collection's, or now."""
+        return self.collected_at or datetime.now(UTC)
 
     def path(self, key: str = "path") -> Path:
         """An export path from the settings, resolved against the programme file's directory."""

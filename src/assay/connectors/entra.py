@@ -233,11 +233,10 @@ def page_name(name: str, number: int, *, failed: bool = False) -> str:
     return _pages.page_name(name, number, failed=failed)
 
 
-def parse(
-    payloads: Sequence[RawPayload], config: ConnectorConfig, as_of: datetime | None = None
-) -> Records:
-    """Records from the payloads of either layout; credentials are judged active at ``as_of``."""
-    return _read(payloads, config, as_of or datetime.now(UTC))[0]
+def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
+    """Records from the payloads of either layout; credentials are judged active at the moment
+    they were collected (``config.moment()``)."""
+    return _read(payloads, config, config.moment())[0]
 
 
 def _fetch_list(

@@ -350,11 +350,10 @@ def page_name(list_name: str, number: int, *, failed: bool = False) -> str:
     return _pages.page_name(list_name, number, failed=failed)
 
 
-def parse(
-    payloads: Sequence[RawPayload], config: ConnectorConfig, as_of: datetime | None = None
-) -> Records:
-    """Records from the payloads of either layout; tokens are judged expired at ``as_of``."""
-    return _read(payloads, config, as_of or datetime.now(UTC)).records
+def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
+    """Records from the payloads of either layout; tokens are judged expired at the moment
+    they were collected (``config.moment()``)."""
+    return _read(payloads, config, config.moment()).records
 
 
 @dataclass(frozen=True)

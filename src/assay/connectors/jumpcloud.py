@@ -200,11 +200,10 @@ def page_name(number: int, *, failed: bool = False, list_name: str = USERS) -> s
     return _pages.page_name(list_name, number, failed=failed)
 
 
-def parse(
-    payloads: Sequence[RawPayload], config: ConnectorConfig, as_of: datetime | None = None
-) -> Records:
-    """Records from the payloads of either layout; MFA exclusions are judged at ``as_of``."""
-    return _read(payloads, config, as_of or datetime.now(UTC))[0]
+def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
+    """Records from the payloads of either layout; MFA exclusions are judged at the moment
+    they were collected (``config.moment()``)."""
+    return _read(payloads, config, config.moment())[0]
 
 
 def _fetch(client: ApiClient, list_name: str, payloads: list[RawPayload]) -> str | None:

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from assay.connectors.base import ConnectorConfig, RawPayload
@@ -66,7 +67,14 @@ def _parse(programme: Programme, manifest: dict[str, Any], blobs: dict[str, byte
     payloads = [
         RawPayload(p["name"], p["source"], blobs[p["sha256"]]) for p in manifest["payloads"]
     ]
-    config = ConnectorConfig(system_id, manifest["mode"], settings, {}, programme.base_dir)
+    config = ConnectorConfig(
+        system_id,
+        manifest["mode"],
+        settings,
+        {},
+        programme.base_dir,
+        collected_at=datetime.fromisoformat(manifest["started_at"]),
+    )
     return parser_for(manifest["connector"])(payloads, config)
 
 
