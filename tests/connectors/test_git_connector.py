@@ -285,9 +285,11 @@ def test_shallow_clone_is_incomplete(
     assert collected.records.changes[0].authors == ("dave@example.com",)
 
 
-def test_only_export_mode(history: History, make_config: MakeConfig) -> None:
-    with pytest.raises(InputError, match="mode 'live'"):
+def test_live_mode_needs_a_remote_url(history: History, make_config: MakeConfig) -> None:
+    with pytest.raises(InputError, match="'url' must be"):
         GitConnector().collect(make_config(mode="live", path=str(history.repo)))
+    with pytest.raises(InputError, match="does not support mode 'api'"):
+        GitConnector().collect(make_config(mode="api", path=str(history.repo)))
 
 
 def test_unknown_branch(history: History, make_config: MakeConfig) -> None:

@@ -1,8 +1,19 @@
-"""Changes that reached a branch of a local git repository, with their authors and reviewers.
+"""Changes that reached a branch of a git repository, with their authors and reviewers.
 
-Settings: ``path`` — the repository (its top directory, or a bare repository); ``branch`` —
-default ``main``: a local branch, a remote-tracking branch such as ``origin/main``, or a full
-``refs/…`` name; ``name`` — the repository's name in records (default: the directory's name).
+Export mode. Settings: ``path`` — a local repository (its top directory, or a bare repository);
+``branch`` — default ``main``: a local branch, a remote-tracking branch such as ``origin/main``,
+or a full ``refs/…`` name; ``name`` — the repository's name in records (default: the
+directory's name).
+
+Live mode. Settings: ``url`` — the remote (``https://``, ``ssh://``, ``git://`` or
+``file://``); ``branch`` (default ``main``); ``name`` (default: the URL's last component without
+``.git``); optional secret ``token`` for HTTPS, sent as an ``Authorization`` header through
+git's environment (never on the command line, never in the evidence). The branch alone is
+fetched into a private temporary bare repository without file contents (``--filter=blob:none``:
+commits and trees are all the log needs), read exactly as in export mode, and deleted. Read
+access to the repository's contents is all it needs (a fine-grained token with *Contents: read*,
+a read-only deploy key through the usual SSH setup). The payload's ``source`` names the URL,
+with any user or password in it removed.
 
 Collection runs ``git log`` once over every commit reachable from the branch tip and keeps its
 output, byte for byte, as the snapshot's only payload ``git-log.txt`` (its ``source`` is the
@@ -21,14 +32,17 @@ check's question, so a self-review is recorded as it is.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shlex
 import subprocess
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from assay.connectors import _export
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
@@ -36,6 +50,8 @@ from assay.errors import AssayError, InputError
 from assay.inventory.records import Change, Records
 
 LOG_PAYLOAD = "git-log.txt"
+LIVE_MODE = "live"
+REMOTE_SCHEMES = ("https", "ssh", "git", "file")
 DEFAULT_BRANCH = "main"
 REVIEW_TRAILERS = ("Reviewed-by", "Approved-by")
 
@@ -71,9 +87,22 @@ class GitConnector:
     version: str = "1"
 
     def collect(self, config: ConnectorConfig) -> Collected:
-        _export.require_export_mode(config, self.type)
         started_at = datetime.now(UTC)
+        if config.mode == LIVE_MODE:
+            url = _url(config)
+            with tempfile.TemporaryDirectory(prefix="assay-git-") as scratch:
+                repo = Path(scratch) / "repo.git"
+                _clone(config, url, _branch(config), repo)
+                return self._read(config, repo, started_at, _public(url))
+        if config.mode != _export.EXPORT_MODE:
+            raise _export.unsupported_mode(config, self.type, (_export.EXPORT_MODE, LIVE_MODE))
         repo = _repository(config.path())
+        return self._read(config, repo, started_at, str(repo))
+
+    def _read(
+        self, config: ConnectorConfig, repo: Path, started_at: datetime, where: str
+    ) -> Collected:
+        """Log the branch of ``repo``; ``where`` names the repository in the evidence."""
         branch = _branch(config)
         ref, tip = _resolve_branch(repo, branch)
         shallow = _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
@@ -96,7 +125,8 @@ class GitConnector:
             output = _run(repo, args)
         except _GitFailed as exc:
             raise InputError(str(repo), f"git log failed: {exc.message}") from None
-        payload = RawPayload(name=LOG_PAYLOAD, source=shlex.join(args), data=output)
+        command = shlex.join(args).replace(shlex.quote(str(repo)), shlex.quote(where))
+        payload = RawPayload(name=LOG_PAYLOAD, source=command, data=output)
         log = _read_log(payload)
         if log.tip != tip:
             raise InputError(
@@ -111,7 +141,7 @@ class GitConnector:
             [payload],
             records,
             {
-                "path": str(repo),
+                "path" if config.mode == _export.EXPORT_MODE else "url": where,
                 "repository": _repository_name(config),
                 "branch": branch,
                 "ref": ref,
@@ -320,7 +350,62 @@ def _repository_name(config: ConnectorConfig) -> str:
     name = config.settings.get("name")
     if isinstance(name, str) and name.strip():
         return name.strip()
+    if config.mode == LIVE_MODE:
+        last = urlsplit(_url(config)).path.rstrip("/").rsplit("/", 1)[-1]
+        return last.removesuffix(".git") or config.system_id
     return config.path().resolve().name
+
+
+def _url(config: ConnectorConfig) -> str:
+    url = config.settings.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in REMOTE_SCHEMES:
+        schemes = ", ".join(f"{scheme}://" for scheme in REMOTE_SCHEMES)
+        raise InputError(
+            f"system {config.system_id}", f"connector setting 'url' must be a {schemes} URL"
+        )
+    return url
+
+
+def _public(url: str) -> str:
+    """The URL without a user name or password in it, fit to be kept as evidence."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _clone(config: ConnectorConfig, url: str, branch: str, into: Path) -> None:
+    """Fetch only ``branch``'s commits and trees from ``url`` into a new bare repository."""
+    args = [
+        "git",
+        "clone",
+        "--quiet",
+        "--bare",
+        "--no-local",
+        "--no-tags",
+        "--single-branch",
+        "--filter=blob:none",
+        "--branch",
+        branch,
+        "--",
+        url,
+        str(into),
+    ]
+    extra = {"GIT_TERMINAL_PROMPT": "0"}  # fail, never ask
+    if "GIT_SSH_COMMAND" not in os.environ:
+        extra["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
+    token = config.secrets.get("token")
+    if token:
+        header = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        extra |= {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "http.extraHeader",
+            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {header}",
+        }
+    try:
+        _run(into.parent, args, extra)
+    except _GitFailed as exc:
+        raise InputError(_public(url), f"cannot fetch branch '{branch}': {exc.message}") from None
 
 
 def _repository(path: Path) -> Path:
@@ -368,8 +453,9 @@ def _git(repo: Path, *args: str) -> str:
     )
 
 
-def _run(repo: Path, args: list[str]) -> bytes:
+def _run(repo: Path, args: list[str], extra: Mapping[str, str] | None = None) -> bytes:
     env = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_ENV}
+    env.update(extra or {})
     # Never look above the repository for a .git directory: a plain directory inside some other
     # repository is not a repository.
     env["GIT_CEILING_DIRECTORIES"] = str(repo.parent)

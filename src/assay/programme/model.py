@@ -97,6 +97,7 @@ LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
         ConnectorType.ENTRA,
         ConnectorType.LDAP,
         ConnectorType.LINUX,
+        ConnectorType.GIT,
     }
 )
 """Connector types whose live mode is implemented. Add a type here once its live mode ships."""
