@@ -52,7 +52,7 @@ class JsonApiServer:
         self._thread.join()
 
     def answer(self, path: str, headers: Mapping[str, str]) -> tuple[int, Headers, Any]:
-        """Status, extra headers and JSON body (None for none) for one GET."""
+        """Status, extra headers and body for one GET: JSON, raw bytes, or None for none."""
         raise NotImplementedError
 
 
@@ -64,7 +64,10 @@ def _handler(server: JsonApiServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             headers = {name.lower(): value for name, value in self.headers.items()}
             status, extra, body = server.answer(self.path, headers)
-            data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+            if isinstance(body, bytes):  # a file the service serves as it is (a CSV report)
+                data = body
+            else:
+                data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
             self.send_response(status)
             self.send_header("Content-Type", server.content_type)
             for name, value in server.fixed_headers:

@@ -139,10 +139,10 @@ def test_unknown_manager_and_self_management_are_warnings(
     )
 
 
-def test_only_export_mode_is_supported(tmp_path: Path, make_config: MakeConfig) -> None:
+def test_other_modes_are_refused(tmp_path: Path, make_config: MakeConfig) -> None:
     write(tmp_path, ROSTER)
-    with pytest.raises(InputError, match="mode 'live'"):
-        HrCsvConnector().collect(make_config(mode="live", path="roster.csv"))
+    with pytest.raises(InputError, match="does not support mode 'api'"):
+        HrCsvConnector().collect(make_config(mode="api", path="roster.csv"))
 
 
 def test_missing_file_is_named(tmp_path: Path, make_config: MakeConfig) -> None:

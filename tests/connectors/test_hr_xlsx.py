@@ -379,10 +379,10 @@ def test_unknown_manager_and_self_management_are_warnings(
     )
 
 
-def test_only_export_mode_is_supported(tmp_path: Path, make_config: MakeConfig) -> None:
+def test_other_modes_are_refused(tmp_path: Path, make_config: MakeConfig) -> None:
     staff(tmp_path, GOOD)
-    with pytest.raises(InputError, match="mode 'live'"):
-        HrXlsxConnector().collect(make_config(mode="live", path="roster.xlsx"))
+    with pytest.raises(InputError, match="does not support mode 'api'"):
+        HrXlsxConnector().collect(make_config(mode="api", path="roster.xlsx"))
 
 
 def test_a_wrong_declared_sheet_size_hides_no_cells(

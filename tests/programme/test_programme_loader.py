@@ -226,10 +226,9 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
         ),
         pytest.param(
             "connector: {type: hr_csv, settings:",
-            "connector: {type: hr_csv, mode: live, settings:",
-            "26: systems[1].connector.mode: live mode for connector type 'hr_csv' is not "
-            "available yet; use export",
-            id="live-mode",
+            "connector: {type: hr_csv, mode: api, settings:",
+            "26: systems[1].connector.mode: 'api' is not one of live, export",
+            id="unknown-mode",
         ),
         pytest.param(
             "- id: github",

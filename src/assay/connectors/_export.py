@@ -6,6 +6,7 @@ field path) so the command line can report one clear message.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -15,12 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from assay.connectors._http import ApiClient
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
 from assay.inventory.records import Records, Tri
 
 EXPORT_MODE = "export"
+LIVE_MODE = "live"
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -290,17 +294,43 @@ def collect_single_file(
     connector_version: str,
     parse: Parser,
     describe: Callable[[Records], Mapping[str, Any]],
+    file_name: str,
 ) -> Collected:
-    """Collect a source exported as one file named by the ``path`` setting."""
-    require_export_mode(config, connector_type)
+    """Collect a source that is one file: named by the ``path`` setting (export mode), or a
+    report the system serves at the ``url`` setting (live mode), kept under ``file_name``."""
     started_at = datetime.now(UTC)
-    path = config.path()
-    payload = read_payload(path, path.name)
+    if config.mode == LIVE_MODE:
+        payload = fetch_report(config, file_name)
+        where = {"url": payload.source}
+    else:
+        require_export_mode(config, connector_type)
+        path = config.path()
+        payload = read_payload(path, path.name)
+        where = {"path": payload.source}
     records = parse([payload], config)
-    parameters = {"path": payload.source, **describe(records)}
+    parameters = {**where, **describe(records)}
     return finish(
         config, connector_type, connector_version, started_at, [payload], records, parameters
     )
+
+
+def fetch_report(config: ConnectorConfig, file_name: str) -> RawPayload:
+    """One report from the ``url`` setting, with the usual retries. The secret ``token`` is
+    sent as a bearer token, or ``username`` and ``password`` as HTTP basic authentication."""
+    url = config.settings.get("url")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise InputError(f"system {config.system_id}", "connector setting 'url' must be an URL")
+    secrets = config.secrets
+    headers = {}
+    if "token" in secrets:
+        headers["Authorization"] = f"Bearer {secrets['token']}"
+    elif "username" in secrets and "password" in secrets:
+        pair = f"{secrets['username']}:{secrets['password']}".encode()
+        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+    parts = urlsplit(url)
+    with ApiClient(f"{parts.scheme}://{parts.netloc}", headers) as client:
+        page = client.get_one(urlunsplit(("", "", parts.path, parts.query, "")))
+    return RawPayload(file_name, page.url, page.data)
 
 
 def tri(value: bool | None) -> Tri:

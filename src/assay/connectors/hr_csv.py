@@ -9,6 +9,12 @@ or ``leave``; dates are ``YYYY-MM-DD``. ``end_date`` may be empty except for ter
 E-mail addresses are stored lower-case. Any value outside these rules stops collection with the
 line and column at fault: a roster is the population every access check leans on, so it is
 never guessed at.
+
+Live mode (``mode: live``): the HR system serves the same CSV as a report at the setting
+``url`` (a Workday RaaS report with ``format=csv``, a BambooHR or HiBob custom report, say),
+read with a report-only integration user: secret ``token`` (sent as a bearer token) or
+``username`` and ``password`` (HTTP basic). The response is kept byte for byte as
+``roster.csv``, its source the URL, and read exactly like an exported file.
 """
 
 from __future__ import annotations
@@ -47,7 +53,12 @@ class HrCsvConnector:
 
     def collect(self, config: ConnectorConfig) -> Collected:
         return _export.collect_single_file(
-            config, self.type, self.version, parse, lambda records: {"rows": len(records.people)}
+            config,
+            self.type,
+            self.version,
+            parse,
+            lambda records: {"rows": len(records.people)},
+            "roster.csv",
         )
 
 

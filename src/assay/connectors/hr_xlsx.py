@@ -9,6 +9,12 @@ it, so employee id ``1001`` is never ``1001.0``. Errors name the cell, ``roster.
 
 Cells are read as last saved: a formula with no saved value stops collection at its cell, since
 its result is unknown until Excel computes it.
+
+Live mode (``mode: live``): the HR system serves the same workbook as a report at the setting
+``url`` (a Workday RaaS report with ``format=xlsx``, a BambooHR or HiBob custom report, say),
+read with a report-only integration user: secret ``token`` (sent as a bearer token) or
+``username`` and ``password`` (HTTP basic). The response is kept byte for byte as
+``roster.xlsx``, its source the URL, and read exactly like an exported file.
 """
 
 from __future__ import annotations
@@ -42,7 +48,12 @@ class HrXlsxConnector:
 
     def collect(self, config: ConnectorConfig) -> Collected:
         return _export.collect_single_file(
-            config, self.type, self.version, parse, lambda records: {"rows": len(records.people)}
+            config,
+            self.type,
+            self.version,
+            parse,
+            lambda records: {"rows": len(records.people)},
+            "roster.xlsx",
         )
 
 

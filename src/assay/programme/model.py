@@ -86,22 +86,6 @@ class Criticality(StrEnum):
     LOW = "low"
 
 
-LIVE_MODE_AVAILABLE: frozenset[ConnectorType] = frozenset(
-    {
-        ConnectorType.GITHUB,
-        ConnectorType.POSTGRES,
-        ConnectorType.JUMPCLOUD,
-        ConnectorType.OKTA,
-        ConnectorType.AWS_IAM,
-        ConnectorType.GOOGLE_WORKSPACE,
-        ConnectorType.ENTRA,
-        ConnectorType.LDAP,
-        ConnectorType.LINUX,
-        ConnectorType.GIT,
-    }
-)
-"""Connector types whose live mode is implemented. Add a type here once its live mode ships."""
-
 USERNAME_PLACEHOLDERS = frozenset({"email_local", "first", "last", "first_initial", "employee_id"})
 
 _SYSTEM_ID = re.compile(r"[a-z][a-z0-9_-]*")
@@ -228,15 +212,6 @@ class ConnectorSpec(_Model):
         default_factory=dict
     )
     secrets: dict[str, EnvVarName] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _mode_available(self) -> ConnectorSpec:
-        if self.mode is Mode.LIVE and self.type not in LIVE_MODE_AVAILABLE:
-            raise FieldProblem(
-                ("mode",),
-                f"live mode for connector type '{self.type}' is not available yet; use export",
-            )
-        return self
 
 
 class System(_Model):
