@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from assay.inventory.correlation import ServiceAccountOwner, correlate, normalise_username
+from assay.inventory.correlation import (
+    ManualLink,
+    ServiceAccountOwner,
+    correlate,
+    normalise_username,
+)
 from assay.inventory.records import (
     Account,
     AccountKind,
@@ -95,11 +100,13 @@ def test_aliases_and_service_accounts_take_precedence() -> None:
     links = correlate(
         PEOPLE,
         [account("octo-j"), account("ci-bot", system="aws")],
-        aliases={("github", "octo-j"): "John.Doe@acme.example"},
+        aliases={
+            ("github", "octo-j"): ManualLink("John.Doe@acme.example", "it@acme.example", "own")
+        },
         service_accounts=[ServiceAccountOwner("aws", "ci-bot", "ana.lima@acme.example")],
     )
     alias, service = links
     assert alias.person is not None and alias.person.email == "john.doe@acme.example"
-    assert alias.method == "alias" and not alias.service
+    assert alias.method == "alias by it@acme.example: own" and not alias.service
     assert service.person is not None and service.person.email == "ana.lima@acme.example"
     assert service.service

@@ -62,7 +62,7 @@ people:
   source: hr
   username_rules: ["{email_local}", "{first}{last}"]
   aliases:
-    - {system: github, account: octo-dana, person: dana@acme.example, reason: personal login}
+    - {system: github, account: octo-d, person: dana@acme.example, by: it@acme.example, reason: own}
   service_accounts:
     - {system: aws, account: ci-deploy, owner: sam@acme.example, purpose: CI deploys}
 controls:

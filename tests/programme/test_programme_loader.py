@@ -70,10 +70,10 @@ def test_valid_file_loads_with_all_fields(write: Write, valid: str, control_id: 
     (alias,) = people.aliases
     assert (alias.system, alias.account, alias.person) == (
         "github",
-        "octo-dana",
+        "octo-d",
         "dana@acme.example",
     )
-    assert alias.reason == "personal login"
+    assert (alias.by, alias.reason) == ("it@acme.example", "own")
     (service,) = people.service_accounts
     assert (service.system, service.account, service.owner) == (
         "aws",
@@ -257,8 +257,8 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
         ),
         pytest.param(
             "{system: aws, account: ci-deploy",
-            "{system: github, account: octo-dana",
-            "55: people.service_accounts[0].account: account 'octo-dana' on 'github' is already "
+            "{system: github, account: octo-d",
+            "55: people.service_accounts[0].account: account 'octo-d' on 'github' is already "
             "linked",
             id="account-linked-twice",
         ),
@@ -288,8 +288,8 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
             id="unknown-placeholder",
         ),
         pytest.param(
-            "{system: github, account: octo-dana",
-            "{system: gitlab, account: octo-dana",
+            "{system: github, account: octo-d",
+            "{system: gitlab, account: octo-d",
             "53: people.aliases[0].system: no system with id 'gitlab'",
             id="alias-undeclared-system",
         ),

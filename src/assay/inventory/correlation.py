@@ -45,6 +45,15 @@ class ServiceAccountOwner:
 
 
 @dataclass(frozen=True)
+class ManualLink:
+    """An account linked to a person by hand in the programme file."""
+
+    person_email: str
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Link:
     """How an account was tied to a person, or that it was not (``person`` is None)."""
 
@@ -59,10 +68,11 @@ def correlate(
     accounts: Iterable[Account],
     *,
     username_rules: Iterable[str] = (),
-    aliases: Mapping[tuple[str, str], str] | None = None,
+    aliases: Mapping[tuple[str, str], ManualLink] | None = None,
     service_accounts: Iterable[ServiceAccountOwner] = (),
 ) -> list[Link]:
-    """Link every account to at most one person; ``aliases`` maps (system, account) to an e-mail."""
+    """Link every account to at most one person; ``aliases`` maps (system, account) to the
+    manual link made for it."""
     people = list(people)
     by_email = {person.email.lower(): person for person in people}
     by_employee_id = {person.employee_id: person for person in people}
@@ -70,7 +80,8 @@ def correlate(
     for person in people:
         for candidate in username_candidates(person, username_rules):
             by_username[candidate].append(person)
-    manual = {key: email.lower() for key, email in (aliases or {}).items()}
+    manual = {key: link.person_email.lower() for key, link in (aliases or {}).items()}
+    made = {key: f"alias by {link.by}: {link.reason}" for key, link in (aliases or {}).items()}
     services = {(s.system_id, s.account): s.owner_email.lower() for s in service_accounts}
 
     links = []
@@ -82,7 +93,10 @@ def correlate(
                 Link(account, by_email.get(service_owner), "service account", service=True)
             )
         elif alias is not None:
-            links.append(Link(account, by_email.get(alias), "alias"))
+            how = made.get((account.system_id, account.account_id)) or made.get(
+                (account.system_id, account.username), "alias"
+            )
+            links.append(Link(account, by_email.get(alias), how))
         elif account.employee_id and account.employee_id in by_employee_id:
             links.append(Link(account, by_employee_id[account.employee_id], "employee id"))
         elif account.email and account.email.lower() in by_email:
@@ -105,7 +119,11 @@ def correlate_for(
         people,
         accounts,
         username_rules=settings.username_rules if settings else (),
-        aliases={(a.system, a.account): a.person for a in settings.aliases} if settings else {},
+        aliases={
+            (a.system, a.account): ManualLink(a.person, a.by, a.reason) for a in settings.aliases
+        }
+        if settings
+        else {},
         service_accounts=[
             ServiceAccountOwner(s.system, s.account, s.owner) for s in settings.service_accounts
         ]

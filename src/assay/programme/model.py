@@ -241,11 +241,13 @@ class Vendor(_Model):
 
 
 class Alias(_Model):
-    """A manual link from an account that no username rule matches to the person who owns it."""
+    """A manual link from an account that no username rule matches to the person who owns it,
+    with who made the link and why: an auditor asks both."""
 
     system: SystemId
     account: Text
     person: Email
+    by: Email
     reason: Text
 
 

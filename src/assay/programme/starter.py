@@ -115,7 +115,8 @@ people:
   username_rules: ["{email_local}", "{first_initial}{last}"]
   # Accounts no rule matches, linked by hand to the person who uses them; say why.
   aliases:
-    - {system: github, account: alex-codes, person: alex@example.com, reason: personal GitHub login}
+    - {system: github, account: alex-codes, person: alex@example.com, by: it@example.com,
+       reason: personal GitHub login}
   # Non-human accounts and the person accountable for each: never left as "unknown".
   service_accounts:
     - {system: aws, account: ci-deploy, owner: alex@example.com, purpose: CI deploys to production}

@@ -948,7 +948,11 @@ people:
   source: hr
   username_rules: ["{{email_local}}", "{{first_initial}}{{last}}"]
   aliases:
-    - {{system: github, account: ohx-dev, person: {alias_person}, reason: personal GitHub login}}
+    - system: github
+      account: ohx-dev
+      person: {alias_person}
+      by: {security}
+      reason: personal GitHub login, confirmed with its owner
   service_accounts:
     - {{system: aws, account: ci-deploy, owner: {cto}, purpose: CI deploys to production}}
     - {{system: github, account: acme-release-bot, owner: {cto}, purpose: tags releases}}
