@@ -338,19 +338,28 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
 
     accounts: list[Account] = []
     credentials: list[Credential] = []
-    grants: dict[Grant, None] = {}
+    grants: dict[tuple[str, str | None], None] = {}
+    all_grants: list[Grant] = []
+    inherited_from = _Reach(memberships, inheriting_only=True)
+    reached_from = _Reach(memberships, inheriting_only=False)
     for role in roles.values():
         if not role.login:
             continue
+        grants.clear()
         for column in role.attributes:
-            grants[Grant(system, role.name, attribute_entitlement_id(column))] = None
-        for direct, inherits in memberships.get(role.name, {}).items():
-            grants[Grant(system, role.name, direct)] = None
+            grants[(attribute_entitlement_id(column), None)] = None
+        direct_roles = memberships.get(role.name, {})
+        for direct, inherits in direct_roles.items():
+            grants[(direct, None)] = None
             if inherits:
-                for inherited in _reach(memberships, direct, inheriting_only=True):
-                    grants[Grant(system, role.name, inherited, via=direct)] = None
-        reachable = _reach(memberships, role.name, inheriting_only=False)
-        privileged = bool(role.attributes) or not privileged_roles.isdisjoint(reachable)
+                for inherited in inherited_from(direct):
+                    grants[(inherited, direct)] = None
+        all_grants.extend(Grant(system, role.name, held, via) for held, via in grants)
+        privileged = bool(role.attributes) or any(
+            reached in privileged_roles and reached != role.name
+            for direct in direct_roles
+            for reached in (direct, *reached_from(direct))
+        )
         open_window = role.never_expires or (
             role.valid_until is not None and role.valid_until > as_of
         )
@@ -390,9 +399,25 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
         accounts=tuple(accounts),
         credentials=tuple(credentials),
         entitlements=tuple(entitlements),
-        grants=tuple(grants),
+        grants=tuple(all_grants),
         warnings=tuple(warnings),
     )
+
+
+class _Reach:
+    """``_reach`` from each role, computed once: thousands of login roles share a few groups."""
+
+    def __init__(self, memberships: Mapping[str, Mapping[str, bool]], *, inheriting_only: bool):
+        self._memberships = memberships
+        self._inheriting_only = inheriting_only
+        self._known: dict[str, list[str]] = {}
+
+    def __call__(self, start: str) -> list[str]:
+        known = self._known.get(start)
+        if known is None:
+            known = _reach(self._memberships, start, inheriting_only=self._inheriting_only)
+            self._known[start] = known
+        return known
 
 
 def _reach(
