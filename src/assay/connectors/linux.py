@@ -717,8 +717,9 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
     credentials: list[Credential] = []
     memberships: list[Grant] = []
     sudo_grants: list[Grant] = []
+    membership = _Membership.of(groups)
     for user in users.values():
-        own_groups = _groups_of(user, groups, warnings)
+        own_groups = membership.groups_of(user, warnings)
         memberships.extend(Grant(system, user.name, group_id(g.name)) for g in own_groups)
         paths = _sudo_paths(sudoers, _Who(user.name, user.uid, own_groups)) if sudoers else []
         sudo_grants.extend(
@@ -934,17 +935,33 @@ def _password_login(
     return Tri.NO if hashed.startswith(("!", "*")) else Tri.YES
 
 
-def _groups_of(
-    user: _User, groups: Mapping[str, _Group], warnings: list[str]
-) -> tuple[_Group, ...]:
-    """The user's primary group, then the groups listing them, in file order."""
-    primary = next((group for group in groups.values() if group.gid == user.gid), None)
-    if primary is None:
-        warnings.append(
-            f"{PASSWD}:{user.line}: {user.name}'s primary group {user.gid} is not in {GROUP}"
-        )
-    others = [g for g in groups.values() if user.name in g.members and g is not primary]
-    return (primary, *others) if primary else tuple(others)
+@dataclass(frozen=True)
+class _Membership:
+    """Who is in which group, indexed once per host: a host may list thousands of users."""
+
+    by_gid: Mapping[int, _Group]
+    listing: Mapping[str, tuple[_Group, ...]]
+    """Each user name, and the groups whose member lists name it, in file order."""
+
+    @classmethod
+    def of(cls, groups: Mapping[str, _Group]) -> _Membership:
+        by_gid: dict[int, _Group] = {}
+        listing: dict[str, list[_Group]] = {}
+        for group in groups.values():
+            by_gid.setdefault(group.gid, group)
+            for member in dict.fromkeys(group.members):
+                listing.setdefault(member, []).append(group)
+        return cls(by_gid, {name: tuple(found) for name, found in listing.items()})
+
+    def groups_of(self, user: _User, warnings: list[str]) -> tuple[_Group, ...]:
+        """The user's primary group, then the groups listing them, in file order."""
+        primary = self.by_gid.get(user.gid)
+        if primary is None:
+            warnings.append(
+                f"{PASSWD}:{user.line}: {user.name}'s primary group {user.gid} is not in {GROUP}"
+            )
+        others = [g for g in self.listing.get(user.name, ()) if g is not primary]
+        return (primary, *others) if primary else tuple(others)
 
 
 def _home_dir(user: _User) -> str | None:

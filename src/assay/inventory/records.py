@@ -43,7 +43,7 @@ class EmploymentType(StrEnum):
     CONTRACTOR = "contractor"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """One row of the HR roster."""
 
@@ -59,7 +59,7 @@ class Person:
     end_date: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Account:
     """An account on one system, as the system reports it."""
 
@@ -88,7 +88,7 @@ class Account:
     """People (e-mail or key comment) the source shows signing in as this one account."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credential:
     """A credential (API key, access key, token, SSH key) belonging to an account."""
 
@@ -113,7 +113,7 @@ class Credential:
     """YES when a third-party grant reaches everything (tenant-wide consent, all repositories)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Application:
     """A system the source shows people reaching: an app in the identity provider, a service the
     cloud runs. Compared with the programme file's systems to catch scope drift."""
@@ -125,7 +125,7 @@ class Application:
     active: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entitlement:
     """Something an account can be granted on a system: a group, role, permission or policy."""
 
@@ -137,7 +137,7 @@ class Entitlement:
     privileged: Tri = Tri.UNKNOWN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """An account holding an entitlement, directly or through a group it belongs to."""
 
@@ -148,7 +148,7 @@ class Grant:
     """The group entitlement it is held through; None when granted directly."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """A change that reached a protected branch."""
 
@@ -164,7 +164,7 @@ class Change:
     """Normalised e-mail addresses of everyone recorded as having reviewed or approved it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BranchProtection:
     """How a repository's branch is guarded: the rules that stop an unreviewed change landing."""
 
@@ -180,7 +180,7 @@ class BranchProtection:
     """YES when a new push dismisses approvals given before it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Records:
     """Everything one snapshot yielded, normalised."""
 
