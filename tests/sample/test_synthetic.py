@@ -59,6 +59,10 @@ def test_run_reports_exactly_the_planted_problems(tmp_path: Path) -> None:
         "key_unused",
         "dormant_account",
         "privileged_without_mfa",
+        "late_deprovisioning",
+        "undeclared_system",
+        "shared_account",
+        "root_has_keys",
     }
 
 

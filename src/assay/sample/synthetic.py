@@ -226,6 +226,14 @@ def _unowned_bot(n: int) -> str:
     return f"synth-release-bot-{n}"
 
 
+def _undeclared_app(n: int) -> str:
+    return f"Unvetted App {n}"
+
+
+def _shared_login(n: int) -> str:
+    return f"shared-ops-{n}"
+
+
 def _end_date(org: Org, p: Person) -> date:
     """A leaver's last day: within the last seven weeks, so inside the audit period."""
     return org.today - timedelta(days=20 + p.index % 30)
@@ -328,12 +336,32 @@ def _unowned_service_account(org: Org, n: int) -> tuple[PlantedFinding, ...]:
     return (PlantedFinding("orphan_accounts", rule, "github", _unowned_bot(n)),)
 
 
+def _undeclared_okta_app(org: Org, n: int) -> tuple[PlantedFinding, ...]:
+    return (PlantedFinding("scope_drift", "undeclared_system", "okta", _undeclared_app(n)),)
+
+
+def _shared_host_login(org: Org, n: int) -> tuple[PlantedFinding, ...]:
+    """A declared service login on the first host that two people's keys open."""
+    login = _shared_login(n)
+    return (PlantedFinding("shared_accounts", "shared_account", org.hosts[0], login),)
+
+
+def _root_key(org: Org, n: int) -> tuple[PlantedFinding, ...]:
+    """A key in the first host's root account (one finding however many keys)."""
+    return (
+        (PlantedFinding("root_accounts", "root_has_keys", org.hosts[0], "root"),) if n == 0 else ()
+    )
+
+
 EXTRA_PLANTS: Mapping[str, Callable[[Org, int], tuple[PlantedFinding, ...]]] = {
     "orphan_okta": _orphan_okta,
     "orphan_github": _orphan_github,
     "orphan_host": _orphan_host,
     "orphan_database": _orphan_database,
     "unowned_service_account": _unowned_service_account,
+    "undeclared_okta_app": _undeclared_okta_app,
+    "shared_host_login": _shared_host_login,
+    "root_key": _root_key,
 }
 """Accounts that belong to nobody on the roster, by the name their system's writer looks for."""
 
@@ -488,6 +516,15 @@ def _okta(org: Org, root: Path) -> None:
             uid = _okta_id(login)
             add(user(uid, login, "Temp", "Admin", None, org.ago(2)))
             factors(uid, ("token:software:totp",))
+    declared = ("Google Workspace", "GitHub organisation", "AWS production account")
+    apps = [*declared, *(_undeclared_app(n) for n in org.extra("undeclared_okta_app"))]
+    _write_json(
+        base / "apps.json",
+        [
+            {"id": f"0oa{n:017d}", "name": f"app_{n}", "label": label, "status": "ACTIVE"}
+            for n, label in enumerate(apps)
+        ],
+    )
     _write_json(
         base / "sign-on-policy-rules.json",
         [
@@ -838,8 +875,9 @@ _HOST_SYSTEM_USERS = (
 )
 
 
-def _ssh_key(seed: str) -> str:
-    """A well-formed ed25519 public key line whose key bytes are derived from ``seed``."""
+def _ssh_key(seed: str, comment: str | None = None) -> str:
+    """A well-formed ed25519 public key line whose key bytes are derived from ``seed``; its
+    comment names the holder (``seed`` itself when none is given)."""
     kind = b"ssh-ed25519"
     blob = (
         len(kind).to_bytes(4, "big")
@@ -847,7 +885,7 @@ def _ssh_key(seed: str) -> str:
         + (32).to_bytes(4, "big")
         + hashlib.sha256(seed.encode()).digest()
     )
-    return f"ssh-ed25519 {base64.b64encode(blob).decode()} {seed}"
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()} {comment or seed}"
 
 
 def _host(org: Org, root: Path, host: str) -> None:
@@ -862,6 +900,8 @@ def _host(org: Org, root: Path, host: str) -> None:
         if host == org.hosts[0]:
             for n in org.extra("orphan_host"):
                 yield _orphan_host_user(n), 5000 + n, None
+            for n in org.extra("shared_host_login"):
+                yield _shared_login(n), 6000 + n, None
 
     with _open(base / "etc/passwd") as passwd, _open(base / "etc/shadow") as shadow:
         for name, uid, home, shell in _HOST_SYSTEM_USERS:
@@ -871,6 +911,10 @@ def _host(org: Org, root: Path, host: str) -> None:
             gecos = p.name if p else "build user"
             passwd.write(f"{name}:x:{uid}:{uid}:{gecos}:/home/{name}:/bin/bash\n")
             shadow.write(f"{name}:$6$s{uid}$h{uid}:19800:0:99999:7:::\n")
+            if name.startswith("shared-ops-"):
+                holders = (org.person(1).email, org.person(2).email)
+                with _open(base / "home" / name / ".ssh/authorized_keys") as keys:
+                    keys.writelines(_ssh_key(f"{name}:{h}", h) + "\n" for h in holders)
             if p is not None and p.chance(16, 30):
                 with _open(base / "home" / name / ".ssh/authorized_keys") as keys:
                     keys.write(_ssh_key(f"{name}@{host}") + "\n")
@@ -888,6 +932,10 @@ def _host(org: Org, root: Path, host: str) -> None:
                 members["sudo"].append(name)
         for gid, (g, names) in enumerate(members.items(), start=2000):
             group.write(f"{g}:x:{gid}:{','.join(names)}\n")
+    if host == org.hosts[0] and org.extra("root_key"):
+        with _open(base / "root/.ssh/authorized_keys") as keys:
+            for n in org.extra("root_key"):
+                keys.write(_ssh_key(f"root:{n}", org.person(0).email) + "\n")
     (base / "etc/sudoers").write_text(
         "Defaults\tenv_reset\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n", encoding="utf-8"
     )
@@ -999,6 +1047,10 @@ def _programme(org: Org, root: Path) -> None:
         *(
             service("github", _unowned_bot(n), f"departed.{n}@{DOMAIN}", "release tags")
             for n in org.extra("unowned_service_account")
+        ),
+        *(
+            service(org.hosts[0], _shared_login(n), owner.email, "operations")
+            for n in org.extra("shared_host_login")
         ),
     ]
     vendors = [
