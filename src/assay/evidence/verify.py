@@ -7,21 +7,35 @@ subject and its times; every blob's sha-256 and size inside its pack, and that a
 else — or a signed tombstone whose deletion the retention policy allowed; and that each checkpoint's
 root is the root of the log at its size. The first failure raises ``VerificationError`` naming the
 item and the broken property.
+
+Each checkpoint's signature, and each batch on its own — its statements' form, blobs, packs, leaf
+hashes and the links between its own statements — are checked by ``_Reader``. What depends on what
+came before — the chain of checkpoints, links into earlier batches, the checkpoints' time bounds,
+the tree and the subject heads — is settled here in log order, so the first failure is the same
+whether the checks ran one after another or, for a large local locker, in worker processes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 import orjson
 
 from assay.errors import AssayError, VerificationError
-from assay.evidence.backends import Backend, MissingObject
+from assay.evidence.backends import Backend, LocalBackend, MissingObject
+from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import (
     batch_name,
     checkpoint_body,
@@ -32,9 +46,14 @@ from assay.evidence.locker import (
     timestamp_name,
     tombstone_name,
 )
-from assay.evidence.merkle import Frontier, leaf_hash
+from assay.evidence.merkle import Frontier, leaf_hashes
 from assay.evidence.signing import trusted_keys, verify_signature
 from assay.evidence.statements import FORMAT_VERSION, Statement
+
+_sha256 = hashlib.sha256
+
+PARALLEL_FROM = 4
+"""Batches in a local locker from which worker processes pay for their start (a few ms each)."""
 
 
 @dataclass(frozen=True)
@@ -85,78 +104,112 @@ def verify(
             )
         return Report(0, 0, 0, 0, 0, 0, 0, anchor or "none yet")
     keys = trusted_keys(records, anchor)
-    checkpoints = _checkpoints(backend, keys, tsa_ca)
-    for known in expected:
-        found = next((c for c in checkpoints if c[0]["seq"] == known.seq), None)
-        if found is None:
-            raise VerificationError(
-                f"{checkpoint_name(known.seq)}: recorded in the database but missing"
-            )
-        if found[1] != known.sha256:
-            raise VerificationError(
-                f"{checkpoint_name(known.seq)}: differs from the one recorded in the database"
-            )
-
+    # Checkpoints are listed before batches, so a writer appending meanwhile only adds a tail.
+    seqs = numbered(backend, "checkpoints/", ".json")
     batches = numbered(backend, "log/", ".jsonl")
-    if batches != list(range(1, len(batches) + 1)):
-        gap = next(n for n, got in enumerate(batches, 1) if got != n)
-        raise VerificationError(f"{batch_name(gap)}: missing from the log")
-    last = checkpoints[-1][0] if checkpoints else None
-    if last is not None and last["batches"] > len(batches):
+    reader = _Reader(backend, window, keys, frozenset(backend.names("tombstones/")))
+    with _runner(backend, len(batches)) as run:
+        # Both start now; the results are taken, and settled, in order.
+        opened = run(reader.checkpoint, seqs)
+        results = run(reader.batch, batches)
+        checkpoints = _checkpoints(backend, seqs, opened, tsa_ca)
+        for known in expected:
+            found = next((c for c in checkpoints if c.body["seq"] == known.seq), None)
+            if found is None:
+                raise VerificationError(
+                    f"{checkpoint_name(known.seq)}: recorded in the database but missing"
+                )
+            if found.sha256 != known.sha256:
+                raise VerificationError(
+                    f"{checkpoint_name(known.seq)}: differs from the one recorded in the database"
+                )
+        if batches != list(range(1, len(batches) + 1)):
+            gap = next(n for n, got in enumerate(batches, 1) if got != n)
+            raise VerificationError(f"{batch_name(gap)}: missing from the log")
+        last = checkpoints[-1].body if checkpoints else None
+        if last is not None and last["batches"] > len(batches):
+            raise VerificationError(
+                f"{batch_name(len(batches) + 1)}: missing; the log is truncated below "
+                f"{checkpoint_name(last['seq'])}"
+            )
+        log = _Log(checkpoints)
+        for number, batch in zip(batches, results, strict=True):
+            log.add(number, batch)
+    if log.pending:
         raise VerificationError(
-            f"{batch_name(len(batches) + 1)}: missing; the log is truncated below "
-            f"{checkpoint_name(last['seq'])}"
+            f"{checkpoint_name(log.pending[0].body['seq'])}: covers batches the log does not hold"
         )
+    signed = last["size"] if last else 0
+    return Report(
+        statements=log.frontier.size,
+        checkpoints=len(checkpoints),
+        blobs_verified=log.counts["blobs"],
+        bytes_verified=log.counts["bytes"],
+        tombstoned=log.counts["tombstoned"],
+        outside_window=log.counts["outside"],
+        unchecked_tail=log.frontier.size - signed,
+        anchor=next(iter(keys)),
+    )
 
-    frontier = Frontier()
-    heads: dict[str, str] = {}
-    pending = list(checkpoints)
-    packs = _Packs(backend, window, keys)
-    previous_time: datetime | None = None
 
-    def settle(batches_done: int) -> None:
-        nonlocal previous_time
-        while pending and pending[0][0]["batches"] == batches_done:
-            body, _ = pending.pop(0)
-            name = checkpoint_name(body["seq"])
-            if body["size"] != frontier.size or body["root"] != frontier.root().hex():
-                raise VerificationError(
-                    f"{name}: root does not match the log at size {body['size']}"
-                )
-            if body["heads"] != dict(sorted(heads.items())):
-                raise VerificationError(f"{name}: subject heads do not match the log")
-            previous_time = datetime.fromisoformat(body["time"])
+@dataclass(frozen=True)
+class _Signed:
+    """A checkpoint whose signature holds. Its subject heads — every subject's, in every
+    checkpoint — are kept only as the sha-256 of their canonical JSON, so holding all checkpoints
+    until the log reaches them costs 32 bytes each, not a dict of every subject."""
 
-    settle(0)
-    for number in batches:
+    failure: str | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    """The signed fields but the heads."""
+    heads: bytes | None = None
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch checked on its own; what depends on earlier batches is left to ``_Log``."""
+
+    failure: str | None = None
+    """The batch's own first failure; any failure ``links`` or ``recorded`` show comes first."""
+    links: list[tuple[int, str, str | None]] = field(default_factory=list)
+    """(line, chain, previous) where a subject first appears: its link points before the batch."""
+    recorded: list[tuple[int, datetime]] = field(default_factory=list)
+    """The first line of each distinct recording time, to hold against the checkpoints' times."""
+    leaves: list[bytes] = field(default_factory=list)
+    heads: dict[str, str] = field(default_factory=dict)
+    """Each subject's last statement in the batch."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class _Log:
+    """Settles the batches in log order: links into earlier batches, the checkpoints' time bounds,
+    the tree and the subject heads each checkpoint signs."""
+
+    def __init__(self, checkpoints: list[_Signed]) -> None:
+        self.frontier = Frontier()
+        self.heads: dict[str, str] = {}
+        self.pending = list(checkpoints)
+        self.counts = dict.fromkeys(("blobs", "bytes", "tombstoned", "outside"), 0)
+        self.previous_time: datetime | None = None
+        self.settle(0)
+
+    def add(self, number: int, batch: _Batch) -> None:
         name = batch_name(number)
-        try:
-            lines = split_statements(backend.get(name))
-        except VerificationError as error:
-            raise VerificationError(f"{name}: {error}") from None
-        covering = pending[0][0] if pending else None
-        times: dict[str, datetime] = {}
+        covering = self.pending[0].body if self.pending else None
         latest = datetime.fromisoformat(covering["time"]) if covering else None
-        for line, data in enumerate(lines, 1):
-            # The hot loop: fields are read straight from the parsed line, and the few distinct
-            # times of a batch are parsed once; a full Statement is built only when needed.
-            try:
-                raw = orjson.loads(data)
-                chain = f"{raw['kind']}/{raw['subject']}"
-                recorded = _time(raw["recorded_at"], times)
-                collected = _time(raw["collected_at"], times)
-                previous = raw["previous"]
-                if raw["v"] != FORMAT_VERSION:
-                    raise ValueError(f"unknown format version {raw['v']!r}")
-            except (ValueError, KeyError, TypeError) as error:
-                raise VerificationError(f"{name}:{line}: malformed statement ({error})") from None
-            if previous != heads.get(chain):
-                raise VerificationError(
-                    f"{name}:{line}: previous-statement link of {chain} is broken"
-                )
-            if collected > recorded:
-                raise VerificationError(f"{name}:{line}: collected after it was recorded")
-            if previous_time is not None and recorded < previous_time:
+        broken = next(
+            (
+                (line, chain)
+                for line, chain, previous in batch.links
+                if previous != self.heads.get(chain)
+            ),
+            None,
+        )
+        # A failing link and a failing time on the same line: the link is checked first.
+        for line, recorded in batch.recorded:
+            if broken is not None and broken[0] <= line:
+                break
+            if self.previous_time is not None and recorded < self.previous_time:
                 raise VerificationError(
                     f"{name}:{line}: recorded before the checkpoint that precedes it"
                 )
@@ -164,27 +217,169 @@ def verify(
                 raise VerificationError(
                     f"{name}:{line}: recorded after the checkpoint that covers it"
                 )
-            packs.check(raw, data, name, line)
-            leaf = leaf_hash(data)
-            frontier.append(leaf)
-            heads[chain] = leaf.hex()
-        packs.finish()
-        settle(number)
-    if pending:
-        raise VerificationError(
-            f"{checkpoint_name(pending[0][0]['seq'])}: covers batches the log does not hold"
-        )
-    signed = last["size"] if last else 0
-    return Report(
-        statements=frontier.size,
-        checkpoints=len(checkpoints),
-        blobs_verified=packs.counts["blobs"],
-        bytes_verified=packs.counts["bytes"],
-        tombstoned=packs.counts["tombstoned"],
-        outside_window=packs.counts["outside"],
-        unchecked_tail=frontier.size - signed,
-        anchor=next(iter(keys)),
-    )
+        if broken is not None:
+            raise VerificationError(
+                f"{name}:{broken[0]}: previous-statement link of {broken[1]} is broken"
+            )
+        if batch.failure is not None:
+            raise VerificationError(batch.failure)
+        self.heads.update(batch.heads)
+        self.frontier.extend(batch.leaves)
+        for key, value in batch.counts.items():
+            self.counts[key] += value
+        self.settle(number)
+
+    def settle(self, batches_done: int) -> None:
+        """Check each checkpoint that covers exactly the batches done against the log so far."""
+        while self.pending and self.pending[0].body["batches"] == batches_done:
+            checkpoint = self.pending.pop(0)
+            body = checkpoint.body
+            name = checkpoint_name(body["seq"])
+            frontier = self.frontier
+            if body["size"] != frontier.size or body["root"] != frontier.root().hex():
+                raise VerificationError(
+                    f"{name}: root does not match the log at size {body['size']}"
+                )
+            if checkpoint.heads != _digest(self.heads):
+                raise VerificationError(f"{name}: subject heads do not match the log")
+            self.previous_time = datetime.fromisoformat(body["time"])
+
+
+_R = TypeVar("_R")
+
+
+class _Runner:
+    """Runs a check over numbered objects and yields the results in order: here, one at a time as
+    they are asked for, or in worker processes a bounded number ahead, so memory stays flat."""
+
+    def __init__(self, pool: ProcessPoolExecutor | None, ahead: int) -> None:
+        self.pool = pool
+        self.ahead = ahead
+
+    def __call__(self, check: Callable[[int], _R], numbers: list[int]) -> Iterator[_R]:
+        pool = self.pool
+        if pool is None:
+            return map(check, numbers)
+        waiting = iter(numbers)
+        running = deque(pool.submit(check, number) for number in islice(waiting, self.ahead))
+
+        def results() -> Iterator[_R]:
+            while running:
+                done = running.popleft()
+                if (number := next(waiting, None)) is not None:
+                    running.append(pool.submit(check, number))
+                yield done.result()
+
+        return results()
+
+
+@contextmanager
+def _runner(backend: Backend, batches: int) -> Iterator[_Runner]:
+    """Worker processes for a large local locker, none otherwise.
+
+    Workers are forked, which starts them in milliseconds, so only from a process with no other
+    thread (a thread holding a lock at the fork would leave it locked in the child forever), and
+    only for a local directory: each worker opens the files itself, while an object store's client
+    holds connections that a forked process must not share.
+    """
+    workers = min(len(os.sched_getaffinity(0)), batches)
+    alone = threading.active_count() == 1
+    if not alone or not isinstance(backend, LocalBackend) or batches < PARALLEL_FROM or workers < 2:
+        yield _Runner(None, 0)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield _Runner(pool, 2 * workers)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Checks one checkpoint or one batch without knowing the others, so it can run in a worker.
+
+    A worker sends exceptions back pickled, which MissingObject's would not survive: an object
+    listed a moment ago and gone is raised as a plain AssayError with the same message.
+    """
+
+    backend: Backend
+    window: Window | None
+    keys: dict[str, bytes]
+    tombstones: frozenset[str]
+
+    def checkpoint(self, seq: int) -> _Signed:
+        name = checkpoint_name(seq)
+        try:
+            data = self.backend.get(name)
+        except MissingObject as error:
+            raise AssayError(str(error)) from None
+        try:
+            body = checkpoint_body(data, name, self.keys)
+        except VerificationError as error:
+            return _Signed(str(error))
+        heads = _digest(body.pop("heads")) if "heads" in body else None
+        return _Signed(None, body, heads, hashlib.sha256(data).hexdigest())
+
+    def batch(self, number: int) -> _Batch:
+        name = batch_name(number)
+        try:
+            try:
+                lines = split_statements(self.backend.get(name))
+            except VerificationError as error:
+                return _Batch(f"{name}: {error}")
+            return self._statements(name, lines)
+        except MissingObject as error:
+            raise AssayError(str(error)) from None
+
+    def _statements(self, name: str, lines: list[bytes]) -> _Batch:
+        """The hot loop: fields are read straight from the parsed line, the few distinct times of a
+        batch are parsed once, and a full Statement is built only for a blob that is not there."""
+        leaves = leaf_hashes(lines)
+        links: list[tuple[int, str, str | None]] = []
+        recorded_lines: dict[str, tuple[int, datetime]] = {}
+        heads: dict[str, str] = {}
+        times: dict[str, datetime] = {}
+        packs = _Packs(self)
+        check = packs.check
+        loads = orjson.loads
+        failure = None
+        try:
+            for line, (data, leaf) in enumerate(zip(lines, leaves, strict=True), 1):
+                try:
+                    raw = loads(data)
+                    chain = f"{raw['kind']}/{raw['subject']}"
+                    recorded_at = raw["recorded_at"]
+                    recorded = times.get(recorded_at) or _time(recorded_at, times)
+                    collected_at = raw["collected_at"]
+                    collected = times.get(collected_at) or _time(collected_at, times)
+                    previous = raw["previous"]
+                    if raw["v"] != FORMAT_VERSION:
+                        raise ValueError(f"unknown format version {raw['v']!r}")
+                except (ValueError, KeyError, TypeError) as error:
+                    raise VerificationError(
+                        f"{name}:{line}: malformed statement ({error})"
+                    ) from None
+                known = heads.get(chain)
+                if known is None:
+                    links.append((line, chain, previous))
+                elif previous != known:
+                    raise VerificationError(
+                        f"{name}:{line}: previous-statement link of {chain} is broken"
+                    )
+                if collected > recorded:
+                    raise VerificationError(f"{name}:{line}: collected after it was recorded")
+                if recorded_at not in recorded_lines:
+                    recorded_lines[recorded_at] = (line, recorded)
+                check(raw, data, name, line)
+                heads[chain] = leaf.hex()
+            packs.finish()
+        except VerificationError as error:
+            failure = str(error)
+        return _Batch(failure, links, list(recorded_lines.values()), leaves, heads, packs.counts)
+
+
+def _digest(heads: Any) -> bytes:
+    return _sha256(canonical_json(heads)).digest()
 
 
 def _records(backend: Backend) -> list[dict[str, Any]]:
@@ -200,27 +395,27 @@ def _records(backend: Backend) -> list[dict[str, Any]]:
 
 
 def _checkpoints(
-    backend: Backend, keys: dict[str, bytes], tsa_ca: bytes | None
-) -> list[tuple[dict[str, Any], str]]:
+    backend: Backend, seqs: list[int], signed: Iterator[_Signed], tsa_ca: bytes | None
+) -> list[_Signed]:
     """Every checkpoint, signature-checked, chained and in time order, with its sha-256."""
-    seqs = numbered(backend, "checkpoints/", ".json")
-    result: list[tuple[dict[str, Any], str]] = []
-    previous: tuple[dict[str, Any], str] | None = None
+    result: list[_Signed] = []
+    previous: _Signed | None = None
     for expected_seq, seq in enumerate(seqs, 1):
         name = checkpoint_name(expected_seq)
         if seq != expected_seq:
             raise VerificationError(f"{name}: missing from the chain of checkpoints")
-        data = backend.get(name)
-        body = checkpoint_body(data, name, keys)
-        sha256 = hashlib.sha256(data).hexdigest()
+        checkpoint = next(signed)
+        if checkpoint.failure is not None:
+            raise VerificationError(checkpoint.failure)
+        body, sha256 = checkpoint.body, checkpoint.sha256
         try:
             if body["seq"] != seq:
                 raise VerificationError(f"{name}: says it is checkpoint {body['seq']}")
-            if body["previous"] != (previous[1] if previous else None):
+            if body["previous"] != (previous.sha256 if previous else None):
                 raise VerificationError(f"{name}: does not chain to the previous checkpoint")
             time = datetime.fromisoformat(body["time"])
             if previous is not None:
-                before = previous[0]
+                before = previous.body
                 if time < datetime.fromisoformat(before["time"]):
                     raise VerificationError(f"{name}: dated before the previous checkpoint")
                 if body["size"] < before["size"] or body["batches"] < before["batches"]:
@@ -233,8 +428,8 @@ def _checkpoints(
         except (KeyError, TypeError, ValueError) as error:
             raise VerificationError(f"{name}: malformed checkpoint ({error})") from None
         _check_timestamp(backend, seq, sha256, tsa_ca)
-        previous = (body, sha256)
-        result.append(previous)
+        previous = checkpoint
+        result.append(checkpoint)
     return result
 
 
@@ -277,71 +472,72 @@ class _Packs:
     """Checks each statement's blob inside its pack, reading each pack of a batch once, and that
     a pack holds nothing but the blobs its statements name."""
 
-    def __init__(self, backend: Backend, window: Window | None, keys: dict[str, bytes]) -> None:
-        self.backend = backend
-        self.window = window
-        self.keys = keys
-        self.tombstones = set(backend.names("tombstones/"))
-        self.counts = {"blobs": 0, "bytes": 0, "tombstoned": 0, "outside": 0}
-        self.open: dict[str, bytes | None] = {}
-        self.spans: dict[str, set[tuple[int, int]]] = {}
+    def __init__(self, batch: _Reader) -> None:
+        self.batch = batch
+        self.counts = dict.fromkeys(("blobs", "bytes", "tombstoned", "outside"), 0)
+        self.open: dict[str, tuple[bytes | None, list[tuple[int, int]]]] = {}
+        """By the pack's sha-256: its bytes (None when absent) and the spans statements name."""
 
     def check(self, raw: dict[str, Any], data: bytes, batch: str, line: int) -> None:
         try:
             pack, offset, size, sha256 = raw["pack"], raw["offset"], raw["size"], raw["sha256"]
             if type(offset) is not int or type(size) is not int or type(pack) is not str:
                 raise TypeError("pack, offset and size must be a string and integers")
-            name = pack_name(pack)
-            end = offset + size
         except (KeyError, TypeError) as error:
             raise VerificationError(f"{batch}:{line}: malformed statement ({error})") from None
-        if name not in self.open:
-            try:
-                self.open[name] = self.backend.get(name)
-            except MissingObject:
-                self.open[name] = None
-            except AssayError as error:
-                raise VerificationError(f"{batch}:{line}: {error}") from None
-            self.spans[name] = set()
-        content = self.open[name]
+        opened = self.open.get(pack)
+        if opened is None:
+            opened = self.open[pack] = (self._read(pack_name(pack), f"{batch}:{line}"), [])
+        content, spans = opened
         if content is None:
             where = f"{batch}:{line}"
             self._absent(Statement.from_bytes(data, where), where)
             return
+        end = offset + size
         blob = content[offset:end]
         if offset < 0 or len(blob) != size:
-            raise VerificationError(f"{batch}:{line}: blob lies outside {name}")
-        if hashlib.sha256(blob).hexdigest() != sha256:
-            raise VerificationError(f"{name}: blob {sha256} (at {offset}) does not match its hash")
-        self.spans[name].add((offset, end))
-        self.counts["blobs"] += 1
-        self.counts["bytes"] += size
+            raise VerificationError(f"{batch}:{line}: blob lies outside {pack_name(pack)}")
+        if _sha256(blob).hexdigest() != sha256:
+            raise VerificationError(
+                f"{pack_name(pack)}: blob {sha256} (at {offset}) does not match its hash"
+            )
+        spans.append((offset, end))
+
+    def _read(self, name: str, where: str) -> bytes | None:
+        try:
+            return self.batch.backend.get(name)
+        except MissingObject:
+            return None
+        except AssayError as error:
+            raise VerificationError(f"{where}: {error}") from None
 
     def finish(self) -> None:
         """At the end of a batch, each pack it read must be exactly its blobs, end to end."""
-        for name, data in self.open.items():
-            if data is None:
+        for pack, (content, spans) in self.open.items():
+            if content is None:
                 continue
+            self.counts["blobs"] += len(spans)
+            self.counts["bytes"] += sum(end - start for start, end in spans)
             position = 0
-            for start, end in sorted(self.spans[name]):
+            for start, end in sorted(set(spans)):
                 if start != position:
                     break
                 position = end
-            if position != len(data):
-                raise VerificationError(f"{name}: holds bytes no statement names")
-        self.open.clear()
-        self.spans.clear()
+            if position != len(content):
+                raise VerificationError(f"{pack_name(pack)}: holds bytes no statement names")
 
     def _absent(self, statement: Statement, where: str) -> None:
-        if self.window is not None and not self.window.holds(statement):
+        window = self.batch.window
+        if window is not None and not window.holds(statement):
             self.counts["outside"] += 1
             return
         tombstone = tombstone_name(statement.pack)
-        if tombstone not in self.tombstones:
+        if tombstone not in self.batch.tombstones:
             raise VerificationError(
                 f"{where}: {pack_name(statement.pack)} is missing and no tombstone accounts for it"
             )
-        _check_tombstone(self.backend.get(tombstone), tombstone, statement, where, self.keys)
+        backend, keys = self.batch.backend, self.batch.keys
+        _check_tombstone(backend.get(tombstone), tombstone, statement, where, keys)
         self.counts["tombstoned"] += 1
 
 
