@@ -25,7 +25,7 @@ from assay.evidence.verify import Report, Window, verify
 FORMAT = "assay-audit-package/1"
 MANIFEST = "manifest.json"
 README = "README.md"
-_COPIED_WHOLE = ("keys/", "checkpoints/", "log/", "tombstones/", "authority/")
+_COPIED_WHOLE = ("keys/", "checkpoints/", "heads/", "log/", "tombstones/", "authority/")
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,9 @@ means every check below held; 3 means one failed, and the message names the item
 - `packs/<sha-256>.pack`: the evidence itself, one pack per append, for the statements effective
   in the window; each blob is `size` bytes at `offset`.
 - `checkpoints/*.json`: signed tree heads: the number of statements, the Merkle root, the time,
-  and the sha-256 of the previous checkpoint. `*.tsr`, if present, are RFC 3161 timestamps.
+  the sha-256 of the previous checkpoint and of the subject heads. `*.tsr`, if present, are
+  RFC 3161 timestamps.
+- `heads/<sha-256>.json`: at each checkpoint, every subject's latest statement.
 - `keys/*.json`: public Ed25519 keys; every key after the first is endorsed by its predecessor.
 - `tombstones/*.json`: signed records of packs deleted once their retention period ended.
 - `manifest.json`: every file's sha-256, signed.

@@ -5,8 +5,11 @@ Layout, the same on every backend and in an auditor's package:
 - ``packs/<sha-256>.pack``: the evidence bytes of one append, blob after blob, addressed by
   content; each statement names its blob's pack, offset, size and sha-256;
 - ``log/<batch>.jsonl``: statements, one canonical JSON per line, one object per append;
-- ``checkpoints/<seq>.json``: signed tree heads {size, root, time, previous checkpoint's hash};
-  ``checkpoints/<seq>.tsr``: an optional RFC 3161 timestamp of that checkpoint;
+- ``checkpoints/<seq>.json``: signed tree heads {size, root, time, previous checkpoint's hash,
+  the sha-256 of the subject heads}; ``checkpoints/<seq>.tsr``: an optional RFC 3161 timestamp;
+- ``heads/<sha-256>.json``: each subject's latest statement at a checkpoint, the map a writer
+  resumes from. A checkpoint signs only its digest, so checking a signature never means reading
+  every subject (version 1 checkpoints held the map itself; both are read);
 - ``keys/<key id>.json``: published public keys, each after the first endorsed by its predecessor;
 - ``tombstones/<sha-256>.json``: signed records of packs deleted by the retention policy;
 - ``authority/<sha-256>.pem``: the time-stamp authority's CA certificate, when one is used.
@@ -39,7 +42,7 @@ from assay.evidence.statements import (
     statement_id,
 )
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 
 
 def batch_name(number: int) -> str:
@@ -52,6 +55,10 @@ def checkpoint_name(seq: int) -> str:
 
 def timestamp_name(seq: int) -> str:
     return f"checkpoints/{seq:012d}.tsr"
+
+
+def heads_name(sha256: str) -> str:
+    return f"heads/{sha256}.json"
 
 
 def pack_name(sha256: str) -> str:
@@ -194,6 +201,16 @@ class Locker:
             )
         self.backend.put(name, canonical_json(key_record(key, None)))
 
+    def _heads(self, body: dict[str, Any], name: str) -> dict[str, str]:
+        """The subject heads a checkpoint signs: inline (version 1) or by digest (version 2)."""
+        if "heads" in body:
+            return dict(body["heads"])
+        data = self.backend.get(heads_name(body["heads_sha256"]))
+        if hashlib.sha256(data).hexdigest() != body["heads_sha256"]:
+            raise VerificationError(f"{heads_name(body['heads_sha256'])}: does not match {name}")
+        heads: dict[str, str] = json.loads(data)
+        return heads
+
     def _read_head(self) -> LogHead:
         """Resume from the latest checkpoint, then fold in any batches written after it."""
         head = LogHead()
@@ -208,7 +225,7 @@ class Locker:
                 raise VerificationError(
                     f"{checkpoint_name(seqs[-1])}: frontier does not match root"
                 )
-            head.heads = dict(body["heads"])
+            head.heads = self._heads(body, checkpoint_name(seqs[-1]))
             head.batches = body["batches"]
             head.checkpoint_seq = body["seq"]
             head.checkpoint_sha256 = hashlib.sha256(data).hexdigest()
@@ -313,6 +330,9 @@ class Writer:
         if self.head.checkpoint_time and now < self.head.checkpoint_time:
             raise AssayError("the clock is behind the last checkpoint; refusing to checkpoint")
         seq = self.head.checkpoint_seq + 1
+        heads = canonical_json(self.head.heads)
+        heads_sha256 = hashlib.sha256(heads).hexdigest()
+        self.backend.put(heads_name(heads_sha256), heads)
         body: dict[str, Any] = {
             "v": CHECKPOINT_VERSION,
             "seq": seq,
@@ -323,7 +343,7 @@ class Writer:
             "previous": self.head.checkpoint_sha256,
             "key_id": self.key.id,
             "frontier": [node.hex() for node in self.head.frontier.nodes],
-            "heads": dict(sorted(self.head.heads.items())),
+            "heads_sha256": heads_sha256,
         }
         data = canonical_json({**body, "signature": self.key.sign(body)})
         digest = hashlib.sha256(data).digest()

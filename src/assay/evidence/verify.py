@@ -40,6 +40,7 @@ from assay.evidence.locker import (
     batch_name,
     checkpoint_body,
     checkpoint_name,
+    heads_name,
     numbered,
     pack_name,
     split_statements,
@@ -317,8 +318,26 @@ class _Reader:
             body = checkpoint_body(data, name, self.keys)
         except VerificationError as error:
             return _Signed(str(error))
-        heads = _digest(body.pop("heads")) if "heads" in body else None
+        if "heads" in body:  # version 1: the map itself is signed
+            heads = _digest(body.pop("heads"))
+        elif isinstance(digest := body.get("heads_sha256"), str):
+            if failure := self._heads_failure(digest, name):
+                return _Signed(failure)
+            heads = bytes.fromhex(digest)
+        else:
+            heads = None
         return _Signed(None, body, heads, hashlib.sha256(data).hexdigest())
+
+    def _heads_failure(self, digest: str, name: str) -> str | None:
+        """The subject heads a checkpoint signs by digest must be there, byte for byte: the next
+        writer resumes from them."""
+        try:
+            data = self.backend.get(heads_name(digest))
+        except MissingObject:
+            return f"{heads_name(digest)}: missing (signed by {name})"
+        if hashlib.sha256(data).hexdigest() != digest:
+            return f"{heads_name(digest)}: does not match the digest {name} signs"
+        return None
 
     def batch(self, number: int) -> _Batch:
         name = batch_name(number)
