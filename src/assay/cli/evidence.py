@@ -160,14 +160,7 @@ def checkpoint(file: FileOption = Path("assay.yaml")) -> None:
     """Sign a checkpoint now, even with nothing new, so a gap in time shows."""
     from assay.evidence import service
 
-    programme = _programme(file)
-    from assay.evidence.models import Checkpoint
-
-    with service.open_locker(programme).writer(
-        service.signing_key(programme), timestamper=service.timestamper(programme)
-    ) as writer:
-        made = writer.checkpoint()
-        Checkpoint.record(made)
+    made = service.checkpoint(_programme(file))
     typer.echo(f"checkpoint {made.seq}: {made.size} statements, root {made.root}")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,6 +13,10 @@ from rich.table import Table
 
 from assay.checks.base import Status
 from assay.errors import InputError
+
+if TYPE_CHECKING:
+    from assay.monitor.schedule import Schedule
+    from assay.programme.model import Programme
 
 FileOption = Annotated[
     Path, typer.Option("--file", "-f", help="The programme file.", dir_okay=False)
@@ -61,13 +67,73 @@ def init(
         typer.echo(f"next: assay run --file {file}")
 
 
-def run(file: FileOption = Path("assay.yaml")) -> None:
-    """Collect evidence from every in-scope system, run the checks and write the report."""
+def run(
+    file: FileOption = Path("assay.yaml"),
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every", help="Keep running: a full run this often (30m, 6h, 1d) until stopped."
+        ),
+    ] = None,
+    checkpoint_every: Annotated[
+        str,
+        typer.Option(
+            "--checkpoint-every", help="With --every: sign a checkpoint at least this often."
+        ),
+    ] = "1h",
+    runs: Annotated[
+        int | None, typer.Option("--runs", min=1, help="With --every: stop after this many runs.")
+    ] = None,
+) -> None:
+    """Collect evidence from every in-scope system, run the checks and write the report; with
+    --every, go on doing so on a schedule, checkpointing the evidence log in between."""
     from assay._internal import db
+    from assay.monitor.schedule import Schedule, parse_duration
     from assay.programme import load
 
+    schedule = None
+    if every is not None:
+        schedule = Schedule(
+            parse_duration(every, "--every"),
+            parse_duration(checkpoint_every, "--checkpoint-every"),
+            runs,
+        )
     programme = load(file)
     db.setup(programme.data_dir)
+    if schedule is None:
+        _run_once(programme)
+    else:
+        _follow(programme, schedule)
+
+
+def _follow(programme: Programme, schedule: Schedule) -> None:
+    """Runs on a schedule until SIGTERM or Ctrl-C; a run with bad input is reported and the
+    schedule goes on (the failed run is on record)."""
+    from assay.evidence import service
+    from assay.monitor.schedule import Jobs, follow
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console = Console()
+
+    def one_run() -> None:
+        try:
+            _run_once(programme)
+        except InputError as error:
+            console.print(f"[red]run failed:[/red] {error}")
+
+    def one_checkpoint() -> None:
+        made = service.checkpoint(programme)
+        console.print(f"checkpoint {made.seq}: {made.size} statements")
+
+    try:
+        done = follow(schedule, Jobs(one_run, one_checkpoint, stop.is_set, sleep=stop.wait))
+    except KeyboardInterrupt:
+        done = None
+    console.print(f"stopped after {done} run(s)" if done is not None else "stopped")
+
+
+def _run_once(programme: Programme) -> None:
     from assay.audit import readiness
     from assay.monitor.run import execute
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assay.errors import InputError
 from assay.evidence.backends import Backend, LocalBackend
-from assay.evidence.locker import Locker, Timestamper
+from assay.evidence.locker import Checkpoint, Locker, Timestamper
 from assay.evidence.signing import SigningKey, generate_key, load_key
 from assay.evidence.statements import Retention
 from assay.programme.model import Programme, StorageKind
@@ -77,3 +77,15 @@ def retention(programme: Programme) -> Retention:
             for kind, days in settings.retention_days_by_kind.items()
         },
     )
+
+
+def checkpoint(programme: Programme) -> Checkpoint:
+    """Sign a checkpoint of the log as it stands, and record it in the database."""
+    from assay.evidence.models import Checkpoint as RecordedCheckpoint
+
+    with open_locker(programme).writer(
+        signing_key(programme), timestamper=timestamper(programme)
+    ) as writer:
+        made = writer.checkpoint()
+    RecordedCheckpoint.record(made)
+    return made
