@@ -154,6 +154,11 @@ def live(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
             AssumeRolePolicyDocument=_trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/erin"}),
         )
         iam.create_role(
+            RoleName="AWSServiceRoleForSupport",
+            Path="/aws-service-role/support.amazonaws.com/",
+            AssumeRolePolicyDocument=_trust({"Service": "support.amazonaws.com"}),
+        )
+        iam.create_role(
             RoleName="vendor-audit",
             AssumeRolePolicyDocument=_trust({"AWS": f"arn:aws:iam::{THIRD_PARTY}:root"}),
         )
@@ -202,10 +207,10 @@ def _user(account_id: str, kind: AccountKind, status: AccountStatus, **fields: A
     return Account(**values)
 
 
-def _role(name: str) -> Account:
+def _role(name: str, kind: AccountKind = AccountKind.SERVICE) -> Account:
     return _user(
         name,
-        AccountKind.SERVICE,
+        kind,
         AccountStatus.ACTIVE,
         mfa_registered=Tri.UNKNOWN,
         mfa_enforced=Tri.UNKNOWN,
@@ -235,6 +240,7 @@ def test_accounts_field_by_field(live: Live) -> None:
         _user("ci-bot", unknown, active, privileged=Tri.YES),  # PowerUserAccess, directly
         _user("dave", unknown, inactive, privileged=Tri.NO),  # holds no policy at all
         _user("erin", unknown, inactive),  # no policy, but the role break-glass trusts her
+        _role("AWSServiceRoleForSupport", AccountKind.SYSTEM),  # AWS manages it: no owner here
         _role("app-server"),
         _role("break-glass"),
         _role("vendor-audit"),
@@ -333,7 +339,7 @@ def test_parameters_and_cloudtrail(live: Live) -> None:
         "access_keys": 3,
         "groups": 4,
         "policies": 7,
-        "roles": 3,
+        "roles": 4,
         "cloudtrail": {
             "region": "us-east-1",
             "trails": [

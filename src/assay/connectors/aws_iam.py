@@ -69,9 +69,11 @@ With the IAM listings, parse also gives entitlements and grants:
 - users listed by ``ListUsers`` but absent from the (possibly older) report become accounts
   whose report facts are unknown, with a warning; report rows for users no longer listed are kept,
   with a warning.
-- roles are accounts of kind ``service``, status ``active``, ``account_id`` the role name; their
-  privilege is unknown (role policies are not read). A warning names every role whose trust
-  policy lets in a principal of another AWS account, or anyone (``*``): third-party access.
+- roles are accounts of kind ``service`` (``system`` for the roles AWS manages itself: paths
+  ``/aws-service-role/`` and ``/aws-reserved/``), status ``active``, ``account_id`` the role
+  name; their privilege is unknown (role policies are not read). A warning names every role
+  whose trust policy lets in a principal of another AWS account, or anyone (``*``): third-party
+  access.
 
 CloudTrail is not an identity record: ``cloudtrail_summary`` turns ``cloudtrail.json`` into the
 ``cloudtrail`` entry of the collection's parameters (every trail with its home region, whether it
@@ -902,7 +904,7 @@ class _IamSnapshot:
                     email=None,
                     name=None,
                     employee_id=None,
-                    kind=AccountKind.SERVICE,
+                    kind=AccountKind.SYSTEM if _aws_managed(role.arn) else AccountKind.SERVICE,
                     status=AccountStatus.ACTIVE,
                     mfa_registered=Tri.UNKNOWN,
                     mfa_enforced=Tri.UNKNOWN,
@@ -927,6 +929,16 @@ class _IamSnapshot:
             groups=len(self.groups),
             policies=policy_count,
         )
+
+
+AWS_MANAGED_ROLE_PATHS = (":role/aws-service-role/", ":role/aws-reserved/")
+"""Roles AWS itself creates and manages: service-linked roles, and IAM Identity Center's
+permission-set roles (whose users come from the identity provider). They are system accounts,
+not service accounts someone here must own."""
+
+
+def _aws_managed(arn: str) -> bool:
+    return any(path in arn for path in AWS_MANAGED_ROLE_PATHS)
 
 
 def _any_privileged(held: Sequence[Tri], otherwise: Tri) -> Tri:
