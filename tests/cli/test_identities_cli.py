@@ -143,3 +143,20 @@ def test_each_leaver_with_the_delay_of_every_account(ran: str, capsys: Capture) 
         "selin.yilmaz@acme.example",
         "arjun.iyer@acme.example",
     }
+
+
+def test_the_privileged_population(ran: str, capsys: Capture) -> None:
+    assert main(["identities", "privileged", "--file", ran, "--format", "json"]) == 0
+    rows = _json(capsys)
+    assert {r["privileged"] for r in rows} == {"yes"}
+    found = {(r["system"], r["account"]) for r in rows}
+    assert ("aws", "<root_account>") in found
+    assert ("bastion", "root") in found
+    assert ("github", "hiro-tanaka") in found  # the organisation admin without 2FA
+    assert (
+        main(["identities", "privileged", "--file", ran, "--include-unknown", "--format", "json"])
+        == 0
+    )
+    everything = _json(capsys)
+    assert len(everything) > len(rows)
+    assert {r["privileged"] for r in everything} == {"yes", "unknown"}

@@ -132,6 +132,25 @@ def system(
     _show(rows, f"{system_id}: {len(rows)} account(s), run {inventory.run_id}", output)
 
 
+@app.command()
+def privileged(
+    file: FileOption = Path("assay.yaml"),
+    output: FormatOption = Format.TABLE,
+    run: RunOption = None,
+    include_unknown: Annotated[
+        bool,
+        typer.Option("--include-unknown", help="Also list accounts whose privilege is unknown."),
+    ] = False,
+) -> None:
+    """Every privileged account on every system, with its MFA and whose it is."""
+    from assay.inventory.replay import privileged_reach
+
+    inventory = _inventory(_open(file), run)
+    rows = [r for r in privileged_reach(inventory) if include_unknown or r.privileged == "yes"]
+    count = sum(1 for r in rows if r.privileged == "yes")
+    _show(rows, f"{count} privileged account(s), run {inventory.run_id}", output)
+
+
 @app.command("diff")
 def diff_runs(
     old: Annotated[

@@ -19,7 +19,7 @@ from assay.connectors.registry import parser_for
 from assay.errors import InputError
 from assay.evidence.locker import Locker
 from assay.inventory.correlation import Link, correlate_for
-from assay.inventory.records import Account, Entitlement, Grant, Person, Records
+from assay.inventory.records import Account, Entitlement, Grant, Person, Records, Tri
 from assay.programme.model import Programme
 
 
@@ -140,3 +140,11 @@ def system_reach(inventory: Inventory, system_id: str) -> list[Reach]:
     for link in inventory.links:
         by_system[link.account.system_id].append(link)
     return [_reach(inventory, link) for link in by_system[system_id]]
+
+
+def privileged_reach(inventory: Inventory) -> list[Reach]:
+    """Every privileged account on every system (the population an auditor samples for
+    privileged access), then those whose privilege the source leaves unknown."""
+    known = [link for link in inventory.links if link.account.privileged == Tri.YES]
+    unknown = [link for link in inventory.links if link.account.privileged == Tri.UNKNOWN]
+    return [_reach(inventory, link) for link in (*known, *unknown)]
