@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "assay.monitor",
     "assay.evidence",
     "assay.checks",
+    "assay.inventory",
     "assay.audit",
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

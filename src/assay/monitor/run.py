@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from assay._internal.rows import insert_rows
 from assay.catalog import load_catalog
 from assay.checks.base import CheckContext, Finding, Outcome, Policy, ScopeNote, Snapshot
 from assay.checks.controls import (
@@ -34,6 +35,7 @@ from assay.evidence.models import Checkpoint, EvidenceItem
 from assay.evidence.snapshots import snapshot_evidence
 from assay.evidence.statements import TTL, NewEvidence, Retention
 from assay.inventory.correlation import correlate_for
+from assay.inventory.store import replace_current
 from assay.monitor.models import Run
 from assay.programme import resolve_secrets
 from assay.programme.lint import lint
@@ -130,6 +132,7 @@ def execute(
 class _Judged:
     outcome: RunOutcome
     evidence: tuple[NewEvidence, ...]
+    context: CheckContext
 
 
 def _judge(
@@ -208,25 +211,28 @@ def _judge(
         categories=summarise_categories(catalog, programme.categories, verdicts),
         snapshots=tuple(snapshots),
     )
-    return _Judged(outcome, tuple(evidence))
+    return _Judged(outcome, tuple(evidence), context)
 
 
 def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> None:
     """Append the evidence, checkpoint it, and index it all in the database."""
     appended: list[Appended] = writer.append(judged.evidence, retention)
     checkpoint = writer.checkpoint()
-    EvidenceItem.objects.bulk_create(
-        EvidenceItem(
-            run=run,
-            kind=a.statement.kind,
-            subject=a.statement.subject,
-            sha256=a.statement.sha256,
-            size=a.statement.size,
-            statement_id=a.id,
-            leaf_index=a.index,
-            collected_at=a.statement.collected_at,
-        )
-        for a in appended
+    insert_rows(
+        EvidenceItem,
+        (
+            {
+                "run_id": run.pk,
+                "kind": a.statement.kind,
+                "subject": a.statement.subject,
+                "sha256": a.statement.sha256,
+                "size": a.statement.size,
+                "statement_id": a.id,
+                "leaf_index": a.index,
+                "collected_at": a.statement.collected_at,
+            }
+            for a in appended
+        ),
     )
     Checkpoint.record(checkpoint, run)
     for check_id, outcome in judged.outcome.outcomes.items():
@@ -249,6 +255,10 @@ def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> 
             )
             for f in outcome.findings
         )
+    context = judged.context
+    replace_current(
+        run, [(s.collected, s.sha256) for s in context.snapshots], context.people, context.links
+    )
     ControlResult.objects.bulk_create(
         ControlResult(
             run=run, control_id=v.control.id, owner=v.owner, status=v.status, reason=v.reason
