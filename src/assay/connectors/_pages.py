@@ -10,8 +10,9 @@ right after the last one stored: anything else would silently drop users from th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import RawPayload
@@ -24,6 +25,16 @@ def page_pattern(lists: str) -> re.Pattern[str]:
     Each connector names its own lists, so payloads of other shapes are never taken for pages.
     """
     return re.compile(rf"(?P<list>{lists})\.page-(?P<page>\d+)\.(?P<kind>json|failed)")
+
+
+def export_names(directory: Path, exports: Collection[str], pages: re.Pattern[str]) -> list[str]:
+    """The files of an export directory that hold a list: whole (named in ``exports``) or as
+    stored pages (``pages``, a ``page_pattern``), sorted."""
+    return sorted(
+        file.name
+        for file in directory.iterdir()
+        if file.name in exports or pages.fullmatch(file.name)
+    )
 
 
 def page_name(list_name: str, number: int, *, failed: bool = False) -> str:

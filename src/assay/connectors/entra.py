@@ -136,11 +136,7 @@ class EntraConnector:
             raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
-        names = sorted(
-            file.name
-            for file in directory.iterdir()
-            if file.name in {f"{name}.json" for name in PATHS} or PAGE_NAME.fullmatch(file.name)
-        )
+        names = _pages.export_names(directory, {f"{name}.json" for name in PATHS}, PAGE_NAME)
         owners_dir = directory / OWNERS_DIR
         owner_names = (
             sorted(

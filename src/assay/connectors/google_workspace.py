@@ -115,11 +115,7 @@ class GoogleWorkspaceConnector:
             raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
-        names = sorted(
-            file.name
-            for file in directory.iterdir()
-            if file.name == EXPORT or PAGE_NAME.fullmatch(file.name)
-        )
+        names = _pages.export_names(directory, {EXPORT}, PAGE_NAME)
         if not names:
             raise InputError(
                 str(directory), f"holds neither {EXPORT} nor {LIST}.page-NNN.json files"

@@ -127,11 +127,7 @@ class JumpCloudConnector:
             raise _export.unsupported_mode(config, self.type, MODES)
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
-        names = sorted(
-            file.name
-            for file in directory.iterdir()
-            if file.name in {f"{name}.json" for name in PATHS} or PAGE_NAME.fullmatch(file.name)
-        )
+        names = _pages.export_names(directory, {f"{name}.json" for name in PATHS}, PAGE_NAME)
         if not any(name.startswith(f"{USERS}.") for name in names):
             raise InputError(
                 str(directory), f"holds neither {USERS}.json nor {USERS}.page-NNN.json files"
