@@ -14,7 +14,12 @@ from tests.checks.test_checks import GONE, JANE, NOW, account, context, rules, s
 from assay.checks.base import Policy, Status
 from assay.checks.change import branch_protection
 from assay.checks.credentials import nonhuman_owners, stale_credentials, third_party_grants
-from assay.checks.identity import deprovisioning_delay, root_accounts, shared_accounts
+from assay.checks.identity import (
+    deprovisioning_delay,
+    orphan_accounts,
+    root_accounts,
+    shared_accounts,
+)
 from assay.checks.scope import scope_drift
 from assay.errors import InputError
 from assay.inventory.correlation import ServiceAccountOwner
@@ -309,3 +314,11 @@ def test_main_branches_must_be_protected_and_need_an_approval() -> None:
         ("branch_unprotected", "acme/web@main"),
     ]
     assert "1 more could not be judged" in outcome.summary
+
+
+def test_an_undeclared_service_account_is_an_ownership_question_not_an_orphan() -> None:
+    robot = replace(account("robot", kind=AccountKind.SERVICE, system="code"), owner=JANE.email)
+    stray = account("stray", system="code")
+    code = snapshot("code", "code", Records(accounts=(robot, stray)))
+    assert rules(orphan_accounts(context(code))) == [("orphan_account", "stray")]
+    assert nonhuman_owners(context(code)).status == Status.PASSING  # its owner is still here

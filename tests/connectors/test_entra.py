@@ -200,7 +200,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             "oauth2PermissionGrants": 3,
         },
         "owners_read": 3,
-        "applications": 4,
+        "applications": 3,
         "optional_files_missing": [f"owners/{GRAPH_ID}.json"],
     }
     replayed = registry.parser_for("entra")(collected.payloads, make_config(tenant_id=TENANT))
@@ -253,9 +253,10 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
     assert [(a.account_id, a.username, a.status, a.owner) for a in services] == [
         (spid(1), "Payroll Sync", ACTIVE, ADA),
         (spid(2), "Acme CRM", INACTIVE, None),  # no owners
-        (GRAPH_ID, "Microsoft Graph", ACTIVE, None),  # owners not exported: unknown
         (spid(4), "vm-identity", ACTIVE, "user006@contoso.example"),  # no mail: by UPN
     ]
+    graph = next(a for a in records.accounts if a.account_id == GRAPH_ID)
+    assert (graph.kind, graph.owner) == (AccountKind.SYSTEM, None)  # Microsoft's own service
     assert services[0] == Account(
         system_id="sys",
         account_id="5b000000-0000-0000-0000-000000000001",
@@ -275,7 +276,6 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
     assert records.applications == (
         Application("sys", "a0000000-0000-0000-0000-000000000001", "Payroll Sync", True),
         Application("sys", "a0000000-0000-0000-0000-000000000002", "Acme CRM", False),
-        Application("sys", "00000003-0000-0000-c000-000000000000", "Microsoft Graph", True),
         Application("sys", "a0000000-0000-0000-0000-000000000004", "vm-identity", True),
     )
     app = "a0000000-0000-0000-0000-000000000001"
@@ -374,12 +374,14 @@ def test_without_any_owners_files_owners_are_unknown(
     tenant.owners = {}
     collected = collect_export(make_config, tmp_path, tenant)
 
-    services = [a for a in collected.records.accounts if a.kind is AccountKind.SERVICE]
-    assert {a.owner for a in services} == {None}
+    principals = [
+        a for a in collected.records.accounts if a.kind in (AccountKind.SERVICE, AccountKind.SYSTEM)
+    ]
+    assert {a.owner for a in principals} == {None}
     assert {c.owner for c in collected.records.credentials} == {None}
     assert collected.complete
     assert collected.parameters["optional_files_missing"] == [
-        f"owners/{a.account_id}.json" for a in services
+        f"owners/{a.account_id}.json" for a in principals
     ]
     assert "4 service principal(s) have no owners/{id}.json; their owners are unknown" in (
         collected.records.warnings
@@ -699,7 +701,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "oauth2PermissionGrants": 2,
         },
         "owners_read": 4,
-        "applications": 4,
+        "applications": 3,
     }
     assert server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert server.requests[0].headers["accept"] == "application/json"
@@ -720,7 +722,7 @@ def test_every_page_is_read_and_matches_export_mode(
         (uid(10), "Payroll Sync", NO, ("User.Read",)),
         (spid(2), "Acme CRM", YES, ("Mail.Read",)),
     ]
-    assert len(records.applications) == 4
+    assert len(records.applications) == 3
     assert len(by_id) == 254
     assert (by_id[uid(4)].status, by_id[uid(5)].status) == (INACTIVE, ACTIVE)
     assert (by_id[uid(7)].mfa_registered, by_id[uid(8)].mfa_registered) == (NO, YES)

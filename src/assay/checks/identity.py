@@ -157,6 +157,8 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
             continue
         if _break_glass(account, ctx):
             continue  # declared with its reason; root_accounts watches its use
+        if account.kind == AccountKind.SERVICE and not link.service:
+            continue  # whose it is, the source's owner or none: nonhuman_owners judges that
         if link.person is not None:
             tested += 1
             continue

@@ -43,11 +43,14 @@ Users whose ``accountEnabled`` is false are inactive; Graph gives no time they w
 Service principals are service accounts, with their ``passwordCredentials`` (``client_secret``)
 and ``keyCredentials`` (``certificate``) as credentials; secrets held on the app registrations
 (``/applications``) are not read yet. One whose ``appOwnerOrganizationId`` is neither the tenant
-nor Microsoft is a third-party app, listed in a warning. The owner of a service principal and of
-its credentials is the first user among its owners, by ``mail`` (else ``userPrincipalName``);
+nor Microsoft is a third-party app, listed in a warning. Microsoft's own service principals
+(Graph, Exchange and the like, in every tenant) are system accounts, and not applications for
+scope drift: they come with the tenant and nobody here owns them. The owner of a service
+principal and of its credentials is the first user among its owners, by ``mail`` (else
+``userPrincipalName``);
 owners that are themselves service principals name no person and are passed over, and with no
-user owner the owner stays unset. Every service principal is also an ``Application`` (``appId``,
-``displayName``), inactive only when ``accountEnabled`` is false.
+user owner the owner stays unset. Every other service principal is also an ``Application``
+(``appId``, ``displayName``), inactive only when ``accountEnabled`` is false.
 
 Each delegated permission grant gives an entitlement per (resource, scope) and a credential
 (``oauth_consent``, the grant's ``id``) naming the client app as the third party and its scopes:
@@ -399,7 +402,8 @@ def _read(
         name = _export.optional_string(payload, principal, path, "displayName") or app_id
         app_names[principal_id] = name
         owner_org = _export.json_str(payload, principal, path, "appOwnerOrganizationId")
-        if owner_org and owner_org != tenant and owner_org not in MICROSOFT_TENANTS:
+        microsoft = owner_org in MICROSOFT_TENANTS
+        if owner_org and owner_org != tenant and not microsoft:
             third_party.append(f"{name} ({app_id}, owned by tenant {owner_org})")
         owners = _population(index, grouped, owners_list(principal_id))
         if owners is None:
@@ -408,7 +412,8 @@ def _read(
             owner_lists.append(owners)
         owner = None if owners is None else _owner(owners)
         enabled = _export.json_bool(payload, principal, path, "accountEnabled")
-        applications.append(Application(system, app_id, name, active=enabled is not False))
+        if not microsoft:  # Microsoft's own services come with the tenant
+            applications.append(Application(system, app_id, name, active=enabled is not False))
         accounts.append(
             Account(
                 system_id=system,
@@ -417,7 +422,7 @@ def _read(
                 email=None,
                 name=name,
                 employee_id=None,
-                kind=AccountKind.SERVICE,
+                kind=AccountKind.SYSTEM if microsoft else AccountKind.SERVICE,
                 status=_status(enabled),
                 mfa_registered=Tri.UNKNOWN,
                 mfa_enforced=Tri.UNKNOWN,
