@@ -25,18 +25,10 @@ from assay.inventory.records import Records, Tri
 
 EXPORT_MODE = "export"
 LIVE_MODE = "live"
+MODES = (EXPORT_MODE, LIVE_MODE)
+"""Every connector reads its system both ways."""
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def require_export_mode(config: ConnectorConfig, connector_type: str) -> None:
-    """Refuse any mode but ``export``: it is the only one these connectors implement."""
-    if config.mode != EXPORT_MODE:
-        raise InputError(
-            f"system {config.system_id}",
-            f"connector '{connector_type}' does not support mode '{config.mode}'; "
-            f"only '{EXPORT_MODE}' is available",
-        )
 
 
 def unsupported_mode(
@@ -302,11 +294,12 @@ def collect_single_file(
     if config.mode == LIVE_MODE:
         payload = fetch_report(config, file_name)
         where = {"url": payload.source}
-    else:
-        require_export_mode(config, connector_type)
+    elif config.mode == EXPORT_MODE:
         path = config.path()
         payload = read_payload(path, path.name)
         where = {"path": payload.source}
+    else:
+        raise unsupported_mode(config, connector_type, MODES)
     records = parse([payload], config)
     parameters = {**where, **describe(records)}
     return finish(

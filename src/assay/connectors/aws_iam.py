@@ -86,7 +86,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -94,7 +93,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
-from assay.connectors import _export
+from assay.connectors import _api, _export
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
 from assay.inventory.records import (
@@ -125,8 +124,6 @@ NO_VALUE: frozenset[str] = frozenset({"N/A", "not_supported", "no_information"})
 ACCESS_KEY_KIND = "aws_access_key"
 LAST_LOGIN_SOURCE = "aws:password_last_used"
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 DEFAULT_REGION = "us-east-1"
 LIVE_SETTINGS = ("region", "endpoint_url")
 REPORT_POLLS = 60
@@ -180,21 +177,13 @@ NO_CREDENTIALS = f"no AWS credentials found; in live mode {CREDENTIAL_CHAIN}"
 _T = TypeVar("_T")
 
 
-class AwsIamConnector:
+class AwsIamConnector(_api.ApiConnector):
     """Reads an AWS account's IAM and CloudTrail live, or from a credential report / directory."""
 
     type: str = "aws_iam"
     version: str = "2"
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        """How to wait between credential report polls; tests record the delays instead."""
-
-    def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
-            return self._collect_live(config)
-        if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+    def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
         path = config.path()
         if not path.is_dir():
@@ -512,14 +501,15 @@ def _live_settings(config: ConnectorConfig) -> tuple[str, str | None]:
         hint = " ('path' is for export mode)" if "path" in unknown else ""
         raise InputError(
             where,
-            f"connector 'aws_iam' in mode '{LIVE_MODE}' does not take the setting"
+            f"connector 'aws_iam' in mode '{_export.LIVE_MODE}' does not take the setting"
             f"{'s' if len(unknown) > 1 else ''} {listed}{hint}; "
             f"its settings are: {', '.join(LIVE_SETTINGS)}",
         )
     if config.secrets:
         raise InputError(
             where,
-            f"connector 'aws_iam' in mode '{LIVE_MODE}' takes no secrets: {CREDENTIAL_CHAIN}",
+            f"connector 'aws_iam' in mode '{_export.LIVE_MODE}' takes no secrets: "
+            f"{CREDENTIAL_CHAIN}",
         )
     region = config.settings.get("region", DEFAULT_REGION)
     if not isinstance(region, str) or not _REGION.fullmatch(region):

@@ -63,8 +63,7 @@ containing ``.ReadWrite.All`` or ``Directory.`` are privileged.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -72,7 +71,7 @@ from urllib.parse import quote
 
 import httpx
 
-from assay.connectors import _export, _pages
+from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -108,8 +107,6 @@ PAGE_NAME = _pages.page_pattern("|".join([*PATHS, f"{OWNERS_DIR}/[^/]+"]))
 OWNERS_EXPORT = re.compile(rf"{OWNERS_DIR}/[^/]+\.json")
 NEXT_LINK = "@odata.nextLink"
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 
 MICROSOFT_TENANTS = frozenset(
@@ -122,21 +119,13 @@ CONSENT_KIND = "oauth_consent"
 PRIVILEGED_SCOPE_PARTS = (".ReadWrite.All", "Directory.")
 
 
-class EntraConnector:
+class EntraConnector(_api.ApiConnector):
     """Reads an Entra ID tenant live from Microsoft Graph or from an export directory."""
 
     type: str = "entra"
     version: str = "1"
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        """How to wait between retries; tests record the delays instead of waiting."""
-
-    def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
-            return self._collect_live(config)
-        if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+    def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = _pages.export_names(directory, {f"{name}.json" for name in PATHS}, PAGE_NAME)
@@ -173,14 +162,10 @@ class EntraConnector:
         )
 
     def _collect_live(self, config: ConnectorConfig) -> Collected:
-        token = config.secrets.get("token")
-        if not token:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
-                "(a Graph access token with read-only application permissions)",
-            )
-        base_url = _base_url(config)
+        token = _api.token(
+            config, self.type, "a Graph access token with read-only application permissions"
+        )
+        base_url = _api.base_url(config, DEFAULT_BASE_URL)
         _tenant_id(config)  # refused before any request rather than after them all
         started_at = datetime.now(UTC)
         payloads: list[RawPayload] = []
@@ -691,13 +676,3 @@ def _tenant_id(config: ConnectorConfig) -> str:
             "third-party apps from the tenant's own)",
         )
     return value.strip()
-
-
-def _base_url(config: ConnectorConfig) -> str:
-    value = config.settings.get("base_url", DEFAULT_BASE_URL)
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise InputError(
-            f"system {config.system_id}",
-            "connector setting 'base_url' must be an http(s) URL, e.g. " + DEFAULT_BASE_URL,
-        )
-    return value.rstrip("/")

@@ -50,7 +50,6 @@ from assay.errors import AssayError, InputError
 from assay.inventory.records import Change, Records
 
 LOG_PAYLOAD = "git-log.txt"
-LIVE_MODE = "live"
 REMOTE_SCHEMES = ("https", "ssh", "git", "file")
 DEFAULT_BRANCH = "main"
 REVIEW_TRAILERS = ("Reviewed-by", "Approved-by")
@@ -88,14 +87,14 @@ class GitConnector:
 
     def collect(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
-        if config.mode == LIVE_MODE:
+        if config.mode == _export.LIVE_MODE:
             url = _url(config)
             with tempfile.TemporaryDirectory(prefix="assay-git-") as scratch:
                 repo = Path(scratch) / "repo.git"
                 _clone(config, url, _branch(config), repo)
                 return self._read(config, repo, started_at, _public(url))
         if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, (_export.EXPORT_MODE, LIVE_MODE))
+            raise _export.unsupported_mode(config, self.type, _export.MODES)
         repo = _repository(config.path())
         return self._read(config, repo, started_at, str(repo))
 
@@ -350,7 +349,7 @@ def _repository_name(config: ConnectorConfig) -> str:
     name = config.settings.get("name")
     if isinstance(name, str) and name.strip():
         return name.strip()
-    if config.mode == LIVE_MODE:
+    if config.mode == _export.LIVE_MODE:
         last = urlsplit(_url(config)).path.rstrip("/").rsplit("/", 1)[-1]
         return last.removesuffix(".git") or config.system_id
     return config.path().resolve().name

@@ -75,7 +75,6 @@ rulesets are not read yet.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -83,7 +82,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from assay.connectors import _export, _pages
+from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors._pages import StoredList
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
@@ -149,8 +148,6 @@ PAGE_NAME = _pages.page_pattern(
 )
 NOT_PROTECTED = "Branch not protected"
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
@@ -166,21 +163,13 @@ DEPLOY_KEY_USED = "github:last_used"
 TOKEN_USED = "github:token_last_used_at"
 
 
-class GitHubConnector:
+class GitHubConnector(_api.ApiConnector):
     """Reads a GitHub organisation live or from an export directory."""
 
     type: str = "github"
     version: str = "2"
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        """How to wait between retries; tests record the delays instead of waiting."""
-
-    def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
-            return self._collect_live(config)
-        if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+    def _collect_export(self, config: ConnectorConfig) -> Collected:
         org = _org(config)
         started_at = datetime.now(UTC)
         source = _ExportSource(_export.require_directory(config.path()))
@@ -205,14 +194,10 @@ class GitHubConnector:
 
     def _collect_live(self, config: ConnectorConfig) -> Collected:
         org = _org(config)
-        token = config.secrets.get("token")
-        if not token:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
-                "(a GitHub token that can read the organisation's members)",
-            )
-        base_url = _base_url(config)
+        token = _api.token(
+            config, self.type, "a GitHub token that can read the organisation's members"
+        )
+        base_url = _api.base_url(config, DEFAULT_BASE_URL)
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
@@ -1122,13 +1107,3 @@ def _org(config: ConnectorConfig) -> str:
     if not isinstance(org, str) or not org.strip():
         raise InputError(f"system {config.system_id}", "connector setting 'org' is required")
     return org.strip()
-
-
-def _base_url(config: ConnectorConfig) -> str:
-    value = config.settings.get("base_url", DEFAULT_BASE_URL)
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise InputError(
-            f"system {config.system_id}",
-            "connector setting 'base_url' must be an http(s) URL, e.g. " + DEFAULT_BASE_URL,
-        )
-    return value.rstrip("/")

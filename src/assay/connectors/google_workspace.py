@@ -51,14 +51,13 @@ names it), since those are the systems people reach through their Google account
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from assay.connectors import _export, _pages
+from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -79,8 +78,6 @@ TOKENS_DIR = "tokens"
 TOKENS_NAME = re.compile(rf"{TOKENS_DIR}/(?P<user>[^/]+)\.(?P<kind>json|failed)")
 USERS_PATH = "/admin/directory/v1/users"
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 DEFAULT_BASE_URL = "https://admin.googleapis.com"
 MAX_RESULTS = 500
 """Google's largest page of users."""
@@ -98,21 +95,13 @@ BROAD_SCOPES = ("https://mail.google.com/", "/auth/drive", "admin.directory")
 """
 
 
-class GoogleWorkspaceConnector:
+class GoogleWorkspaceConnector(_api.ApiConnector):
     """Reads a Google Workspace customer's users and OAuth grants live or from an export."""
 
     type: str = "google_workspace"
     version: str = "1"
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        """How to wait between retries; tests record the delays instead of waiting."""
-
-    def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
-            return self._collect_live(config)
-        if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+    def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = _pages.export_names(directory, {EXPORT}, PAGE_NAME)
@@ -152,15 +141,13 @@ class GoogleWorkspaceConnector:
         )
 
     def _collect_live(self, config: ConnectorConfig) -> Collected:
-        token = config.secrets.get("token")
-        if not token:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' (an "
-                "OAuth access token with the admin.directory.user.readonly and "
-                "admin.directory.user.security scopes)",
-            )
-        base_url = _base_url(config)
+        token = _api.token(
+            config,
+            self.type,
+            "an OAuth access token with the admin.directory.user.readonly and "
+            "admin.directory.user.security scopes",
+        )
+        base_url = _api.base_url(config, DEFAULT_BASE_URL)
         started_at = datetime.now(UTC)
         payloads: list[RawPayload] = []
         page_failure: str | None = None
@@ -481,13 +468,3 @@ def _last_login(
     if when == NEVER:
         return None, f"{LAST_LOGIN_SOURCE} (never)"
     return when, LAST_LOGIN_SOURCE
-
-
-def _base_url(config: ConnectorConfig) -> str:
-    value = config.settings.get("base_url", DEFAULT_BASE_URL)
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise InputError(
-            f"system {config.system_id}",
-            "connector setting 'base_url' must be an http(s) URL, e.g. " + DEFAULT_BASE_URL,
-        )
-    return value.rstrip("/")

@@ -57,13 +57,12 @@ administrator gave it, else its catalogue ``displayName``, else ``name``; it is 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.connectors import _export, _pages
+from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -86,8 +85,6 @@ NOUNS: Mapping[str, str] = {USERS: "users", APPS: "applications"}
 """What each list holds, for messages."""
 PAGE_NAME = _pages.page_pattern("|".join(PATHS))
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 DEFAULT_BASE_URL = "https://console.jumpcloud.com"
 LIMIT = 100
 """JumpCloud's largest page."""
@@ -110,21 +107,13 @@ PRIVILEGE_FIELDS = ("sudo", "passwordless_sudo")
 """The user fields giving sudo on bound systems; each is also the entitlement's id and name."""
 
 
-class JumpCloudConnector:
+class JumpCloudConnector(_api.ApiConnector):
     """Reads a JumpCloud organisation's users and SSO applications live or from an export."""
 
     type: str = "jumpcloud"
     version: str = "1"
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        """How to wait between retries; tests record the delays instead of waiting."""
-
-    def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
-            return self._collect_live(config)
-        if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+    def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = _pages.export_names(directory, {f"{name}.json" for name in PATHS}, PAGE_NAME)
@@ -153,14 +142,10 @@ class JumpCloudConnector:
         )
 
     def _collect_live(self, config: ConnectorConfig) -> Collected:
-        token = config.secrets.get("token")
-        if not token:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
-                "(the API key of a JumpCloud administrator with the Read Only role)",
-            )
-        base_url = _base_url(config)
+        token = _api.token(
+            config, self.type, "the API key of a JumpCloud administrator with the Read Only role"
+        )
+        base_url = _api.base_url(config, DEFAULT_BASE_URL)
         started_at = datetime.now(UTC)
         payloads: list[RawPayload] = []
         failures: dict[str, str] = {}
@@ -529,13 +514,3 @@ def _privileged(flags: Collection[bool | None]) -> Tri:
     if True in flags:
         return Tri.YES
     return Tri.NO if False in flags else Tri.UNKNOWN
-
-
-def _base_url(config: ConnectorConfig) -> str:
-    value = config.settings.get("base_url", DEFAULT_BASE_URL)
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise InputError(
-            f"system {config.system_id}",
-            "connector setting 'base_url' must be an http(s) URL, e.g. " + DEFAULT_BASE_URL,
-        )
-    return value.rstrip("/")

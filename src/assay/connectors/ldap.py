@@ -114,8 +114,6 @@ from assay.inventory.records import (
     Tri,
 )
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 OPENLDAP = "openldap"
 ACTIVE_DIRECTORY = "active_directory"
 FLAVOURS = (OPENLDAP, ACTIVE_DIRECTORY)
@@ -176,12 +174,12 @@ class LdapConnector:
         started_at = datetime.now(UTC)
         settings = _Settings.of(config)
         failure: str | None = None
-        if config.mode == LIVE_MODE:
+        if config.mode == _export.LIVE_MODE:
             payloads, parameters, failure = _read_live(config, settings)
         elif config.mode == _export.EXPORT_MODE:
             payloads, parameters = _read_export(config)
         else:
-            raise _export.unsupported_mode(config, self.type, MODES)
+            raise _export.unsupported_mode(config, self.type, _export.MODES)
         records, directory = _read(payloads, config, settings)
         parameters |= {
             "flavour": settings.flavour,

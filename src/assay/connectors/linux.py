@@ -138,8 +138,6 @@ NO_LOGIN_SHELLS: frozenset[str] = frozenset({"nologin", "false"})
 ROOT_EQUIVALENT_GROUPS: frozenset[str] = frozenset({"docker", "lxd", "disk"})
 """Groups whose members can become root without sudo (a root container, the raw disk)."""
 
-LIVE_MODE = "live"
-MODES: tuple[str, ...] = (_export.EXPORT_MODE, LIVE_MODE)
 SSH = "/usr/bin/ssh"
 CONNECT_TIMEOUT = 15
 """Seconds for the TCP connection; the same again for each keep-alive probe left unanswered."""
@@ -203,10 +201,10 @@ class LinuxConnector:
     version: str = "1"
 
     def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
+        if config.mode == _export.LIVE_MODE:
             return _collect_live(config, self.type, self.version)
         if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+            raise _export.unsupported_mode(config, self.type, _export.MODES)
         started_at = datetime.now(UTC)
         root = _export.require_directory(config.path())
         homes = [

@@ -66,14 +66,13 @@ not understood is still compared with the programme's scope (with a warning).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from assay.connectors import _export, _pages
+from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors._pages import StoredList
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
@@ -99,8 +98,6 @@ RULES_DIR = "sign-on-policy-rules"
 PAGE_NAME = _pages.page_pattern(r"users|apps|policies|sign-on-policy-rules/.+")
 FACTORS_NAME = re.compile(r"factors/(?P<user>.+)\.(?P<kind>json|failed)")
 
-LIVE_MODE = "live"
-MODES = (_export.EXPORT_MODE, LIVE_MODE)
 PAGE_LIMIT = 200
 """Items a page: the most ``GET /api/v1/users`` and ``GET /api/v1/apps`` give."""
 
@@ -127,21 +124,13 @@ NOT_A_SECOND_FACTOR: frozenset[str] = frozenset({"question"})
 """Factor types that are knowledge, like the password, and so are no second factor."""
 
 
-class OktaConnector:
+class OktaConnector(_api.ApiConnector):
     """Reads an Okta org live or from an export directory."""
 
     type: str = "okta"
     version: str = "1"
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        """How to wait between retries; tests record the delays instead of waiting."""
-
-    def collect(self, config: ConnectorConfig) -> Collected:
-        if config.mode == LIVE_MODE:
-            return self._collect_live(config)
-        if config.mode != _export.EXPORT_MODE:
-            raise _export.unsupported_mode(config, self.type, MODES)
+    def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         payloads = [_export.read_payload(directory / USERS, USERS)]
@@ -172,13 +161,7 @@ class OktaConnector:
 
     def _collect_live(self, config: ConnectorConfig) -> Collected:
         base_url = _base_url(config, self.type)
-        token = config.secrets.get("token")
-        if not token:
-            raise InputError(
-                f"system {config.system_id}",
-                f"connector '{self.type}' in mode '{LIVE_MODE}' needs the secret 'token' "
-                "(an Okta API token of a read-only administrator)",
-            )
+        token = _api.token(config, self.type, "an Okta API token of a read-only administrator")
         headers = {"Accept": "application/json", "Authorization": f"SSWS {token}"}
         started_at = datetime.now(UTC)
         with ApiClient(base_url, headers, sleep=self._sleep) as client:
@@ -541,8 +524,8 @@ def _base_url(config: ConnectorConfig, connector_type: str) -> str:
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
         raise InputError(
             f"system {config.system_id}",
-            f"connector '{connector_type}' in mode '{LIVE_MODE}' needs the setting 'base_url', "
-            "the org's URL, e.g. https://acme.okta.com",
+            f"connector '{connector_type}' in mode '{_export.LIVE_MODE}' needs the setting "
+            "'base_url', the org's URL, e.g. https://acme.okta.com",
         )
     return value.rstrip("/")
 

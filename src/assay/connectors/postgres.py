@@ -82,7 +82,6 @@ from assay.inventory.records import (
     Tri,
 )
 
-LIVE_MODE = "live"
 ROLES = "roles.json"
 MEMBERSHIPS = "memberships.json"
 SERVER = "server.json"
@@ -148,7 +147,7 @@ class PostgresConnector:
 
     def collect(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
-        if config.mode == LIVE_MODE:
+        if config.mode == _export.LIVE_MODE:
             payloads, parameters = _read_live(config)
         elif config.mode == _export.EXPORT_MODE:
             payloads, parameters = _read_export(config)
@@ -156,7 +155,7 @@ class PostgresConnector:
             raise InputError(
                 f"system {config.system_id}",
                 f"connector '{self.type}' does not support mode '{config.mode}'; "
-                f"use '{LIVE_MODE}' or '{_export.EXPORT_MODE}'",
+                f"use '{_export.LIVE_MODE}' or '{_export.EXPORT_MODE}'",
             )
         records = parse(payloads, config)
         parameters |= {
