@@ -1,4 +1,5 @@
-"""Shared helpers for connector tests: a config builder."""
+"""Shared helpers for connector tests: a config builder, and vendor objects with one field
+changed for the bad-input tests."""
 
 from __future__ import annotations
 
@@ -35,3 +36,23 @@ def local_where(where: str) -> str:
     parts = where.split("/")
     keep = 2 if len(parts) > 1 and parts[-2] == "factors" else 1
     return "/".join(parts[-keep:])
+
+
+DROP = object()
+"""Given to ``altered`` as the value, removes the field."""
+
+
+def altered(item: Any, field: str, value: Any) -> Any:
+    """A copy of a vendor object with ``field`` (a dotted path, array positions as numbers:
+    ``passwordCredentials.0.keyId``) set to ``value``, or removed for ``DROP``; the original and
+    everything off the path are shared, not changed."""
+    head, _, rest = field.partition(".")
+    key: Any = int(head) if isinstance(item, list) else head
+    copy: Any = list(item) if isinstance(item, list) else dict(item)
+    if rest:
+        copy[key] = altered(item[key], rest, value)
+    elif value is DROP:
+        del copy[key]
+    else:
+        copy[key] = value
+    return copy

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.connectors.conftest import local_where
+from tests.connectors.conftest import DROP, altered, local_where
 from tests.connectors.entra_server import (
     TENANT,
     TOKEN,
@@ -457,24 +457,11 @@ def test_settings(make_config: MakeConfig, tmp_path: Path) -> None:
         EntraConnector().collect(make_config("api", tenant_id=TENANT))
 
 
-DROP = object()
-
-
 def bad(name: str, position: int, field: str, value: Any) -> Directory:
-    """The golden tenant given ``value`` for ``field`` of item ``position`` of list ``name``.
-
-    ``field`` is a dotted path, with array positions as numbers: ``passwordCredentials.0``.
-    """
+    """The golden tenant given ``value`` for ``field`` of item ``position`` of list ``name``."""
     tenant = golden()
-    target: Any = getattr(tenant, name)[position]
-    *parents, last = field.split(".")
-    for parent in parents:
-        target = target[int(parent) if isinstance(target, list) else parent]
-    key = int(last) if isinstance(target, list) else last
-    if value is DROP:
-        del target[key]
-    else:
-        target[key] = value
+    items = getattr(tenant, name)
+    items[position] = altered(items[position], field, value)
     return tenant
 
 

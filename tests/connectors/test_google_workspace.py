@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.connectors.conftest import DROP, altered
 from tests.connectors.google_server import (
     ACCESS_TOKEN,
     GoogleServer,
@@ -234,22 +235,9 @@ def test_unknown_mode(make_config: MakeConfig) -> None:
         GoogleWorkspaceConnector().collect(make_config("api"))
 
 
-DROP = object()
-
-
 def bad(field: str, value: Any) -> list[dict[str, Any]]:
     """GOLDEN's first three users with ``users[2]`` given ``value`` for ``field`` (dotted)."""
-    users = [dict(user) for user in GOLDEN[:3]]
-    target = users[2]
-    *parents, last = field.split(".")
-    for parent in parents:
-        target[parent] = dict(target[parent])
-        target = target[parent]
-    if value is DROP:
-        del target[last]
-    else:
-        target[last] = value
-    return users
+    return [*GOLDEN[:2], altered(GOLDEN[2], field, value)]
 
 
 @pytest.mark.parametrize(

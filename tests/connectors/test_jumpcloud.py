@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.connectors.conftest import local_where
+from tests.connectors.conftest import DROP, altered, local_where
 from tests.connectors.jumpcloud_server import API_KEY, JumpCloudServer, application, system_user
 
 from assay.connectors import jumpcloud, registry
@@ -310,22 +310,9 @@ def test_unknown_mode(make_config: MakeConfig) -> None:
         JumpCloudConnector().collect(make_config("api"))
 
 
-DROP = object()
-
-
 def bad(field: str, value: Any) -> list[dict[str, Any]]:
     """GOLDEN with user 2 (``results[2]``) given ``value`` for ``field`` (a dotted path)."""
-    users = [dict(user) for user in GOLDEN[:3]]
-    target = users[2]
-    *parents, last = field.split(".")
-    for parent in parents:
-        target[parent] = dict(target[parent])
-        target = target[parent]
-    if value is DROP:
-        del target[last]
-    else:
-        target[last] = value
-    return users
+    return [*GOLDEN[:2], altered(GOLDEN[2], field, value)]
 
 
 @pytest.mark.parametrize(
