@@ -33,6 +33,18 @@ def _account_snapshots(ctx: CheckContext) -> list[Snapshot]:
     return [s for s in ctx.snapshots if s.collected.records.accounts]
 
 
+def _active_credentials(snapshots: list[Snapshot]) -> dict[tuple[str, str], list[Credential]]:
+    """Each account's active credentials, by (system, account id)."""
+    found: dict[tuple[str, str], list[Credential]] = {}
+    for snapshot in snapshots:
+        for credential in snapshot.collected.records.credentials:
+            if credential.active:
+                found.setdefault((credential.system_id, credential.account_id), []).append(
+                    credential
+                )
+    return found
+
+
 def _break_glass(account: Account, ctx: CheckContext) -> bool:
     """Declared as an emergency account, by the system's id for it or by its username."""
     declared = ctx.policy.break_glass
@@ -99,12 +111,7 @@ def leaver_access(ctx: CheckContext) -> Outcome:
     if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
         return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
-    active_credentials = {
-        (c.system_id, c.account_id): c.credential_id
-        for s in snapshots
-        for c in s.collected.records.credentials
-        if c.active
-    }
+    active_credentials = _active_credentials(snapshots)
     findings: list[Finding] = []
     unknown = tested = 0
     for link in ctx.links:
@@ -126,12 +133,12 @@ def leaver_access(ctx: CheckContext) -> Outcome:
                     sha,
                 )
             )
-        elif (key := active_credentials.get((account.system_id, account.account_id))) is not None:
+        elif keys := active_credentials.get((account.system_id, account.account_id)):
             findings.append(
                 Finding(
                     "leaver_active_credential",
                     account.system_id,
-                    key,
+                    keys[-1].credential_id,
                     f"{left} but this credential is still active",
                     sha,
                 )
@@ -330,12 +337,7 @@ def root_accounts(ctx: CheckContext) -> Outcome:
     if unusable_evidence := unusable(ctx, snapshots):
         return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
-    credentials: dict[tuple[str, str], list[Credential]] = {}
-    for snapshot in snapshots:
-        for credential in snapshot.collected.records.credentials:
-            if credential.active:
-                key = (credential.system_id, credential.account_id)
-                credentials.setdefault(key, []).append(credential)
+    credentials = _active_credentials(snapshots)
     findings: list[Finding] = []
     unknown = tested = 0
     for link in ctx.links:
@@ -387,19 +389,15 @@ def shared_accounts(ctx: CheckContext) -> Outcome:
     if unusable_evidence := unusable(ctx, snapshots):
         return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
-    holders: dict[tuple[str, str], set[str]] = {}
-    for snapshot in snapshots:
-        for credential in snapshot.collected.records.credentials:
-            if credential.active and credential.owner:
-                key = (credential.system_id, credential.account_id)
-                holders.setdefault(key, set()).add(credential.owner.lower())
+    credentials = _active_credentials(snapshots)
     findings: list[Finding] = []
     tested = 0
     for link in ctx.links:
         account = link.account
         if account.status == AccountStatus.INACTIVE:
             continue
-        seen = holders.get((account.system_id, account.account_id), set())
+        keys = credentials.get((account.system_id, account.account_id), [])
+        seen = {key.owner.lower() for key in keys if key.owner}
         seen |= {holder.lower() for holder in account.shared_by}
         if not seen:
             continue
