@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, astuple, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -211,14 +211,13 @@ def leavers_report(
 ) -> None:
     """Each leaver's accounts and how long after their last day each one closed, against the
     programme's deprovisioning deadline."""
+    from assay.checks.base import Policy
     from assay.inventory.leavers import hours, leavers
 
     programme = _open(file)
     inventory = _inventory(programme, run)
     as_of = _started(inventory.run_id)
-    deadline = timedelta(
-        hours=programme.people.deprovision_within_hours if programme.people else 24
-    )
+    deadline = Policy.of(programme).deprovision_within
     rows = []
     for leaver in leavers(inventory.people, inventory.links, as_of):
         person, last_day = leaver.person.email, str(leaver.person.end_date or "not recorded")
@@ -234,10 +233,6 @@ def leavers_report(
                 closed = f"{account.deactivated_at:%Y-%m-%d %H:%M} UTC"
             else:
                 closed = "not recorded"
-            if item.delay is None:
-                delay, on_time = None, "unknown"
-            else:
-                delay, on_time = hours(item.delay), "yes" if item.delay <= deadline else "no"
             rows.append(
                 LeaverRow(
                     person,
@@ -246,8 +241,8 @@ def leavers_report(
                     account.username,
                     account.status.value,
                     closed,
-                    delay,
-                    on_time,
+                    None if item.delay is None else hours(item.delay),
+                    item.on_time(deadline).value,
                 )
             )
     title = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from assay.inventory.correlation import Link
-from assay.inventory.records import AccountStatus, EmploymentStatus, Person
+from assay.inventory.records import AccountStatus, EmploymentStatus, Person, Tri
 
 
 def is_leaver(person: Person, today: date) -> bool:
@@ -38,6 +38,12 @@ class LeaverAccount:
     link: Link
     delay: timedelta | None
     """Until it closed, or until now while it is open; None when that cannot be told."""
+
+    def on_time(self, deadline: timedelta) -> Tri:
+        """Whether it closed (or, still open, can still close) within ``deadline``."""
+        if self.delay is None:
+            return Tri.UNKNOWN
+        return Tri.YES if self.delay <= deadline else Tri.NO
 
 
 @dataclass(frozen=True)
