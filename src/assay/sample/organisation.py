@@ -28,7 +28,8 @@ def _names() -> tuple[tuple[str, str], ...]:
     return tuple((first, last) for first, last in pairs)
 
 
-_NAMES = _names()
+NAMES = _names()
+"""(first, last) name pairs for made-up people, shared by the sample and the synthetic org."""
 
 # (department, title, how many); the first person is the chief executive.
 _DEPARTMENTS = (
@@ -119,7 +120,7 @@ def _people() -> list[_Person]:
                 _Person(
                     index,
                     f"E{1001 + index}",
-                    *_NAMES[index],
+                    *NAMES[index],
                     department,
                     title if position or department == "Leadership" else f"Head of {department}",
                     manager,

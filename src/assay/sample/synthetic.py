@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from assay.connectors.hr_csv import COLUMNS as ROSTER_COLUMNS
 from assay.errors import InputError
-from assay.sample.organisation import _NAMES, PlantedFinding
+from assay.sample.organisation import NAMES, PlantedFinding
 
 DOMAIN = "synth.example"
 PLANT_RATE = 0.002
@@ -157,8 +157,8 @@ class Org:
         department = _department(pick[0] % 100)
         if rule is not None and rule.engineer:
             department = "Engineering"
-        first = _NAMES[pick[3] % len(_NAMES)][0]
-        last = _NAMES[pick[4] % len(_NAMES)][1]
+        first = NAMES[pick[3] % len(NAMES)][0]
+        last = NAMES[pick[4] % len(NAMES)][1]
         leaver = index > 0 and pick[1] % 100 < _LEAVER_PERCENT and plant is None
         return Person(
             index=index,
