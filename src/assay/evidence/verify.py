@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import operator
 import os
 import threading
 from collections import deque
@@ -167,13 +168,30 @@ class _Signed:
 
 
 @dataclass(frozen=True)
+class _Links:
+    """Where a subject first appears in a batch its link points before the batch: the lines,
+    subjects and links, as three lists so they can be checked against the log in one pass."""
+
+    lines: list[int]
+    chains: list[str]
+    previous: list[str | None]
+
+    def first_broken(self, heads: dict[str, str]) -> tuple[int, str] | None:
+        """The first (line, subject) whose link is not the subject's head in ``heads``."""
+        if all(map(operator.eq, self.previous, map(heads.get, self.chains))):
+            return None
+        held = map(operator.eq, self.previous, map(heads.get, self.chains))
+        index = next(n for n, holds in enumerate(held) if not holds)
+        return self.lines[index], self.chains[index]
+
+
+@dataclass(frozen=True)
 class _Batch:
     """One batch checked on its own; what depends on earlier batches is left to ``_Log``."""
 
     failure: str | None = None
     """The batch's own first failure; any failure ``links`` or ``recorded`` show comes first."""
-    links: list[tuple[int, str, str | None]] = field(default_factory=list)
-    """(line, chain, previous) where a subject first appears: its link points before the batch."""
+    links: _Links = field(default_factory=lambda: _Links([], [], []))
     recorded: list[tuple[int, datetime]] = field(default_factory=list)
     """The first line of each distinct recording time, to hold against the checkpoints' times."""
     leaves: list[bytes] = field(default_factory=list)
@@ -198,14 +216,7 @@ class _Log:
         name = batch_name(number)
         covering = self.pending[0].body if self.pending else None
         latest = datetime.fromisoformat(covering["time"]) if covering else None
-        broken = next(
-            (
-                (line, chain)
-                for line, chain, previous in batch.links
-                if previous != self.heads.get(chain)
-            ),
-            None,
-        )
+        broken = batch.links.first_broken(self.heads)
         # A failing link and a failing time on the same line: the link is checked first.
         for line, recorded in batch.recorded:
             if broken is not None and broken[0] <= line:
@@ -351,50 +362,90 @@ class _Reader:
             raise AssayError(str(error)) from None
 
     def _statements(self, name: str, lines: list[bytes]) -> _Batch:
-        """The hot loop: fields are read straight from the parsed line, the few distinct times of a
-        batch are parsed once, and a full Statement is built only for a blob that is not there."""
+        """The hot loop: fields are read straight from the parsed line, times are parsed and
+        compared only when they change (one append shares one recording time), blobs are hashed
+        in place in their pack, and a full Statement is built only for a blob that is not there."""
         leaves = leaf_hashes(lines)
-        links: list[tuple[int, str, str | None]] = []
+        links = _Links([], [], [])
         recorded_lines: dict[str, tuple[int, datetime]] = {}
         heads: dict[str, str] = {}
         times: dict[str, datetime] = {}
         packs = _Packs(self)
-        check = packs.check
         loads = orjson.loads
+        sha256 = _sha256
+        recorded_at = collected_at = pack = _UNSET
+        content: memoryview | None = None
+        spans: list[tuple[int, int]] = []
         failure = None
         try:
-            for line, (data, leaf) in enumerate(zip(lines, leaves, strict=True), 1):
+            for line, data in enumerate(lines, 1):
                 try:
                     raw = loads(data)
                     chain = f"{raw['kind']}/{raw['subject']}"
-                    recorded_at = raw["recorded_at"]
-                    recorded = times.get(recorded_at) or _time(recorded_at, times)
-                    collected_at = raw["collected_at"]
-                    collected = times.get(collected_at) or _time(collected_at, times)
                     previous = raw["previous"]
                     if raw["v"] != FORMAT_VERSION:
                         raise ValueError(f"unknown format version {raw['v']!r}")
+                    at = raw["recorded_at"], raw["collected_at"]
+                    changed = at[0] != recorded_at or at[1] != collected_at
+                    if changed:
+                        recorded_at, collected_at = at
+                        recorded = _time(recorded_at, times)
+                        collected = _time(collected_at, times)
                 except (ValueError, KeyError, TypeError) as error:
                     raise VerificationError(
                         f"{name}:{line}: malformed statement ({error})"
                     ) from None
                 known = heads.get(chain)
                 if known is None:
-                    links.append((line, chain, previous))
+                    links.lines.append(line)
+                    links.chains.append(chain)
+                    links.previous.append(previous)
                 elif previous != known:
                     raise VerificationError(
                         f"{name}:{line}: previous-statement link of {chain} is broken"
                     )
-                if collected > recorded:
-                    raise VerificationError(f"{name}:{line}: collected after it was recorded")
-                if recorded_at not in recorded_lines:
-                    recorded_lines[recorded_at] = (line, recorded)
-                check(raw, data, name, line)
-                heads[chain] = leaf.hex()
+                if changed:
+                    if collected > recorded:
+                        raise VerificationError(f"{name}:{line}: collected after it was recorded")
+                    if recorded_at not in recorded_lines:
+                        recorded_lines[recorded_at] = (line, recorded)
+                try:
+                    offset, size, digest = raw["offset"], raw["size"], raw["sha256"]
+                    if type(offset) is not int or type(size) is not int:
+                        raise TypeError("pack, offset and size must be a string and integers")
+                    if raw["pack"] != pack:
+                        pack = raw["pack"]
+                        if type(pack) is not str:
+                            raise TypeError("pack, offset and size must be a string and integers")
+                        content, spans = packs.open_pack(pack, f"{name}:{line}")
+                except (KeyError, TypeError) as error:
+                    raise VerificationError(
+                        f"{name}:{line}: malformed statement ({error})"
+                    ) from None
+                if content is None:
+                    packs.absent(data, f"{name}:{line}")
+                else:
+                    end = offset + size
+                    blob = content[offset:end]
+                    if offset < 0 or len(blob) != size:
+                        raise VerificationError(
+                            f"{name}:{line}: blob lies outside {pack_name(pack)}"
+                        )
+                    if sha256(blob).hexdigest() != digest:
+                        raise VerificationError(
+                            f"{pack_name(pack)}: blob {digest} (at {offset}) "
+                            "does not match its hash"
+                        )
+                    spans.append((offset, end))
+                heads[chain] = leaves[line - 1].hex()
             packs.finish()
         except VerificationError as error:
             failure = str(error)
         return _Batch(failure, links, list(recorded_lines.values()), leaves, heads, packs.counts)
+
+
+_UNSET: Any = object()
+"""Differs from every field read from a statement."""
 
 
 def _digest(heads: Any) -> bytes:
@@ -488,64 +539,42 @@ def _time(value: Any, seen: dict[str, datetime]) -> datetime:
 
 
 class _Packs:
-    """Checks each statement's blob inside its pack, reading each pack of a batch once, and that
-    a pack holds nothing but the blobs its statements name."""
+    """The packs one batch's statements name, each read once: at the end, each must hold
+    exactly the blobs its statements name, end to end."""
 
     def __init__(self, batch: _Reader) -> None:
         self.batch = batch
         self.counts = dict.fromkeys(("blobs", "bytes", "tombstoned", "outside"), 0)
-        self.open: dict[str, tuple[bytes | None, list[tuple[int, int]]]] = {}
+        self.open: dict[str, tuple[memoryview | None, list[tuple[int, int]]]] = {}
         """By the pack's sha-256: its bytes (None when absent) and the spans statements name."""
 
-    def check(self, raw: dict[str, Any], data: bytes, batch: str, line: int) -> None:
-        try:
-            pack, offset, size, sha256 = raw["pack"], raw["offset"], raw["size"], raw["sha256"]
-            if type(offset) is not int or type(size) is not int or type(pack) is not str:
-                raise TypeError("pack, offset and size must be a string and integers")
-        except (KeyError, TypeError) as error:
-            raise VerificationError(f"{batch}:{line}: malformed statement ({error})") from None
+    def open_pack(self, pack: str, where: str) -> tuple[memoryview | None, list[tuple[int, int]]]:
         opened = self.open.get(pack)
         if opened is None:
-            opened = self.open[pack] = (self._read(pack_name(pack), f"{batch}:{line}"), [])
-        content, spans = opened
-        if content is None:
-            where = f"{batch}:{line}"
-            self._absent(Statement.from_bytes(data, where), where)
-            return
-        end = offset + size
-        blob = content[offset:end]
-        if offset < 0 or len(blob) != size:
-            raise VerificationError(f"{batch}:{line}: blob lies outside {pack_name(pack)}")
-        if _sha256(blob).hexdigest() != sha256:
-            raise VerificationError(
-                f"{pack_name(pack)}: blob {sha256} (at {offset}) does not match its hash"
-            )
-        spans.append((offset, end))
+            opened = self.open[pack] = (self._read(pack_name(pack), where), [])
+        return opened
 
-    def _read(self, name: str, where: str) -> bytes | None:
+    def _read(self, name: str, where: str) -> memoryview | None:
         try:
-            return self.batch.backend.get(name)
+            return memoryview(self.batch.backend.get(name))
         except MissingObject:
             return None
         except AssayError as error:
             raise VerificationError(f"{where}: {error}") from None
 
     def finish(self) -> None:
-        """At the end of a batch, each pack it read must be exactly its blobs, end to end."""
         for pack, (content, spans) in self.open.items():
             if content is None:
                 continue
             self.counts["blobs"] += len(spans)
             self.counts["bytes"] += sum(end - start for start, end in spans)
-            position = 0
-            for start, end in sorted(set(spans)):
-                if start != position:
-                    break
-                position = end
-            if position != len(content):
+            size = len(content)
+            if _end_to_end(spans) != size and _end_to_end(sorted(set(spans))) != size:
                 raise VerificationError(f"{pack_name(pack)}: holds bytes no statement names")
 
-    def _absent(self, statement: Statement, where: str) -> None:
+    def absent(self, data: bytes, where: str) -> None:
+        """A statement whose pack is gone: outside the package's window, or deleted by policy."""
+        statement = Statement.from_bytes(data, where)
         window = self.batch.window
         if window is not None and not window.holds(statement):
             self.counts["outside"] += 1
@@ -558,6 +587,17 @@ class _Packs:
         backend, keys = self.batch.backend, self.batch.keys
         _check_tombstone(backend.get(tombstone), tombstone, statement, where, keys)
         self.counts["tombstoned"] += 1
+
+
+def _end_to_end(spans: Iterable[tuple[int, int]]) -> int:
+    """Where spans laid end to end from 0 stop; spans are written in order, so most packs are
+    checked without sorting (the same blob named twice needs sorting and deduplication)."""
+    position = 0
+    for start, end in spans:
+        if start != position:
+            break
+        position = end
+    return position
 
 
 def _check_tombstone(
