@@ -148,7 +148,9 @@ means every check below held; 3 means one failed, and the message names the item
 - `checkpoints/*.json`: signed tree heads: the number of statements, the Merkle root, the time,
   the sha-256 of the previous checkpoint and of the subject heads. `*.tsr`, if present, are
   RFC 3161 timestamps.
-- `heads/<sha-256>.json`: at each checkpoint, every subject's latest statement.
+- `heads/<sha-256>.json`: each subject's latest statement at a checkpoint — every subject, or,
+  where the checkpoint says `"heads_changes": true`, only those whose latest statement changed
+  since the previous checkpoint. Writers resume from them; they say nothing the log does not.
 - `keys/*.json`: public Ed25519 keys; every key after the first is endorsed by its predecessor.
 - `tombstones/*.json`: signed records of packs deleted once their retention period ended.
 - `manifest.json`: every file's sha-256, signed.

@@ -7,9 +7,12 @@ Layout, the same on every backend and in an auditor's package:
 - ``log/<batch>.jsonl``: statements, one canonical JSON per line, one object per append;
 - ``checkpoints/<seq>.json``: signed tree heads {size, root, time, previous checkpoint's hash,
   the sha-256 of the subject heads}; ``checkpoints/<seq>.tsr``: an optional RFC 3161 timestamp;
-- ``heads/<sha-256>.json``: each subject's latest statement at a checkpoint, the map a writer
-  resumes from. A checkpoint signs only its digest, so checking a signature never means reading
-  every subject (version 1 checkpoints held the map itself; both are read);
+- ``heads/<sha-256>.json``: what a writer resumes from, signed by digest: either every subject's
+  latest statement at a checkpoint (the full map) or only the subjects whose latest statement
+  changed since the previous checkpoint. A checkpoint signs the full map once the changes since
+  the last one add up to its size (or after ``CHANGES_BETWEEN_MAPS`` checkpoints), so writing and
+  verifying the heads costs time in proportion to the log, not to checkpoints times subjects.
+  Version 1 checkpoints held the map itself, version 2 the full map's digest; all are read;
 - ``keys/<key id>.json``: published public keys, each after the first endorsed by its predecessor;
 - ``tombstones/<sha-256>.json``: signed records of packs deleted by the retention policy;
 - ``authority/<sha-256>.pem``: the time-stamp authority's CA certificate, when one is used.
@@ -42,7 +45,11 @@ from assay.evidence.statements import (
     statement_id,
 )
 
-CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 3
+
+CHANGES_BETWEEN_MAPS = 32
+"""At most this many checkpoints in a row sign only the changes, so a writer resuming reads
+a bounded number of them even when hourly checkpoints change nothing."""
 
 
 def batch_name(number: int) -> str:
@@ -101,16 +108,46 @@ class LogHead:
 
     frontier: Frontier = field(default_factory=Frontier)
     heads: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, str] = field(default_factory=dict)
+    """The heads that changed since the last checkpoint."""
     batches: int = 0
     checkpoint_seq: int = 0
     checkpoint_sha256: str | None = None
     checkpoint_time: datetime | None = None
+    map_size: int = 0
+    """Subjects in the last full map a checkpoint signed."""
+    changes_since_map: int = 0
+    """Heads signed as changes since that map, and by how many checkpoints."""
+    checkpoints_since_map: int = 0
 
     def add(self, data: bytes, statement: Statement) -> str:
         identifier = statement_id(data)
         self.frontier.append(bytes.fromhex(identifier))
         self.heads[statement.chain] = identifier
+        self.changed[statement.chain] = identifier
         return identifier
+
+    def signs_full_map(self) -> bool:
+        """Whether the next checkpoint signs every head rather than the changes: the first one,
+        and whenever the changes since the last full map would outgrow it."""
+        return (
+            self.checkpoint_seq == 0
+            or self.checkpoints_since_map >= CHANGES_BETWEEN_MAPS
+            or self.changes_since_map + len(self.changed) > self.map_size
+        )
+
+    def signed(self, full_map: bool) -> None:
+        """Count a checkpoint's heads: the next checkpoint's changes start from here."""
+        if full_map:
+            self.map_size, self.changes_since_map, self.checkpoints_since_map = (
+                len(self.heads),
+                0,
+                0,
+            )
+        else:
+            self.changes_since_map += len(self.changed)
+            self.checkpoints_since_map += 1
+        self.changed = {}
 
 
 @dataclass(frozen=True)
@@ -202,7 +239,7 @@ class Locker:
         self.backend.put(name, canonical_json(key_record(key, None)))
 
     def _heads(self, body: dict[str, Any], name: str) -> dict[str, str]:
-        """The subject heads a checkpoint signs: inline (version 1) or by digest (version 2)."""
+        """The subject heads a checkpoint signs: inline (version 1) or by digest."""
         if "heads" in body:
             return dict(body["heads"])
         data = self.backend.get(heads_name(body["heads_sha256"]))
@@ -210,6 +247,22 @@ class Locker:
             raise VerificationError(f"{heads_name(body['heads_sha256'])}: does not match {name}")
         heads: dict[str, str] = json.loads(data)
         return heads
+
+    def _resume_heads(self, head: LogHead, seq: int, body: dict[str, Any]) -> None:
+        """Every subject's head at checkpoint ``seq``: the last full map signed at or before it,
+        with the changes each later checkpoint signed applied in order (the first checkpoint's
+        changes are every head)."""
+        changes: list[dict[str, str]] = []
+        while seq > 1 and body.get("heads_changes") is True:
+            changes.append(self._heads(body, checkpoint_name(seq)))
+            seq -= 1
+            body = json.loads(self.backend.get(checkpoint_name(seq)))
+        head.heads = self._heads(body, checkpoint_name(seq))
+        head.map_size = len(head.heads)
+        for changed in reversed(changes):
+            head.heads.update(changed)
+            head.changes_since_map += len(changed)
+        head.checkpoints_since_map = len(changes)
 
     def _read_head(self) -> LogHead:
         """Resume from the latest checkpoint, then fold in any batches written after it."""
@@ -225,7 +278,7 @@ class Locker:
                 raise VerificationError(
                     f"{checkpoint_name(seqs[-1])}: frontier does not match root"
                 )
-            head.heads = self._heads(body, checkpoint_name(seqs[-1]))
+            self._resume_heads(head, seqs[-1], body)
             head.batches = body["batches"]
             head.checkpoint_seq = body["seq"]
             head.checkpoint_sha256 = hashlib.sha256(data).hexdigest()
@@ -330,7 +383,8 @@ class Writer:
         if self.head.checkpoint_time and now < self.head.checkpoint_time:
             raise AssayError("the clock is behind the last checkpoint; refusing to checkpoint")
         seq = self.head.checkpoint_seq + 1
-        heads = canonical_json(self.head.heads)
+        full_map = self.head.signs_full_map()
+        heads = canonical_json(self.head.heads if full_map else self.head.changed)
         heads_sha256 = hashlib.sha256(heads).hexdigest()
         self.backend.put(heads_name(heads_sha256), heads)
         body: dict[str, Any] = {
@@ -344,6 +398,7 @@ class Writer:
             "key_id": self.key.id,
             "frontier": [node.hex() for node in self.head.frontier.nodes],
             "heads_sha256": heads_sha256,
+            "heads_changes": not full_map,
         }
         data = canonical_json({**body, "signature": self.key.sign(body)})
         digest = hashlib.sha256(data).digest()
@@ -354,6 +409,7 @@ class Writer:
         self.backend.flush()
         self.backend.put(checkpoint_name(seq), data)
         self.backend.flush()
+        self.head.signed(full_map)
         self.head.checkpoint_seq = seq
         self.head.checkpoint_sha256 = digest.hex()
         self.head.checkpoint_time = now

@@ -5,14 +5,16 @@ to the previous checkpoint and its time order; that the log is complete (no miss
 truncated below a checkpoint); every statement's form, its link to the previous statement of its
 subject and its times; every blob's sha-256 and size inside its pack, and that a pack holds nothing
 else — or a signed tombstone whose deletion the retention policy allowed; and that each checkpoint's
-root is the root of the log at its size. The first failure raises ``VerificationError`` naming the
+root is the root of the log at its size, and its subject heads (or the changes to them since the
+previous checkpoint) those of the log. The first failure raises ``VerificationError`` naming the
 item and the broken property.
 
 Each checkpoint's signature, and each batch on its own — its statements' form, blobs, packs, leaf
-hashes and the links between its own statements — are checked by ``_Reader``. What depends on what
-came before — the chain of checkpoints, links into earlier batches, the checkpoints' time bounds,
-the tree and the subject heads — is settled here in log order, so the first failure is the same
-whether the checks ran one after another or, for a large local locker, in worker processes.
+hashes and the links between its own statements — are checked by ``_Reader``: the checkpoints in
+this process, the batches here too or, for a large local locker, in worker processes. What depends
+on what came before — the chain of checkpoints, links into earlier batches, the checkpoints' time
+bounds, the tree and the subject heads — is settled here in log order, so the first failure is the
+same wherever the batches were checked.
 """
 
 from __future__ import annotations
@@ -111,10 +113,10 @@ def verify(
     batches = numbered(backend, "log/", ".jsonl")
     reader = _Reader(backend, window, keys, frozenset(backend.names("tombstones/")))
     with _runner(backend, len(batches)) as run:
-        # Both start now; the results are taken, and settled, in order.
-        opened = run(reader.checkpoint, seqs)
+        # The batches start now in the workers, if any, while this process checks the
+        # checkpoints (small: a signature and a digest each); both are settled in order.
         results = run(reader.batch, batches)
-        checkpoints = _checkpoints(backend, seqs, opened, tsa_ca)
+        checkpoints = _checkpoints(backend, seqs, map(reader.checkpoint, seqs), tsa_ca)
         for known in expected:
             found = next((c for c in checkpoints if c.body["seq"] == known.seq), None)
             if found is None:
@@ -164,6 +166,9 @@ class _Signed:
     body: dict[str, Any] = field(default_factory=dict)
     """The signed fields but the heads."""
     heads: bytes | None = None
+    changes: bool = False
+    """Whether ``heads`` is the digest of the heads changed since the previous checkpoint,
+    rather than of every subject's."""
     sha256: str = ""
 
 
@@ -197,6 +202,8 @@ class _Batch:
     leaves: list[bytes] = field(default_factory=list)
     heads: dict[str, str] = field(default_factory=dict)
     """Each subject's last statement in the batch."""
+    heads_digest: bytes = b""
+    """The digest of ``heads``: what a checkpoint that adds only this batch signs."""
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -207,6 +214,11 @@ class _Log:
     def __init__(self, checkpoints: list[_Signed]) -> None:
         self.frontier = Frontier()
         self.heads: dict[str, str] = {}
+        self.heads_digest: bytes | None = None
+        """The digest of ``heads``, once computed, until a batch changes them."""
+        self.changed: dict[str, str] = {}
+        """The heads changed since the last checkpoint, and each of those batches' digest."""
+        self.changed_digests: list[bytes] = []
         self.pending = list(checkpoints)
         self.counts = dict.fromkeys(("blobs", "bytes", "tombstoned", "outside"), 0)
         self.previous_time: datetime | None = None
@@ -236,6 +248,9 @@ class _Log:
         if batch.failure is not None:
             raise VerificationError(batch.failure)
         self.heads.update(batch.heads)
+        self.heads_digest = None
+        self.changed.update(batch.heads)
+        self.changed_digests.append(batch.heads_digest)
         self.frontier.extend(batch.leaves)
         for key, value in batch.counts.items():
             self.counts[key] += value
@@ -252,9 +267,21 @@ class _Log:
                 raise VerificationError(
                     f"{name}: root does not match the log at size {body['size']}"
                 )
-            if checkpoint.heads != _digest(self.heads):
+            if checkpoint.heads != self._heads_digest(checkpoint.changes):
                 raise VerificationError(f"{name}: subject heads do not match the log")
+            self.changed, self.changed_digests = {}, []
             self.previous_time = datetime.fromisoformat(body["time"])
+
+    def _heads_digest(self, changes: bool) -> bytes:
+        """What a checkpoint's heads must hash to: every head, or the changes since the previous
+        checkpoint — when those are one batch's, the worker that checked it has hashed them."""
+        if changes:
+            if len(self.changed_digests) == 1:
+                return self.changed_digests[0]
+            return _digest(self.changed)
+        if self.heads_digest is None:
+            self.heads_digest = _digest(self.heads)
+        return self.heads_digest
 
 
 _R = TypeVar("_R")
@@ -308,7 +335,8 @@ def _runner(backend: Backend, batches: int) -> Iterator[_Runner]:
 
 @dataclass(frozen=True)
 class _Reader:
-    """Checks one checkpoint or one batch without knowing the others, so it can run in a worker.
+    """Checks one checkpoint or one batch without knowing the others, so a batch can be checked
+    in a worker.
 
     A worker sends exceptions back pickled, which MissingObject's would not survive: an object
     listed a moment ago and gone is raised as a plain AssayError with the same message.
@@ -329,6 +357,9 @@ class _Reader:
             body = checkpoint_body(data, name, self.keys)
         except VerificationError as error:
             return _Signed(str(error))
+        changes = body.get("heads_changes", False)
+        if not isinstance(changes, bool):
+            return _Signed(f"{name}: malformed checkpoint (heads_changes is not true or false)")
         if "heads" in body:  # version 1: the map itself is signed
             heads = _digest(body.pop("heads"))
         elif isinstance(digest := body.get("heads_sha256"), str):
@@ -337,7 +368,7 @@ class _Reader:
             heads = bytes.fromhex(digest)
         else:
             heads = None
-        return _Signed(None, body, heads, hashlib.sha256(data).hexdigest())
+        return _Signed(None, body, heads, changes, hashlib.sha256(data).hexdigest())
 
     def _heads_failure(self, digest: str, name: str) -> str | None:
         """The subject heads a checkpoint signs by digest must be there, byte for byte: the next
@@ -441,7 +472,8 @@ class _Reader:
             packs.finish()
         except VerificationError as error:
             failure = str(error)
-        return _Batch(failure, links, list(recorded_lines.values()), leaves, heads, packs.counts)
+        first_recorded = list(recorded_lines.values())
+        return _Batch(failure, links, first_recorded, leaves, heads, _digest(heads), packs.counts)
 
 
 _UNSET: Any = object()
