@@ -201,6 +201,22 @@ def test_service_accounts_and_keys_need_an_owner_still_here() -> None:
     ]
 
 
+def test_service_accounts_whose_owners_were_not_collected_are_not_judged() -> None:
+    unread = replace(account("sync", kind=AccountKind.SERVICE, system="idp"), owner_unknown=True)
+    outcome = nonhuman_owners(context(snapshot("idp", "idp", Records(accounts=(unread,)))))
+    assert outcome.status == Status.NOT_TESTED
+    assert outcome.summary == "not tested: 1 of 1 non-human identity item(s) could not be judged"
+    nobody = account("robot", kind=AccountKind.SERVICE, system="idp")
+    both = snapshot("idp", "idp", Records(accounts=(unread, nobody)))
+    outcome = nonhuman_owners(context(both))
+    assert rules(outcome) == [("nonhuman_without_owner", "robot")]
+    assert outcome.summary.endswith("; 1 more could not be judged")
+    declared = (ServiceAccountOwner("idp", "sync", "jane@acme.example"),)  # on the roster
+    outcome = nonhuman_owners(context(both, services=declared))
+    assert rules(outcome) == [("nonhuman_without_owner", "robot")]
+    assert outcome.summary == "1 non-human identity problem(s) in 2 item(s) tested"
+
+
 def test_broad_third_party_grants_fail_and_unstated_reach_is_unknown() -> None:
     grants = (
         credential(

@@ -250,13 +250,14 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
     assert by_id[uid(3)].deactivated_at is None  # disabled, but Graph gives no time
 
     services = [a for a in records.accounts if a.kind is AccountKind.SERVICE]
-    assert [(a.account_id, a.username, a.status, a.owner) for a in services] == [
-        (spid(1), "Payroll Sync", ACTIVE, ADA),
-        (spid(2), "Acme CRM", INACTIVE, None),  # no owners
-        (spid(4), "vm-identity", ACTIVE, "user006@contoso.example"),  # no mail: by UPN
+    assert [(a.account_id, a.username, a.status, a.owner, a.owner_unknown) for a in services] == [
+        (spid(1), "Payroll Sync", ACTIVE, ADA, False),
+        (spid(2), "Acme CRM", INACTIVE, None, False),  # its owners file lists none
+        (spid(4), "vm-identity", ACTIVE, "user006@contoso.example", False),  # by UPN
     ]
     graph = next(a for a in records.accounts if a.account_id == GRAPH_ID)
-    assert (graph.kind, graph.owner) == (AccountKind.SYSTEM, None)  # Microsoft's own service
+    # Microsoft's own service, whose owners the export does not hold: not known, rather than none
+    assert (graph.kind, graph.owner, graph.owner_unknown) == (AccountKind.SYSTEM, None, True)
     assert services[0] == Account(
         system_id="sys",
         account_id="5b000000-0000-0000-0000-000000000001",

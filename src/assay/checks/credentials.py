@@ -83,7 +83,8 @@ def _non_human(link: Link) -> bool:
 def nonhuman_owners(ctx: CheckContext) -> Outcome:
     """Every service account, and every credential that belongs to no account (deploy keys, say),
     has an owner who still works here. A declared owner takes precedence over the one the source
-    names; an account's own keys are answered for by whoever answers for the account."""
+    names; an account's own keys are answered for by whoever answers for the account. Where the
+    source names owners but they were not collected, the item is not judged."""
     snapshots = [
         s for s in ctx.snapshots if s.collected.records.accounts or s.collected.records.credentials
     ]
@@ -99,10 +100,13 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
     }
     accounts = {(link.account.system_id, link.account.account_id) for link in ctx.links}
     findings: list[Finding] = []
-    tested = 0
+    unknown = tested = 0
 
-    def judge(system_id: str, subject: str, what: str, owner: str | None) -> None:
-        nonlocal tested
+    def judge(system_id: str, subject: str, what: str, owner: str | None, known: bool) -> None:
+        nonlocal tested, unknown
+        if owner is None and not known:
+            unknown += 1  # the source names owners, but they were not collected
+            return
         tested += 1
         sha = shas[system_id]
         if owner is None:
@@ -141,9 +145,11 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
             if link.person is None:
                 continue  # a declared owner who is not on the roster: orphan_accounts says so
             owner: str | None = link.person.email
+            known = True
         else:
-            owner = account.owner
-        judge(account.system_id, account.username, f"service account {account.username}", owner)
+            owner, known = account.owner, not account.owner_unknown
+        what = f"service account {account.username}"
+        judge(account.system_id, account.username, what, owner, known)
 
     for snapshot in snapshots:
         for credential in snapshot.collected.records.credentials:
@@ -156,9 +162,10 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
                 credential.credential_id,
                 f"{credential.kind} {credential.credential_id}",
                 credential.owner,
+                not credential.owner_unknown,
             )
     evidence = ([ctx.roster.sha256] if ctx.roster else []) + list(shas.values())
-    return verdict(findings, 0, tested, evidence, "non-human identity")
+    return verdict(findings, unknown, tested, evidence, "non-human identity")
 
 
 def third_party_grants(ctx: CheckContext) -> Outcome:

@@ -399,26 +399,24 @@ def _read(
         enabled = _export.json_bool(payload, principal, path, "accountEnabled")
         if not microsoft:  # Microsoft's own services come with the tenant
             applications.append(Application(system, app_id, name, active=enabled is not False))
-        accounts.append(
-            Account(
-                system_id=system,
-                account_id=principal_id,
-                username=name,
-                email=None,
-                name=name,
-                employee_id=None,
-                kind=AccountKind.SYSTEM if microsoft else AccountKind.SERVICE,
-                status=_status(enabled),
-                mfa_registered=Tri.UNKNOWN,
-                mfa_enforced=Tri.UNKNOWN,
-                last_login=None,
-                last_login_source=None,
-                owner=owner,
-            )
+        account = Account(
+            system_id=system,
+            account_id=principal_id,
+            username=name,
+            email=None,
+            name=name,
+            employee_id=None,
+            kind=AccountKind.SYSTEM if microsoft else AccountKind.SERVICE,
+            status=_status(enabled),
+            mfa_registered=Tri.UNKNOWN,
+            mfa_enforced=Tri.UNKNOWN,
+            last_login=None,
+            last_login_source=None,
+            owner=owner,
+            owner_unknown=owners is None,
         )
-        credentials.extend(
-            _credentials(payload, principal, path, system, principal_id, app_id, owner, as_of)
-        )
+        accounts.append(account)
+        credentials.extend(_credentials(payload, principal, path, account, app_id, as_of))
     warnings += [problem for p in owner_lists for problem in p.problems()]
     if without_owners:
         warnings.append(
@@ -557,12 +555,12 @@ def _credentials(
     payload: RawPayload,
     principal: Mapping[str, Any],
     path: str,
-    system: str,
-    principal_id: str,
+    account: Account,
     app_id: str,
-    owner: str | None,
     as_of: datetime,
 ) -> list[Credential]:
+    """The secrets and certificates of a service principal, held by its owner (unknown, as the
+    account's, when the owners were not collected)."""
     credentials = []
     for key, kind in CREDENTIAL_KINDS:
         values = principal.get(key, [])
@@ -582,10 +580,10 @@ def _credentials(
             expires_at = _export.json_timestamp(payload, credential, at, "endDateTime")
             credentials.append(
                 Credential(
-                    system_id=system,
+                    system_id=account.system_id,
                     credential_id=f"{app_id}:{key_id}",
                     kind=kind,
-                    account_id=principal_id,
+                    account_id=account.account_id,
                     active=expires_at is None or expires_at > as_of,
                     created=_export.json_timestamp(payload, credential, at, "startDateTime"),
                     last_rotated=None,
@@ -593,7 +591,8 @@ def _credentials(
                     last_used_source=None,
                     expires_at=expires_at,
                     expiry=Tri.UNKNOWN if expires_at is None else Tri.YES,
-                    owner=owner,
+                    owner=account.owner,
+                    owner_unknown=account.owner_unknown,
                 )
             )
     return credentials

@@ -80,6 +80,9 @@ class Account:
     privileged: Tri = Tri.UNKNOWN
     owner: str | None = None
     """Who the source names as answerable for a non-human account (an e-mail), if anyone."""
+    owner_unknown: bool = False
+    """The source names owners, but this snapshot does not hold them (an Entra export saved
+    without ``owners/``): no ``owner`` then means "not known", not "nobody"."""
     root: bool = False
     """The system's built-in all-powerful account (AWS root user, uid 0): never for daily use."""
     deactivated_at: datetime | None = None
@@ -107,6 +110,8 @@ class Credential:
     scopes: tuple[str, ...] = ()
     owner: str | None = None
     """Who holds it, as the source names them (a login or e-mail), when that is not the account."""
+    owner_unknown: bool = False
+    """As ``Account.owner_unknown``: the holder was not collected, so it is not known."""
     third_party: str | None = None
     """The outside party the credential was granted to (an OAuth app, a GitHub App), if any."""
     broad: Tri = Tri.UNKNOWN
