@@ -3,7 +3,8 @@
 Organisation lists (``/orgs/{org}/members``, ``outside_collaborators``, ``repos``,
 ``personal-access-tokens``, ``installations``) and repository lists (``/repos/{org}/{repo}/keys``,
 ``pulls``, ``pulls/{n}/reviews``) are paged by ``per_page`` (default 30, at most 100) and
-``page``, with ``Link`` headers (``prev``, ``next``, ``last``, ``first``) pointing at
+``page``, and so are the rules of a branch (``/repos/{org}/{repo}/rules/branches/{branch}``),
+with ``Link`` headers (``prev``, ``next``, ``last``, ``first``) pointing at
 ``/organizations/{id}/…`` and ``/repositories/{id}/…`` as GitHub's do; installations come as
 ``{"total_count", "installations"}``. Branch protection answers one object, or 404 "Branch not
 protected". Every answer carries the ``X-RateLimit-*`` headers. Faults are planned by request
@@ -35,6 +36,7 @@ NOT_PROTECTED = {
 ORG_PATH = re.compile(rf"/(?:orgs/{ORG}|organizations/{ORG_ID})/(?P<rest>.+)", re.IGNORECASE)
 REPO_PATH = re.compile(rf"/(?:repos/{ORG}/(?P<name>[^/]+)|repositories/(?P<id>\d+))/(?P<rest>.+)")
 PROTECTION_PATH = re.compile(r"branches/(?P<branch>.+)/protection")
+RULES_PATH = re.compile(r"rules/branches/(?P<branch>.+)")
 REVIEWS_PATH = re.compile(r"pulls/(?P<number>\d+)/reviews")
 
 
@@ -172,6 +174,27 @@ def protection(approvals: int, *, enforce_admins: bool, dismiss_stale: bool) -> 
     }
 
 
+def ruleset_rule(kind: str, ruleset_id: int = 42, **parameters: Any) -> dict[str, Any]:
+    """A rule as ``GET /repos/{o}/{r}/rules/branches/{branch}`` lists it; a ``pull_request``
+    rule takes ``approvals`` and ``dismiss_stale``."""
+    rule: dict[str, Any] = {
+        "type": kind,
+        "ruleset_source_type": "Organization",
+        "ruleset_source": ORG,
+        "ruleset_id": ruleset_id,
+    }
+    if kind == "pull_request":
+        rule["parameters"] = {
+            "allowed_merge_methods": ["merge", "squash", "rebase"],
+            "dismiss_stale_reviews_on_push": parameters["dismiss_stale"],
+            "require_code_owner_review": False,
+            "require_last_push_approval": False,
+            "required_approving_review_count": parameters["approvals"],
+            "required_review_thread_resolution": False,
+        }
+    return rule
+
+
 class GitHubServer(JsonApiServer):
     """The organisation ``acme`` with the given members and, once set, the rest; on 127.0.0.1."""
 
@@ -197,6 +220,8 @@ class GitHubServer(JsonApiServer):
         self.installations: list[dict[str, Any]] = []
         self.protections: dict[str, dict[str, Any]] = {}
         """Repository name → its default branch's protection; absent is not protected."""
+        self.rules: dict[str, list[dict[str, Any]]] = {}
+        """Repository name → the active ruleset rules of its default branch."""
         self.pulls: dict[str, list[dict[str, Any]]] = {}
         self.reviews: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.retry_after: dict[int, str] = {}
@@ -293,6 +318,9 @@ class GitHubServer(JsonApiServer):
         if reviews := REVIEWS_PATH.fullmatch(rest):
             number = int(reviews["number"])
             return f"reviews/{name}/{number}", link_path, self.reviews.get((name, number), [])
+        if rules := RULES_PATH.fullmatch(rest):
+            applies = rules["branch"] == repo["default_branch"]
+            return f"branch-rules/{name}", link_path, self.rules.get(name, []) if applies else []
         branch = PROTECTION_PATH.fullmatch(rest)
         if branch is None or branch["branch"] != repo["default_branch"]:
             return None

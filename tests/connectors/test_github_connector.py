@@ -17,6 +17,7 @@ from tests.connectors.github_server import (
     pull,
     repository,
     review,
+    ruleset_rule,
     simple_user,
 )
 
@@ -267,6 +268,11 @@ FULL: dict[str, Any] = {
     "deploy-keys/web.json": [],
     "branch-protection/api.json": protection(2, enforce_admins=True, dismiss_stale=False),
     "branch-protection/web.json": NOT_PROTECTED,
+    "branch-rules/api.json": [
+        ruleset_rule("deletion"),
+        ruleset_rule("pull_request", approvals=3, dismiss_stale=True),
+    ],
+    "branch-rules/web.json": [],
     "pulls/api.json": [
         pull(1, "mona", merged_at=MERGED),
         pull(2, "mona", merged_at=None),  # closed without merging
@@ -427,10 +433,76 @@ def test_changes_and_branch_protection(tmp_path: Path, make_config: MakeConfig) 
         ),
     )
     assert records.branch_protections == (
-        BranchProtection("sys", "acme/api", "main", Tri.YES, 2, Tri.YES, Tri.NO),
+        # the classic rule and an organisation ruleset together: the most reviews either asks,
+        # and admins held to the classic rule (a ruleset's bypass list is not read)
+        BranchProtection("sys", "acme/api", "main", Tri.YES, 3, Tri.YES, Tri.YES),
         BranchProtection("sys", "acme/web", "trunk", Tri.NO, 0, Tri.NO, Tri.NO),
     )
     assert records.count() == 6 + 7 + 2 + 2 + 2
+
+
+U = Tri.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (  # protected by a ruleset alone
+            {
+                "branch-rules/web.json": [
+                    ruleset_rule("pull_request", approvals=1, dismiss_stale=True)
+                ]
+            },
+            ("acme/web", Tri.YES, 1, U, Tri.YES),
+        ),
+        (  # a ruleset that asks for no review
+            {"branch-rules/web.json": [ruleset_rule("non_fast_forward")]},
+            ("acme/web", Tri.YES, 0, U, Tri.NO),
+        ),
+        (  # not protected by the classic rule, rulesets not exported: not known
+            {"branch-rules/web.json": None},
+            ("acme/web", U, None, U, U),
+        ),
+        (  # protected by the classic rule; rulesets not exported could only add to it
+            {"branch-rules/api.json": None},
+            ("acme/api", Tri.YES, 2, Tri.YES, U),
+        ),
+        (  # the classic rule not exported, a ruleset that asks for no review: maybe it does
+            {"branch-protection/api.json": None, "branch-rules/api.json": [ruleset_rule("update")]},
+            ("acme/api", Tri.YES, None, U, U),
+        ),
+        (  # neither exported
+            {"branch-protection/api.json": None, "branch-rules/api.json": None},
+            ("acme/api", U, None, U, U),
+        ),
+    ],
+    ids=[
+        "ruleset only",
+        "ruleset without reviews",
+        "rulesets unread",
+        "classic, rulesets unread",
+        "classic unread",
+        "nothing read",
+    ],
+)
+def test_branch_protection_is_the_classic_rule_and_rulesets_together(
+    tmp_path: Path,
+    make_config: MakeConfig,
+    files: dict[str, Any],
+    expected: tuple[Any, ...],
+) -> None:
+    records = collect_full(tmp_path, make_config, **files).records
+    found = {
+        p.repository: (
+            p.repository,
+            p.protected,
+            p.required_approvals,
+            p.enforce_admins,
+            p.dismiss_stale_reviews,
+        )
+        for p in records.branch_protections
+    }
+    assert found[expected[0]] == expected
 
 
 def test_since_limits_the_changes_and_the_review_files_read(
@@ -460,11 +532,13 @@ def test_every_population_read_and_replayed(tmp_path: Path, make_config: MakeCon
         "repos.json",
         "deploy-keys/api.json",
         "branch-protection/api.json",
+        "branch-rules/api.json",
         "pulls/api.json",
         "reviews/api/1.json",
         "reviews/api/4.json",
         "deploy-keys/web.json",
         "branch-protection/web.json",
+        "branch-rules/web.json",
         "pulls/web.json",
     ]
     config = make_config(path="gh", org="acme")
@@ -485,7 +559,10 @@ def test_absent_per_repository_files_are_warned_and_give_no_records(
     )
     records = collected.records
     assert [c.credential_id for c in records.credentials if c.kind == "deploy_key"] == []
-    assert [p.repository for p in records.branch_protections] == ["acme/api"]
+    assert [(p.repository, p.protected) for p in records.branch_protections] == [
+        ("acme/api", Tri.YES),
+        ("acme/web", Tri.UNKNOWN),  # counted as not known, never left out
+    ]
     assert [c.commit for c in records.changes] == [f"{4:040x}"]
     assert {
         "deploy keys of 1 repositories not in the export (deploy-keys/<repo>.json), "
@@ -541,6 +618,21 @@ def test_the_repositories_setting_limits_the_repositories(
             "branch-protection/api.json",
             {"message": "Not Found"},
             ".message: 'Not Found'; expected branch protection settings",
+        ),
+        (
+            "branch-rules/api.json",
+            [{"ruleset_id": 42}],
+            "[0].type: missing",
+        ),
+        (
+            "branch-rules/api.json",
+            [
+                {
+                    **ruleset_rule("pull_request", approvals=1, dismiss_stale=False),
+                    "parameters": {"required_approving_review_count": "2"},
+                }
+            ],
+            "[0].parameters.required_approving_review_count: expected a number, got a string",
         ),
         (
             "repos.json",

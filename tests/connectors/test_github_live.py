@@ -21,6 +21,7 @@ from tests.connectors.github_server import (
     pull,
     repository,
     review,
+    ruleset_rule,
     simple_user,
 )
 
@@ -70,6 +71,7 @@ def server() -> Iterator[GitHubServer]:
             installation(32, "old-app", selection="selected", suspended_at=MERGED),
         ]
         running.protections = {"api": protection(2, enforce_admins=True, dismiss_stale=False)}
+        running.rules = {"api": [ruleset_rule("pull_request", approvals=1, dismiss_stale=True)]}
         running.pulls = {
             "api": [
                 *(pull(n, "user001", merged_at=MERGED) for n in range(1, 121)),
@@ -144,6 +146,7 @@ def export_records(tmp_path: Path, server: GitHubServer) -> Any:
             f"branch-protection/{name}.json",
             server.protections.get(name, {"message": "Branch not protected"}),
         )
+        save(f"branch-rules/{name}.json", server.rules.get(name, []))
         pulls = [p for p in server.pulls.get(name, []) if p["base"]["ref"] == branch]
         save(f"pulls/{name}.json", pulls)
         for merged in (p for p in pulls if p["merged_at"]):
@@ -171,7 +174,7 @@ def test_every_page_is_followed_and_matches_export_mode(
     assert delays == []
     assert (collected.mode, collected.complete, collected.incomplete_reason) == ("live", True, None)
     names = [p.name for p in collected.payloads]
-    assert names[:14] == [
+    assert names[:15] == [
         "members.page-001.json",
         "members.page-002.json",
         "members.page-003.json",
@@ -185,16 +188,18 @@ def test_every_page_is_followed_and_matches_export_mode(
         "repos.page-001.json",
         "deploy-keys/api.page-001.json",
         "branch-protection/api.json",
+        "branch-rules/api.page-001.json",
         "pulls/api.page-001.json",
     ]
-    assert names[14:17] == [
+    assert names[15:18] == [
         "pulls/api.page-002.json",
         *(f"reviews/api/{n}.page-001.json" for n in (1, 2)),
     ]
-    assert names[-5:] == [
+    assert names[-6:] == [
         "reviews/api/120.page-001.json",
         "deploy-keys/web.page-001.json",
         "branch-protection/web.json",
+        "branch-rules/web.page-001.json",
         "pulls/web.page-001.json",
         "reviews/web/200.page-001.json",
     ]
@@ -267,7 +272,7 @@ def test_every_page_is_followed_and_matches_export_mode(
         ("32", "old-app", False),
     ]
     assert records.branch_protections == (
-        BranchProtection("sys", "acme/api", "main", Tri.YES, 2, Tri.YES, Tri.NO),
+        BranchProtection("sys", "acme/api", "main", Tri.YES, 2, Tri.YES, Tri.YES),
         BranchProtection("sys", "acme/web", "trunk", Tri.NO, 0, Tri.NO, Tri.NO),
     )
     changes = records.changes
@@ -336,7 +341,10 @@ def test_a_failing_protection_and_reviews_leave_them_out(
     names = {p.name for p in collected.payloads}
     assert {"branch-protection/api.failed", "reviews/api/1.page-001.failed"} <= names
     records = collected.records
-    assert [p.repository for p in records.branch_protections] == ["acme/web"]
+    assert records.branch_protections == (  # api's ruleset is known, its classic rule is not
+        BranchProtection("sys", "acme/api", "main", Tri.YES, 1, Tri.UNKNOWN, Tri.YES),
+        BranchProtection("sys", "acme/web", "trunk", Tri.NO, 0, Tri.NO, Tri.NO),
+    )
     assert len(records.changes) == 120
     assert "acme/api#1" in " ".join(records.warnings)
     assert collected.parameters["populations"]["changes"] == "partial"
@@ -360,6 +368,7 @@ def test_populations_repositories_and_since_narrow_what_is_read(
         f"/organizations/{ORG_ID}/members",
         f"/orgs/{ORG}/repos",
         f"/repos/{ORG}/web/branches/trunk/protection",
+        f"/repos/{ORG}/web/rules/branches/trunk",
         f"/repos/{ORG}/web/pulls",
         f"/repos/{ORG}/web/pulls/200/reviews",
     }

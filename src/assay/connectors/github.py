@@ -16,6 +16,8 @@ also its export file's stem:
 - ``deploy-keys/{repo}``: ``GET /repos/{org}/{repo}/keys``;
 - ``branch-protection/{repo}``: ``GET /repos/{org}/{repo}/branches/{default branch}/protection``,
   one response; GitHub's 404 ``{"message": "Branch not protected"}`` is kept as the answer it is;
+- ``branch-rules/{repo}``: ``GET /repos/{org}/{repo}/rules/branches/{default branch}``, the active
+  rules of every repository and organisation ruleset that applies to the default branch;
 - ``pulls/{repo}``: ``GET /repos/{org}/{repo}/pulls?state=closed&base={default branch}``;
 - ``reviews/{repo}/{number}``: ``GET /repos/{org}/{repo}/pulls/{number}/reviews`` for every
   pull request merged into the default branch (since the setting ``since``, a date or
@@ -35,20 +37,20 @@ so it gives no records and a warning says so.
 
 Live mode (``mode: live``). Settings: ``org``; ``base_url`` (optional, default
 ``https://api.github.com``; GitHub Enterprise Server: ``https://HOST/api/v3``); secret ``token``.
-Least privilege, all read-only: a GitHub App installed on the organisation (its installation
-token), with the organisation permissions *Members: read*, *Administration: read* (the app
-installations) and *Personal access tokens: read* (GitHub lets only Apps list fine-grained
-tokens), and the repository permissions *Administration: read* (deploy keys, branch protection),
-*Contents: read*, *Pull requests: read* and *Metadata: read*. A fine-grained or classic token
-(``read:org``, ``repo``) can read everything but the fine-grained tokens: leave
-``personal_access_tokens`` out of ``populations`` then. The ``2fa_disabled`` filter answers only
-an organisation owner (anyone else gets 422 "Only owners can use this filter"). Each list is
-followed by its ``Link`` header to the last page, 100 items a page, and every page is kept as its
-own payload, ``members.page-001.json``, ``deploy-keys/api.page-001.json``, … with the URL as
-source. When a page still fails after the retries, the pages already read are kept, the failure
-is kept as ``{list}.page-NNN.failed`` (the last error body, as received; a branch protection
-answer as ``branch-protection/{repo}.failed``) and the collection is marked incomplete. ``parse``
-reads either layout and gives the same records for the same data.
+Least privilege, all read-only: a GitHub App installed on the organisation (its installation token),
+with the organisation permissions *Members: read*, *Administration: read* (the app installations)
+and *Personal access tokens: read* (GitHub lets only Apps list fine-grained tokens), and the
+repository permissions *Administration: read* (deploy keys, branch protection), *Contents: read*,
+*Pull requests: read* and *Metadata: read* (the rulesets that apply to a branch). A fine-grained or
+classic token (``read:org``, ``repo``) can read everything but the fine-grained tokens: leave
+``personal_access_tokens`` out of ``populations`` then. The ``2fa_disabled`` filter answers only an
+organisation owner (anyone else gets 422 "Only owners can use this filter"). Each list is followed
+by its ``Link`` header to the last page, 100 items a page, and every page is kept as its own
+payload, ``members.page-001.json``, ``deploy-keys/api.page-001.json``, … with the URL as source.
+When a page still fails after the retries, the pages already read are kept, the failure is kept as
+``{list}.page-NNN.failed`` (the last error body, as received; a branch protection answer as
+``branch-protection/{repo}.failed``) and the collection is marked incomplete. ``parse`` reads either
+layout and gives the same records for the same data.
 
 MFA: a member in the ``2fa_disabled`` list has no two-factor method; every other member has one,
 and GitHub asks for it at every sign-in of a user who has it, so registration and enforcement
@@ -69,14 +71,21 @@ repository (``repository_selection: all``) is broad.
 Changes: each merged pull request into the default branch is a change: its author, merged by
 ``merge_commit_sha`` at ``merged_at``, reviewed by everyone who approved it before the merge
 (not its author). A pull request whose reviews were not read is left out, with a warning, never
-reported as unreviewed. Branch protection is the classic rule of the default branch; repository
-rulesets are not read yet.
+reported as unreviewed.
+
+Branch protection: GitHub enforces a classic protection rule and every active ruleset together,
+so the default branch's protection is both read as one. It is protected when either applies any
+rule, and unprotected only when the classic answer is "Branch not protected" and no ruleset
+applies; with either not read, "unprotected" is unknown. The approving reviews required are the
+most any of them requires (a ruleset's ``pull_request`` rule); a new push dismisses approvals when
+any of them says so. Whether administrators are held to it is the classic ``enforce_admins``, and
+unknown when a ruleset is what protects the branch (its bypass list is not read).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -109,6 +118,7 @@ TOKENS_LIST = "personal-access-tokens"
 INSTALLATIONS_LIST = "installations"
 DEPLOY_KEYS_DIR = "deploy-keys"
 PROTECTION_DIR = "branch-protection"
+RULES_DIR = "branch-rules"
 PULLS_DIR = "pulls"
 REVIEWS_DIR = "reviews"
 
@@ -144,7 +154,8 @@ POPULATION_LISTS: Mapping[str, tuple[str, ...]] = {
 
 PAGE_NAME = _pages.page_pattern(
     r"members(?:-2fa_disabled|-admin)?|outside_collaborators(?:-2fa_disabled)?|repos"
-    r"|personal-access-tokens|installations|(?:deploy-keys|pulls)/[^/]+|reviews/[^/]+/\d+"
+    r"|personal-access-tokens|installations|(?:deploy-keys|branch-rules|pulls)/[^/]+"
+    r"|reviews/[^/]+/\d+"
 )
 NOT_PROTECTED = "Branch not protected"
 
@@ -317,6 +328,7 @@ def _gather(source: _Source, org: str, config: ConnectorConfig) -> None:
         source.read_one(
             f"{PROTECTION_DIR}/{repo.name}", f"{repo.path}/branches/{branch}/protection"
         )
+        source.read_list(f"{RULES_DIR}/{repo.name}", f"{repo.path}/rules/branches/{branch}", {})
         pulls = source.read_list(
             f"{PULLS_DIR}/{repo.name}",
             f"{repo.path}/pulls",
@@ -886,7 +898,7 @@ def _changes(
     changes: list[Change] = []
     protections: list[BranchProtection] = []
     parts: list[bool | None] = []
-    missing: dict[str, list[str]] = {PROTECTION_DIR: [], PULLS_DIR: []}
+    missing: dict[str, list[str]] = {PROTECTION_DIR: [], RULES_DIR: [], PULLS_DIR: []}
     unreviewed: list[str] = []
     for repo in repos:
         if repo.default_branch is None:
@@ -895,10 +907,15 @@ def _changes(
         protection = index.get(f"{PROTECTION_DIR}/{repo.name}.json")
         failed = f"{PROTECTION_DIR}/{repo.name}.failed" in index
         parts.append(False if failed else None if protection is None else True)
-        if protection is not None:
-            protections.append(_protection(protection, repo, system))
-        elif not failed:
+        if protection is None and not failed:
             missing[PROTECTION_DIR].append(repo.name)
+        rules = stored(f"{RULES_DIR}/{repo.name}")
+        parts.append(_complete(rules))
+        if rules is None:
+            missing[RULES_DIR].append(repo.name)
+        classic = None if protection is None else _protection(protection, repo, system)
+        ruled = None if rules is None or not rules.complete else _ruleset_rules(rules)
+        protections.append(_combined(classic, ruled, repo, system))
         pulls = stored(f"{PULLS_DIR}/{repo.name}")
         parts.append(_complete(pulls))
         if pulls is None:
@@ -923,7 +940,11 @@ def _changes(
                     reviewers=_approvers(reviews, pull),
                 )
             )
-    for directory, what in ((PROTECTION_DIR, "branch protection"), (PULLS_DIR, "pull requests")):
+    for directory, what in (
+        (PROTECTION_DIR, "branch protection"),
+        (RULES_DIR, "branch rulesets"),
+        (PULLS_DIR, "pull requests"),
+    ):
         if missing[directory]:
             warnings.append(_absent_per_repo(what, directory, missing[directory]))
     if unreviewed:
@@ -932,6 +953,81 @@ def _changes(
             f"left out: {', '.join(unreviewed)}"
         )
     return changes, protections, parts
+
+
+@dataclass(frozen=True)
+class _RulesetRules:
+    """What the active rulesets of a branch require, all of them together."""
+
+    protected: bool
+    approvals: int
+    dismiss_stale: Tri
+
+
+def _ruleset_rules(rules: StoredList) -> _RulesetRules:
+    """The rules GitHub lists for a branch: any rule protects it; ``pull_request`` rules say
+    how many approving reviews a merge needs and whether a push dismisses them."""
+    approvals = 0
+    dismiss: list[bool | None] = []
+    items = _items(rules, "branch rules")
+    for payload, path, rule in items:
+        if _export.required_string(payload, rule, path, "type") != "pull_request":
+            continue
+        parameters = _export.json_object(payload, rule, path, "parameters") or {}
+        at = f"{path}.parameters"
+        count = parameters.get("required_approving_review_count", 0)
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise InputError(
+                payload.source,
+                f"{at}.required_approving_review_count: expected a number, "
+                f"got {_export.json_kind(count)}",
+            )
+        approvals = max(approvals, count)
+        dismiss.append(_export.json_bool(payload, parameters, at, "dismiss_stale_reviews_on_push"))
+    dismiss_stale = Tri.YES if True in dismiss else Tri.UNKNOWN if None in dismiss else Tri.NO
+    return _RulesetRules(bool(items), approvals, dismiss_stale)
+
+
+def _combined(
+    classic: BranchProtection | None, ruled: _RulesetRules | None, repo: _Repo, system: str
+) -> BranchProtection:
+    """The classic rule and the rulesets as GitHub enforces them, together. What one of them
+    did not say, because it was not read, stays unknown; with neither read, so does all of it."""
+    branch = repo.default_branch or ""
+    if ruled is not None and ruled.protected and (classic is None or classic.protected != Tri.YES):
+        known = classic is not None  # and protecting nothing more
+        return BranchProtection(
+            system,
+            repo.full_name,
+            branch,
+            Tri.YES,
+            ruled.approvals if ruled.approvals or known else None,
+            Tri.UNKNOWN,  # the rulesets' bypass lists are not read
+            ruled.dismiss_stale if ruled.dismiss_stale == Tri.YES or known else Tri.UNKNOWN,
+        )
+    if classic is None or (ruled is None and classic.protected != Tri.YES):
+        unknown = Tri.UNKNOWN
+        return BranchProtection(system, repo.full_name, branch, unknown, None, unknown, unknown)
+    if ruled is None:  # the classic rule protects; rulesets not read could only add to it
+        return replace(
+            classic,
+            required_approvals=classic.required_approvals or None,
+            dismiss_stale_reviews=(
+                Tri.YES if classic.dismiss_stale_reviews == Tri.YES else Tri.UNKNOWN
+            ),
+        )
+    if not ruled.protected:
+        return classic
+    approvals = max(classic.required_approvals or 0, ruled.approvals)
+    pair = (classic.dismiss_stale_reviews, ruled.dismiss_stale)
+    return replace(
+        classic,
+        required_approvals=approvals if approvals or classic.required_approvals == 0 else None,
+        enforce_admins=Tri.YES if classic.enforce_admins == Tri.YES else Tri.UNKNOWN,
+        dismiss_stale_reviews=(
+            Tri.YES if Tri.YES in pair else Tri.NO if pair == (Tri.NO, Tri.NO) else Tri.UNKNOWN
+        ),
+    )
 
 
 def _approvers(reviews: StoredList, pull: _Pull) -> tuple[str, ...]:

@@ -581,6 +581,21 @@ class _Writer:
             "exports/github/branch-protection/infra.json",
             {"message": "Branch not protected", "status": "404"},
         )
+        # What the organisation's rulesets add to each default branch: on app, an organisation
+        # ruleset against deleting or force-pushing it; on infra, nothing.
+        self.json(
+            "exports/github/branch-rules/app.json",
+            [
+                {
+                    "type": rule,
+                    "ruleset_source_type": "Organization",
+                    "ruleset_source": "acme",
+                    "ruleset_id": 7,
+                }
+                for rule in ("deletion", "non_fast_forward")
+            ],
+        )
+        self.json("exports/github/branch-rules/infra.json", [])
         for name in ("app", "infra"):
             self.json(f"exports/github/pulls/{name}.json", [])
 
