@@ -139,11 +139,8 @@ class LogHead:
     def signed(self, full_map: bool) -> None:
         """Count a checkpoint's heads: the next checkpoint's changes start from here."""
         if full_map:
-            self.map_size, self.changes_since_map, self.checkpoints_since_map = (
-                len(self.heads),
-                0,
-                0,
-            )
+            self.map_size = len(self.heads)
+            self.changes_since_map = self.checkpoints_since_map = 0
         else:
             self.changes_since_map += len(self.changed)
             self.checkpoints_since_map += 1
