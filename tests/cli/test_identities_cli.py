@@ -160,3 +160,25 @@ def test_the_privileged_population(ran: str, capsys: Capture) -> None:
     everything = _json(capsys)
     assert len(everything) > len(rows)
     assert {r["privileged"] for r in everything} == {"yes", "unknown"}
+
+
+def test_non_human_identities_with_their_owners(ran: str, sample: Path, capsys: Capture) -> None:
+    assert main(["identities", "nonhuman", "--file", ran, "--format", "json"]) == 0
+    rows = {(r["system"], r["identity"]): r for r in _json(capsys)}
+    planted = json.loads((sample / "planted-problems.json").read_text())
+    problems = {
+        (p["system"], p["subject"]): p["rule"] for p in planted if p["check"] == "nonhuman_owners"
+    }
+    assert problems  # the sample plants owners who left and a key nobody owns
+    for key, rule in problems.items():
+        status = rows[key]["owner_status"]
+        if rule == "nonhuman_owner_left":
+            assert str(status).startswith("left on "), key
+        else:
+            assert (rows[key]["owner"], status) == ("", "no owner"), key
+    fine = {key: row["owner_status"] for key, row in rows.items() if key not in problems}
+    assert fine and set(fine.values()) == {"here"}
+    declared = rows[("aws", "ci-deploy")]
+    assert (declared["kind"], declared["owner_named_by"]) == ("service account", "declared")
+    assert main(["identities", "nonhuman", "--file", ran]) == 0
+    assert "non-human identities, run" in capsys.readouterr().out

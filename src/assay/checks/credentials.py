@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from assay.checks.base import CheckContext, Finding, Outcome, Snapshot, unusable, verdict
-from assay.inventory.correlation import Link
-from assay.inventory.records import AccountKind, AccountStatus, Credential, EmploymentStatus, Tri
+from assay.inventory.nonhuman import OwnerNamedBy, nonhuman_identities
+from assay.inventory.records import Credential, Tri
 
 KEY_MAX_AGE = timedelta(days=90)
 
@@ -76,15 +76,11 @@ def _staleness(key: Credential, ctx: CheckContext) -> list[tuple[str, str]] | No
     return problems
 
 
-def _non_human(link: Link) -> bool:
-    return link.service or link.account.kind == AccountKind.SERVICE
-
-
 def nonhuman_owners(ctx: CheckContext) -> Outcome:
     """Every service account, and every credential that belongs to no account (deploy keys, say),
-    has an owner who still works here. A declared owner takes precedence over the one the source
-    names; an account's own keys are answered for by whoever answers for the account. Where the
-    source names owners but they were not collected, the item is not judged."""
+    has an owner who still works here (``inventory.nonhuman`` says who answers for each). Where
+    the source names owners but they were not collected, the item is not judged; a declared
+    owner who is not on the roster is left to ``orphan_accounts``."""
     snapshots = [
         s for s in ctx.snapshots if s.collected.records.accounts or s.collected.records.credentials
     ]
@@ -92,77 +88,33 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
     if unusable_evidence := unusable(ctx, needed):
         return unusable_evidence
     shas = {s.system_id: s.sha256 for s in snapshots}
-    by_email = {p.email.lower(): p for p in ctx.people}
-    by_login = {
-        (link.account.system_id, link.account.username.lower()): link.person
-        for link in ctx.links
-        if link.person is not None
-    }
-    accounts = {(link.account.system_id, link.account.account_id) for link in ctx.links}
+    credentials = [c for s in snapshots for c in s.collected.records.credentials]
     findings: list[Finding] = []
     unknown = tested = 0
-
-    def judge(system_id: str, subject: str, what: str, owner: str | None, known: bool) -> None:
-        nonlocal tested, unknown
-        if owner is None and not known:
-            unknown += 1  # the source names owners, but they were not collected
-            return
-        tested += 1
-        sha = shas[system_id]
-        if owner is None:
-            findings.append(
-                Finding(
-                    "nonhuman_without_owner",
-                    system_id,
-                    subject,
-                    f"{what} has no owner, neither named by the source nor declared in "
-                    "assay.yaml (people.service_accounts)",
-                    sha,
-                )
-            )
-            return
-        person = by_email.get(owner.lower()) or by_login.get((system_id, owner.lower()))
-        if person is not None and (
-            person.status == EmploymentStatus.TERMINATED
-            or (person.end_date is not None and person.end_date < ctx.as_of.date())
-        ):
-            findings.append(
-                Finding(
-                    "nonhuman_owner_left",
-                    system_id,
-                    subject,
-                    f"{what} is owned by {person.name} ({person.email}), who left on "
-                    f"{person.end_date or 'an unrecorded date'}",
-                    sha,
-                )
-            )
-
-    for link in ctx.links:
-        account = link.account
-        if not _non_human(link) or account.status == AccountStatus.INACTIVE:
+    for item in nonhuman_identities(ctx.links, credentials, ctx.people):
+        if item.named_by == OwnerNamedBy.UNKNOWN:
+            unknown += 1
             continue
-        if link.service:
-            if link.person is None:
-                continue  # a declared owner who is not on the roster: orphan_accounts says so
-            owner: str | None = link.person.email
-            known = True
-        else:
-            owner, known = account.owner, not account.owner_unknown
-        what = f"service account {account.username}"
-        judge(account.system_id, account.username, what, owner, known)
-
-    for snapshot in snapshots:
-        for credential in snapshot.collected.records.credentials:
-            if not credential.active or credential.third_party is not None:
-                continue
-            if (credential.system_id, credential.account_id) in accounts:
-                continue  # an account's own credential: whoever answers for the account does
-            judge(
-                credential.system_id,
-                credential.credential_id,
-                f"{credential.kind} {credential.credential_id}",
-                credential.owner,
-                not credential.owner_unknown,
+        if item.named_by == OwnerNamedBy.DECLARED and item.person is None:
+            continue
+        tested += 1
+        sha = shas[item.system_id]
+        if item.owner is None:
+            detail = (
+                f"{item.what} has no owner, neither named by the source nor declared in "
+                "assay.yaml (people.service_accounts)"
+            )
+            findings.append(
+                Finding("nonhuman_without_owner", item.system_id, item.subject, detail, sha)
+            )
+        elif item.person is not None and item.owner_left(ctx.as_of.date()):
+            person = item.person
+            detail = (
+                f"{item.what} is owned by {person.name} ({person.email}), who left on "
+                f"{person.end_date or 'an unrecorded date'}"
+            )
+            findings.append(
+                Finding("nonhuman_owner_left", item.system_id, item.subject, detail, sha)
             )
     evidence = ([ctx.roster.sha256] if ctx.roster else []) + list(shas.values())
     return verdict(findings, unknown, tested, evidence, "non-human identity")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -190,6 +191,73 @@ def diff_runs(
 
 
 @dataclass(frozen=True)
+class NonHumanRow:
+    """One service account or ownerless credential, as a row of ``assay identities nonhuman``."""
+
+    system: str
+    identity: str
+    kind: str
+    owner: str
+    owner_named_by: str
+    owner_status: str
+    active_credentials: int
+
+
+@app.command("nonhuman")
+def nonhuman_report(
+    file: FileOption = Path("assay.yaml"),
+    output: FormatOption = Format.TABLE,
+    run: RunOption = None,
+) -> None:
+    """Every active service account and every credential that belongs to no account, with the
+    owner who answers for it (declared in assay.yaml, or named by the source) and whether that
+    owner still works here."""
+    from assay.inventory.nonhuman import OwnerNamedBy, nonhuman_identities
+
+    inventory = _inventory(_open(file), run)
+    today = _started(inventory.run_id).date()
+    credentials = [c for records in inventory.records.values() for c in records.credentials]
+    rows = []
+    for item in nonhuman_identities(inventory.links, credentials, inventory.people):
+        if item.person is not None:
+            left = item.owner_left(today)
+            status = f"left on {item.person.end_date or 'an unrecorded date'}" if left else "here"
+        elif item.named_by == OwnerNamedBy.DECLARED:
+            status = "declared owner not on the roster"
+        elif item.owner is not None:
+            status = "not on the roster"
+        else:
+            status = "unknown" if item.named_by == OwnerNamedBy.UNKNOWN else "no owner"
+        rows.append(
+            NonHumanRow(
+                item.system_id,
+                item.subject,
+                item.kind,
+                item.owner or "",
+                item.named_by.value,
+                status,
+                item.active_credentials,
+            )
+        )
+    if output is Format.JSON:
+        typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    if output is Format.CSV:
+        raise InputError("--format", "non-human identities are shown as a table or JSON")
+    _print_rows(f"{len(rows)} non-human identities, run {inventory.run_id}", NonHumanRow, rows)
+
+
+def _print_rows(title: str, columns: type[Any], rows: Sequence[Any]) -> None:
+    """A table whose columns are the fields of the dataclass ``columns``, a row per instance."""
+    table = Table(title=title)
+    for column in fields(columns):
+        table.add_column(column.name.replace("_", " "))
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in astuple(row)))
+    Console().print(table)
+
+
+@dataclass(frozen=True)
 class LeaverRow:
     """One account of one leaver, as a row of ``assay identities leavers``."""
 
@@ -259,9 +327,4 @@ def leavers_report(
         return
     if output is Format.CSV:
         raise InputError("--format", "leavers are shown as a table or JSON")
-    table = Table(title=title)
-    for column in fields(LeaverRow):
-        table.add_column(column.name.replace("_", " "))
-    for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in astuple(row)))
-    Console().print(table)
+    _print_rows(title, LeaverRow, rows)
