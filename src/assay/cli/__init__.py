@@ -13,6 +13,7 @@ import typer
 from assay.errors import AssayError
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     name="assay",
     help="Assay: SOC 2 continuous compliance — scope as code, evidence, checks.",
     no_args_is_help=True,

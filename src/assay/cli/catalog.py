@@ -30,6 +30,7 @@ from assay.errors import InputError
 from assay.programme import load
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Browse the Trust Services Criteria, NIST CSF 2.0, the default controls and coverage.",
     no_args_is_help=True,
 )

@@ -23,8 +23,12 @@ TrustOption = Annotated[
     typer.Option("--trust", help="Fingerprint of the first signing key, obtained separately."),
 ]
 
-evidence_app = typer.Typer(no_args_is_help=True, help="Prove, checkpoint and manage evidence.")
-audit_app = typer.Typer(no_args_is_help=True, help="What the auditor receives.")
+evidence_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode="markdown", help="Prove, checkpoint and manage evidence."
+)
+audit_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode="markdown", help="What the auditor receives."
+)
 
 
 def _programme(file: Path) -> Programme:

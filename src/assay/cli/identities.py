@@ -19,7 +19,11 @@ from assay.inventory.records import AccountStatus
 from assay.inventory.replay import Inventory, Reach
 from assay.programme.model import Programme
 
-app = typer.Typer(no_args_is_help=True, help="Who can reach what, from a run's evidence.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    help="Who can reach what, from a run's evidence.",
+)
 
 FileOption = Annotated[Path, typer.Option("--file", "-f", help="The programme file.")]
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json.")]

@@ -85,8 +85,10 @@ def run(
         int | None, typer.Option("--runs", min=1, help="With --every: stop after this many runs.")
     ] = None,
 ) -> None:
-    """Collect evidence from every in-scope system, run the checks and write the report; with
-    --every, go on doing so on a schedule, checkpointing the evidence log in between."""
+    """Collect evidence, run the checks and write the report; with --every, on a schedule.
+
+    Every in-scope system is collected; with --every the run repeats on that period, and the
+    evidence log is checkpointed in between (--checkpoint-every)."""
     from assay._internal import db
     from assay.monitor.schedule import Schedule, parse_duration
     from assay.programme import load

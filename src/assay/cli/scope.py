@@ -14,7 +14,11 @@ from assay.catalog import load_catalog
 from assay.programme import load
 from assay.programme.lint import lint
 
-app = typer.Typer(no_args_is_help=True, help="Check the audit scope declared in assay.yaml.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    help="Check the audit scope declared in assay.yaml.",
+)
 
 
 @app.command()
