@@ -162,4 +162,20 @@ Leaves are the statement lines' bytes (without the newline); the tree follows RF
 equal the root of the first `size` statements. A signature is Ed25519 over the canonical JSON
 (keys sorted, no spaces) of the object without its `signature` field. The `size` bytes at
 `offset` in a statement's pack must hash to its `sha256`, and a pack holds nothing else.
+
+## What a passing check does not prove
+
+- That the evidence is true to its source. It proves the bytes are those Assay collected, not
+  that the source answered honestly or in full. Each collection's manifest (a statement of kind
+  `snapshot`) says whether it came from the live API or from an export file, what was asked, how
+  many pages were read and whether the population was read to the end.
+- That the times are right. Collection and recording times come from the clock of the machine
+  that ran Assay. The chain of checkpoints keeps them in order and shows gaps; only the RFC 3161
+  timestamps (`*.tsr`), where present, have an outside authority attest when a checkpoint existed.
+- That nothing was removed from the end before the package was made. A log cut back to an
+  earlier checkpoint before the export verifies on its own. Record the number and sha-256 of the
+  latest checkpoint when fieldwork starts (or take them from an earlier package): every later
+  package must hold that checkpoint unchanged, and with it everything before it.
+- That the key is the company's. Only the fingerprint you pin with `--trust`, obtained some other
+  way, ties the signatures to the company.
 """
