@@ -50,7 +50,7 @@ def test_a_deleted_last_checkpoint_is_noticed_through_the_database(
 ) -> None:
     (ran.parent / ".assay/locker/checkpoints/000000000002.json").unlink()
     assert main(["verify", "--file", str(ran)]) == 3
-    assert "recorded in the database but missing" in capsys.readouterr().err
+    assert "recorded by the database but missing" in capsys.readouterr().err
 
 
 def test_prove_and_consistency_print_checkable_proofs(ran: Path, capsys: Capture) -> None:
@@ -107,6 +107,39 @@ def test_the_auditor_package_verifies_offline(ran: Path, tmp_path: Path, capsys:
     pack.write_bytes(b"tampered")
     assert main(["verify", str(offline)]) == 3
     assert f"packs/{pack.name}: content does not match the manifest" in capsys.readouterr().err
+
+
+def test_a_package_must_hold_the_checkpoint_an_auditor_pinned_earlier(
+    ran: Path, tmp_path: Path, capsys: Capture
+) -> None:
+    """The auditor records the latest checkpoint at one look; a later package cut back before it
+    fails, one that grew past it verifies."""
+    today = date.today().isoformat()
+    export = ["audit", "export", "--from", today, "--to", today, "--file", str(ran)]
+    assert main([*export, str(tmp_path / "first")]) == 0
+    assert main(["verify", str(tmp_path / "first")]) == 0
+    printed = capsys.readouterr().out.splitlines()[-1]
+    second = Checkpoint.objects.get(seq=2)
+    assert printed == f"latest checkpoint: 2:{second.sha256} (pin it with --checkpoint)"
+    pin = printed.split()[2]
+
+    assert main(["run", "--file", str(ran)]) == 0
+    assert main([*export, str(tmp_path / "later")]) == 0
+    assert main(["verify", str(tmp_path / "later"), "--checkpoint", pin]) == 0
+    assert "3 checkpoints" in capsys.readouterr().out
+
+    assert main(["verify", str(tmp_path / "first"), "--checkpoint", f"3:{second.sha256}"]) == 3
+    assert capsys.readouterr().err == (
+        "assay: checkpoints/000000000003.json: recorded by --checkpoint but missing\n"
+    )
+    assert main(["verify", str(tmp_path / "first"), "--checkpoint", f"1:{second.sha256}"]) == 3
+    assert "000000000001.json: differs from the one recorded by --checkpoint" in (
+        capsys.readouterr().err
+    )
+    assert main(["verify", "--file", str(ran), "--checkpoint", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "assay: --checkpoint: expected SEQ:SHA256 (as verify prints), got '2'\n"
+    )
 
 
 def test_a_package_window_leaves_out_other_blobs(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from assay.evidence.backends import LocalBackend
 from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Locker, pack_name
 from assay.evidence.signing import SigningKey, trusted_keys, verify_signature
-from assay.evidence.verify import Report, Window, verify
+from assay.evidence.verify import ExpectedCheckpoint, Report, Window, verify
 
 FORMAT = "assay-audit-package/1"
 MANIFEST = "manifest.json"
@@ -79,8 +80,11 @@ def export_package(locker: Locker, key: SigningKey, out: Path, start: date, end:
     return Exported(out, len(files), in_window, anchor)
 
 
-def verify_package(path: Path, anchor: str | None = None) -> Report:
-    """Verify a package offline: its signed manifest, every file's hash, then the locker in it."""
+def verify_package(
+    path: Path, anchor: str | None = None, expected: Iterable[ExpectedCheckpoint] = ()
+) -> Report:
+    """Verify a package offline: its signed manifest, every file's hash, then the locker in it,
+    which must hold every ``expected`` checkpoint unchanged."""
     backend = LocalBackend(path)
     try:
         raw = json.loads(backend.get(MANIFEST))
@@ -106,7 +110,7 @@ def verify_package(path: Path, anchor: str | None = None) -> Report:
             raise VerificationError(f"{name}: listed in the manifest but missing")
         if hashlib.sha256(backend.get(name)).hexdigest() != sha256:
             raise VerificationError(f"{name}: content does not match the manifest")
-    return verify(backend, anchor=anchor, window=window)
+    return verify(backend, anchor=anchor, window=window, expected=expected)
 
 
 def _key_records(backend: LocalBackend) -> list[dict[str, Any]]:
@@ -136,6 +140,9 @@ removed. It holds {in_window} statements in that window.
 `--trust` pins the signing key. Ask the company, through a channel other than this package, for
 the fingerprint of its first evidence-signing key and compare it with `{anchor}`. Exit code 0
 means every check below held; 3 means one failed, and the message names the item.
+
+`assay verify` ends by printing the latest checkpoint as `SEQ:SHA256`. Keep it: given to a later
+package's check as `--checkpoint SEQ:SHA256`, it makes sure the log was not cut back since.
 
 ## What is inside
 
@@ -173,9 +180,8 @@ equal the root of the first `size` statements. A signature is Ed25519 over the c
   that ran Assay. The chain of checkpoints keeps them in order and shows gaps; only the RFC 3161
   timestamps (`*.tsr`), where present, have an outside authority attest when a checkpoint existed.
 - That nothing was removed from the end before the package was made. A log cut back to an
-  earlier checkpoint before the export verifies on its own. Record the number and sha-256 of the
-  latest checkpoint when fieldwork starts (or take them from an earlier package): every later
-  package must hold that checkpoint unchanged, and with it everything before it.
+  earlier checkpoint before the export verifies on its own; a checkpoint you recorded before
+  (`--checkpoint`) is what shows it.
 - That the key is the company's. Only the fingerprint you pin with `--trust`, obtained some other
   way, ties the signatures to the company.
 """

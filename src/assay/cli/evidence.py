@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ import typer
 
 from assay.errors import InputError, VerificationError
 from assay.evidence import merkle
-from assay.evidence.verify import Report
+from assay.evidence.verify import ExpectedCheckpoint, Report
 from assay.programme import load
 from assay.programme.model import Programme
 
@@ -21,6 +22,16 @@ FileOption = Annotated[
 TrustOption = Annotated[
     str | None,
     typer.Option("--trust", help="Fingerprint of the first signing key, obtained separately."),
+]
+
+CheckpointOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="SEQ:SHA256",
+        help="A checkpoint recorded at an earlier look (verify prints the latest); it must still "
+        "be there, unchanged. Repeatable.",
+    ),
 ]
 
 evidence_app = typer.Typer(
@@ -51,6 +62,17 @@ def _print_report(report: Report) -> None:
     if report.unchecked_tail:
         typer.echo(f"  warning: {report.unchecked_tail} statements after the last checkpoint")
     typer.echo(f"signing key (trust anchor): {report.anchor}")
+    if report.latest is not None:
+        latest = report.latest
+        typer.echo(f"latest checkpoint: {latest.seq}:{latest.sha256} (pin it with --checkpoint)")
+
+
+def _pinned(value: str) -> ExpectedCheckpoint:
+    """``SEQ:SHA256`` as ``assay verify`` prints it, a checkpoint the auditor recorded."""
+    seq, _, sha256 = value.partition(":")
+    if not seq.isdigit() or int(seq) < 1 or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise InputError("--checkpoint", f"expected SEQ:SHA256 (as verify prints), got {value!r}")
+    return ExpectedCheckpoint(int(seq), sha256, "--checkpoint")
 
 
 def verify(
@@ -59,19 +81,20 @@ def verify(
     ] = None,
     file: FileOption = Path("assay.yaml"),
     trust: TrustOption = None,
+    checkpoint: CheckpointOption = None,
 ) -> None:
     """Check every blob, statement and checkpoint; exit 3 on the first failure."""
+    pinned = [_pinned(value) for value in checkpoint or ()]
     if package is not None:
         from assay.audit.package import MANIFEST, verify_package
 
         if not (package / MANIFEST).is_file():
             raise InputError(str(package), f"not an evidence package (no {MANIFEST})")
-        _print_report(verify_package(package, trust))
+        _print_report(verify_package(package, trust, pinned))
         return
     programme = _programme(file)
     from assay.evidence import service
     from assay.evidence.models import Checkpoint
-    from assay.evidence.verify import ExpectedCheckpoint
     from assay.evidence.verify import verify as verify_locker
 
     recorded = list(Checkpoint.objects.order_by("seq"))
@@ -79,7 +102,7 @@ def verify(
     report = verify_locker(
         service.backend_for(programme),
         anchor=anchor,
-        expected=[ExpectedCheckpoint(c.seq, c.sha256) for c in recorded],
+        expected=[*(ExpectedCheckpoint(c.seq, c.sha256) for c in recorded), *pinned],
         tsa_ca=service.authority_certificate(programme),
     )
     _print_report(report)

@@ -82,14 +82,18 @@ class Report:
     unchecked_tail: int
     """Statements appended after the last checkpoint (an interrupted run); not yet signed."""
     anchor: str
+    latest: ExpectedCheckpoint | None = None
+    """The last checkpoint, to record now and expect in the locker (or a package) later."""
 
 
 @dataclass(frozen=True)
 class ExpectedCheckpoint:
-    """A checkpoint the database recorded; the locker must still hold it, unchanged."""
+    """A checkpoint recorded elsewhere — by the database, or by an auditor at an earlier
+    look — that the locker must still hold, unchanged: so the log was not cut back before it."""
 
     seq: int
     sha256: str
+    recorded_by: str = "the database"
 
 
 def verify(
@@ -121,11 +125,12 @@ def verify(
             found = next((c for c in checkpoints if c.body["seq"] == known.seq), None)
             if found is None:
                 raise VerificationError(
-                    f"{checkpoint_name(known.seq)}: recorded in the database but missing"
+                    f"{checkpoint_name(known.seq)}: recorded by {known.recorded_by} but missing"
                 )
             if found.sha256 != known.sha256:
                 raise VerificationError(
-                    f"{checkpoint_name(known.seq)}: differs from the one recorded in the database"
+                    f"{checkpoint_name(known.seq)}: differs from the one recorded by "
+                    f"{known.recorded_by}"
                 )
         if batches != list(range(1, len(batches) + 1)):
             gap = next(n for n, got in enumerate(batches, 1) if got != n)
@@ -153,6 +158,7 @@ def verify(
         outside_window=log.counts["outside"],
         unchecked_tail=log.frontier.size - signed,
         anchor=next(iter(keys)),
+        latest=ExpectedCheckpoint(last["seq"], checkpoints[-1].sha256) if last else None,
     )
 
 
