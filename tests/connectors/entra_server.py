@@ -1,4 +1,4 @@
-"""A local stand-in for Microsoft Graph v1.0, answering the lists the Entra connector reads: four
+"""A local stand-in for Microsoft Graph v1.0, answering the lists the Entra connector reads: five
 tenant-wide lists and ``servicePrincipals/{id}/owners``.
 
 Bodies are ``{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}``, ``page_size``
@@ -26,6 +26,7 @@ LISTS = {
     "/v1.0/reports/authenticationMethods/userRegistrationDetails": "registration",
     "/v1.0/servicePrincipals": "servicePrincipals",
     "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
+    "/v1.0/applications": "applications",
 }
 OWNERS_PATH = re.compile(r"/v1\.0/servicePrincipals/(?P<id>[^/]+)/owners")
 
@@ -122,12 +123,26 @@ def service_principal(number: int, **fields: Any) -> dict[str, Any]:
     return body
 
 
+def app_registration(number: int, **fields: Any) -> dict[str, Any]:
+    """An ``applications`` item (with ``$select``): the registration of app ``number``."""
+    body: dict[str, Any] = {
+        "id": f"0a000000-0000-0000-0000-{number:012d}",
+        "appId": f"a0000000-0000-0000-0000-{number:012d}",
+        "displayName": f"App {number}",
+        "passwordCredentials": [],
+        "keyCredentials": [],
+    }
+    body.update(fields)
+    return body
+
+
 @dataclass
 class Directory:
     users: list[dict[str, Any]] = field(default_factory=list)
     registration: list[dict[str, Any]] = field(default_factory=list)
     servicePrincipals: list[dict[str, Any]] = field(default_factory=list)
     oauth2PermissionGrants: list[dict[str, Any]] = field(default_factory=list)
+    applications: list[dict[str, Any]] = field(default_factory=list)
     owners: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """By service principal id; a principal not listed has no owners."""
 

@@ -14,6 +14,7 @@ from tests.connectors.entra_server import (
     TOKEN,
     Directory,
     GraphServer,
+    app_registration,
     owner,
     owning_principal,
     registration,
@@ -135,6 +136,36 @@ def golden() -> Directory:
             consent(2, "AllPrincipals", None, " User.Read  Directory.Read.All "),
             consent(1, "Principal", uid(2), "User.Read"),
         ],
+        applications=[
+            # Payroll Sync's registration: its secret is held by its service principal.
+            app_registration(
+                1,
+                displayName="Payroll Sync",
+                passwordCredentials=[
+                    {
+                        "keyId": "r-secret",
+                        "displayName": "ci",
+                        "startDateTime": "2023-02-01T00:00:00Z",
+                        "endDateTime": "2999-02-01T00:00:00Z",
+                        "hint": "xyz",
+                    }
+                ],
+            ),
+            # Registered here, but with no service principal in this tenant.
+            app_registration(
+                7,
+                displayName="Old Integration",
+                keyCredentials=[
+                    {
+                        "keyId": "r-cert",
+                        "type": "AsymmetricX509Cert",
+                        "usage": "Verify",
+                        "startDateTime": "2022-01-01T00:00:00Z",
+                        "endDateTime": None,
+                    }
+                ],
+            ),
+        ],
         owners={
             # A service principal owning it names no person; the first user does.
             spid(1): [owning_principal(9), owner(1, mail="Ada.Lovelace@Contoso.Example"), owner(2)],
@@ -187,6 +218,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
     assert collected.parameters == {
         "path": str(tmp_path / "entra"),
         "files": [
+            "applications.json",
             "oauth2PermissionGrants.json",
             "registration.json",
             "servicePrincipals.json",
@@ -198,6 +230,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             "registration": 5,
             "servicePrincipals": 4,
             "oauth2PermissionGrants": 3,
+            "applications": 2,
         },
         "owners_read": 3,
         "applications": 3,
@@ -309,6 +342,36 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             expiry=YES,
             owner=ADA,
         ),
+        # The registration's secret: held by the app's service principal, answered for by its owner
+        Credential(
+            system_id="sys",
+            credential_id=f"{app}:r-secret",
+            kind="client_secret",
+            account_id="5b000000-0000-0000-0000-000000000001",
+            active=True,
+            created=datetime(2023, 2, 1, tzinfo=UTC),
+            last_rotated=None,
+            last_used=None,
+            last_used_source=None,
+            expires_at=datetime(2999, 2, 1, tzinfo=UTC),
+            expiry=YES,
+            owner=ADA,
+        ),
+        # No service principal here: no account holds it, and its owner was not read
+        Credential(
+            system_id="sys",
+            credential_id="a0000000-0000-0000-0000-000000000007:r-cert",
+            kind="certificate",
+            account_id="application/0a000000-0000-0000-0000-000000000007",
+            active=True,
+            created=datetime(2022, 1, 1, tzinfo=UTC),
+            last_rotated=None,
+            last_used=None,
+            last_used_source=None,
+            expires_at=None,
+            expiry=UNKNOWN,
+            owner_unknown=True,
+        ),
         consent_credential(
             1, uid(1), uid(1), "Payroll Sync", NO, "User.Read", "Files.ReadWrite.All"
         ),
@@ -387,6 +450,22 @@ def test_without_any_owners_files_owners_are_unknown(
     assert "4 service principal(s) have no owners/{id}.json; their owners are unknown" in (
         collected.records.warnings
     )
+
+
+def test_an_export_without_app_registrations_still_parses(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    write_export(tmp_path / "entra", golden())
+    (tmp_path / "entra" / "applications.json").unlink()
+    collected = EntraConnector().collect(make_config(path="entra", tenant_id=TENANT))
+    assert collected.complete
+    assert collected.parameters["optional_files_missing"][0] == "applications.json"
+    assert (
+        "applications.json not in the export; the secrets of app registrations were not read"
+        in (collected.records.warnings)
+    )
+    keys = {c.credential_id.rpartition(":")[2] for c in collected.records.credentials}
+    assert "k-secret" in keys and not keys & {"r-secret", "r-cert"}
 
 
 def test_owners_of_no_service_principal_are_ignored(
@@ -595,6 +674,7 @@ def live_tenant() -> Directory:
             consent(1, "Principal", uid(10), "User.Read"),
             consent(2, "AllPrincipals", None, "Mail.Read"),
         ],
+        applications=golden().applications,
         owners={
             spid(1): [owner(10), owner(11)],
             # More owners than a page holds; the only user is on the second page.
@@ -663,6 +743,7 @@ def test_every_page_is_read_and_matches_export_mode(
         ("registration.page-003.json", f"{registration_path}?$skiptoken=RFNwdA200"),
         ("servicePrincipals.page-001.json", f"{server.url}/v1.0/servicePrincipals"),
         ("oauth2PermissionGrants.page-001.json", f"{server.url}/v1.0/oauth2PermissionGrants"),
+        ("applications.page-001.json", f"{server.url}{entra.PATHS['applications']}"),
         *(
             (f"owners/{principal}.page-001.json", owners_url(server, principal))
             for principal in (spid(1), spid(2), GRAPH_ID, spid(4))
@@ -679,6 +760,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "registration": 3,
             "servicePrincipals": 1,
             "oauth2PermissionGrants": 1,
+            "applications": 1,
             "owners": 5,
         },
         "tenant_id": TENANT,
@@ -687,6 +769,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "registration": 246,
             "servicePrincipals": 4,
             "oauth2PermissionGrants": 2,
+            "applications": 2,
         },
         "owners_read": 4,
         "applications": 3,
@@ -750,7 +833,7 @@ def test_a_single_500_is_retried(
     collected, delays = collect_live(tmp_path, server)
 
     assert len(delays) == 1 and 1 <= delays[0] <= 2
-    assert len(server.requests) == 9 + 5  # the owners' five pages too
+    assert len(server.requests) == 10 + 5  # the owners' five pages too
     assert collected.complete
     assert collected.records == export_records(make_config, tmp_path)
 
@@ -777,6 +860,7 @@ def test_failing_pages_leave_honest_unknowns(tmp_path: Path, server: GraphServer
         "registration": 1,
         "servicePrincipals": 1,
         "oauth2PermissionGrants": 1,
+        "applications": 1,
         "owners": 5,
     }
     records = collected.records

@@ -8,15 +8,18 @@ Four lists are read, each a body ``{"value": [...], "@odata.nextLink": ...}``:
 - ``servicePrincipals`` — ``GET /v1.0/servicePrincipals``;
 - ``oauth2PermissionGrants`` — ``GET /v1.0/oauth2PermissionGrants``.
 
-and, for every service principal read, its owners: ``GET
-/v1.0/servicePrincipals/{id}/owners``, paged the same way.
+and ``applications`` — ``GET /v1.0/applications?$select=id,appId,displayName,
+passwordCredentials,keyCredentials``, the app registrations, where most client secrets live; and,
+for every service principal read, its owners: ``GET /v1.0/servicePrincipals/{id}/owners``, paged
+the same way.
 
 Export mode (``mode: export``). Setting ``path`` — the export directory, holding for each list
 either ``<list>.json`` (one body holding every item, with no ``@odata.nextLink``) or the live
 layout's ``<list>.page-001.json``, ``<list>.page-002.json``, …; owners likewise as
-``owners/{servicePrincipalId}.json`` (or its pages). Owners files are optional, so an export
-saved before owners were read still parses: a service principal without one has no owner known,
-and a warning and the ``optional_files_missing`` parameter name what is missing.
+``owners/{servicePrincipalId}.json`` (or its pages). Owners files and ``applications`` are
+optional, so an export saved before they were read still parses: a service principal without an
+owners file has no owner known, an export without ``applications`` gives no app registration
+secrets, and a warning and the ``optional_files_missing`` parameter name what is missing.
 
 Live mode (``mode: live``). Settings: ``base_url`` (optional, default
 ``https://graph.microsoft.com``); secret ``token``, a Bearer access token, which the connector
@@ -41,8 +44,11 @@ Users whose ``accountEnabled`` is false are inactive; Graph gives no time they w
 (``users`` has none; only the audit log would), so ``deactivated_at`` stays unset.
 
 Service principals are service accounts, with their ``passwordCredentials`` (``client_secret``)
-and ``keyCredentials`` (``certificate``) as credentials; secrets held on the app registrations
-(``/applications``) are not read yet. One whose ``appOwnerOrganizationId`` is neither the tenant
+and ``keyCredentials`` (``certificate``) as credentials. The secrets and certificates of an app
+registration are credentials of the same kinds, held by the service principal of the same
+``appId`` in this tenant and answered for by its owner; one whose app has no service principal
+here belongs to no account, and its owner is unknown (app registration owners are not read). One
+whose ``appOwnerOrganizationId`` is neither the tenant
 nor Microsoft is a third-party app, listed in a warning. Microsoft's own service principals
 (Graph, Exchange and the like, in every tenant) are system accounts, and not applications for
 scope drift: they come with the tenant and nobody here owns them. The owner of a service
@@ -95,13 +101,18 @@ USERS = "users"
 REGISTRATION = "registration"
 SERVICE_PRINCIPALS = "servicePrincipals"
 GRANTS = "oauth2PermissionGrants"
+APPLICATIONS = "applications"
 PATHS: Mapping[str, str] = {
     USERS: f"/v1.0/users?$select={USER_FIELDS}",
     REGISTRATION: "/v1.0/reports/authenticationMethods/userRegistrationDetails",
     SERVICE_PRINCIPALS: "/v1.0/servicePrincipals",
     GRANTS: "/v1.0/oauth2PermissionGrants",
+    APPLICATIONS: "/v1.0/applications?$select=id,appId,displayName,passwordCredentials,"
+    "keyCredentials",
 }
 """Each list's first request; later pages are Graph's own ``@odata.nextLink``."""
+OPTIONAL_LISTS = frozenset({APPLICATIONS})
+"""Lists an export may lack (saved before they were read): a warning, not an error."""
 OWNERS_DIR = "owners"
 PAGE_NAME = _pages.page_pattern("|".join([*PATHS, f"{OWNERS_DIR}/[^/]+"]))
 OWNERS_EXPORT = re.compile(rf"{OWNERS_DIR}/[^/]+\.json")
@@ -154,7 +165,8 @@ class EntraConnector(_api.ApiConnector):
                 "files": names,
                 **snapshot.counts(config, records),
                 "optional_files_missing": [
-                    f"{OWNERS_DIR}/{principal}.json" for principal in snapshot.without_owners
+                    *(f"{name}.json" for name in sorted(OPTIONAL_LISTS - snapshot.lists.keys())),
+                    *(f"{OWNERS_DIR}/{principal}.json" for principal in snapshot.without_owners),
                 ],
             },
             complete=not problems,
@@ -327,9 +339,10 @@ def _read(
     populations: dict[str, _Population] = {}
     for name in PATHS:
         population = _population(index, grouped, name)
-        if population is None:
+        if population is not None:
+            populations[name] = population
+        elif name not in OPTIONAL_LISTS:
             raise InputError(f"{name}.json", "missing from the export")
-        populations[name] = population
     warnings = [problem for p in populations.values() for problem in p.problems()]
     system = config.system_id
     registration = _registration(populations[REGISTRATION])
@@ -381,6 +394,8 @@ def _read(
     third_party: list[str] = []
     owner_lists: list[_Population] = []
     without_owners: list[str] = []
+    holders: dict[str, _Holder] = {}
+    """By appId: the service principal that holds an app's credentials, and its owner."""
     for payload, path, principal in _items(populations[SERVICE_PRINCIPALS]):
         principal_id = _unique_id(payload, principal, path, seen)
         app_id = _export.required_string(payload, principal, path, "appId")
@@ -416,7 +431,14 @@ def _read(
             owner_unknown=owners is None,
         )
         accounts.append(account)
-        credentials.extend(_credentials(payload, principal, path, account, app_id, as_of))
+        holders[app_id] = _Holder(system, principal_id, owner, owners is None)
+        credentials.extend(_credentials(payload, principal, path, holders[app_id], app_id, as_of))
+    if (registrations := populations.get(APPLICATIONS)) is not None:
+        credentials.extend(_registration_credentials(registrations, system, holders, as_of))
+    else:
+        warnings.append(
+            f"{APPLICATIONS}.json not in the export; the secrets of app registrations were not read"
+        )
     warnings += [problem for p in owner_lists for problem in p.problems()]
     if without_owners:
         warnings.append(
@@ -551,19 +573,43 @@ def _registration(population: _Population) -> dict[str, tuple[bool | None, bool 
     return details
 
 
+@dataclass(frozen=True)
+class _Holder:
+    """The account a credential belongs to, and who answers for it."""
+
+    system_id: str
+    account_id: str
+    owner: str | None
+    owner_unknown: bool
+
+
+def _registration_credentials(
+    registrations: _Population, system: str, holders: Mapping[str, _Holder], as_of: datetime
+) -> list[Credential]:
+    """The secrets and certificates of the app registrations: held by the service principal of
+    the same app, or, with none in this tenant, by no account and with an unknown owner."""
+    credentials: list[Credential] = []
+    for payload, path, registration in _items(registrations):
+        object_id = _export.required_string(payload, registration, path, "id")
+        app_id = _export.required_string(payload, registration, path, "appId")
+        holder = holders.get(app_id) or _Holder(system, f"application/{object_id}", None, True)
+        credentials.extend(_credentials(payload, registration, path, holder, app_id, as_of))
+    return credentials
+
+
 def _credentials(
     payload: RawPayload,
-    principal: Mapping[str, Any],
+    item: Mapping[str, Any],
     path: str,
-    account: Account,
+    holder: _Holder,
     app_id: str,
     as_of: datetime,
 ) -> list[Credential]:
-    """The secrets and certificates of a service principal, held by its owner (unknown, as the
-    account's, when the owners were not collected)."""
+    """The secrets and certificates of a service principal or an app registration, held by
+    ``holder``."""
     credentials = []
     for key, kind in CREDENTIAL_KINDS:
-        values = principal.get(key, [])
+        values = item.get(key, [])
         if values is None:
             values = []
         if not isinstance(values, list):
@@ -580,10 +626,10 @@ def _credentials(
             expires_at = _export.json_timestamp(payload, credential, at, "endDateTime")
             credentials.append(
                 Credential(
-                    system_id=account.system_id,
+                    system_id=holder.system_id,
                     credential_id=f"{app_id}:{key_id}",
                     kind=kind,
-                    account_id=account.account_id,
+                    account_id=holder.account_id,
                     active=expires_at is None or expires_at > as_of,
                     created=_export.json_timestamp(payload, credential, at, "startDateTime"),
                     last_rotated=None,
@@ -591,8 +637,8 @@ def _credentials(
                     last_used_source=None,
                     expires_at=expires_at,
                     expiry=Tri.UNKNOWN if expires_at is None else Tri.YES,
-                    owner=account.owner,
-                    owner_unknown=account.owner_unknown,
+                    owner=holder.owner,
+                    owner_unknown=holder.owner_unknown,
                 )
             )
     return credentials
