@@ -1,5 +1,6 @@
-"""A local stand-in for Microsoft Graph v1.0, answering the lists the Entra connector reads: five
-tenant-wide lists and ``servicePrincipals/{id}/owners``.
+"""A local stand-in for Microsoft Graph v1.0, answering the lists the Entra connector reads: six
+tenant-wide lists and ``servicePrincipals/{id}/owners``. With ``deny_policies`` the Conditional
+Access list answers 403 as Graph does when ``Policy.Read.All`` is not granted.
 
 Bodies are ``{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}``, ``page_size``
 items a page, the next link a full URL carrying an opaque ``$skiptoken``, as Graph's is. The
@@ -27,6 +28,7 @@ LISTS = {
     "/v1.0/servicePrincipals": "servicePrincipals",
     "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
     "/v1.0/applications": "applications",
+    "/v1.0/identity/conditionalAccess/policies": "conditionalAccessPolicies",
 }
 OWNERS_PATH = re.compile(r"/v1\.0/servicePrincipals/(?P<id>[^/]+)/owners")
 
@@ -136,6 +138,58 @@ def app_registration(number: int, **fields: Any) -> dict[str, Any]:
     return body
 
 
+def ca_policy(name: str, **changes: Any) -> dict[str, Any]:
+    """A Conditional Access policy as Graph lists it: enabled, requiring MFA of all users on all
+    cloud apps from every client; ``changes`` replace top-level fields, or with a dotted key
+    (``conditions.users``) one nested object."""
+    policy: dict[str, Any] = {
+        "id": f"ca-{name}",
+        "displayName": name,
+        "state": "enabled",
+        "createdDateTime": "2024-01-01T00:00:00Z",
+        "conditions": {
+            "userRiskLevels": [],
+            "signInRiskLevels": [],
+            "clientAppTypes": ["all"],
+            "platforms": None,
+            "locations": None,
+            "devices": None,
+            "clientApplications": None,
+            "applications": {
+                "includeApplications": ["All"],
+                "excludeApplications": [],
+                "includeUserActions": [],
+                "includeAuthenticationContextClassReferences": [],
+            },
+            "users": {
+                "includeUsers": ["All"],
+                "excludeUsers": [],
+                "includeGroups": [],
+                "excludeGroups": [],
+                "includeRoles": [],
+                "excludeRoles": [],
+                "includeGuestsOrExternalUsers": None,
+                "excludeGuestsOrExternalUsers": None,
+            },
+        },
+        "grantControls": {
+            "operator": "OR",
+            "builtInControls": ["mfa"],
+            "customAuthenticationFactors": [],
+            "termsOfUse": [],
+            "authenticationStrength": None,
+        },
+        "sessionControls": None,
+    }
+    for key, value in changes.items():
+        *parents, last = key.split(".")
+        target = policy
+        for parent in parents:
+            target = target[parent]
+        target[last] = value
+    return policy
+
+
 @dataclass
 class Directory:
     users: list[dict[str, Any]] = field(default_factory=list)
@@ -143,6 +197,7 @@ class Directory:
     servicePrincipals: list[dict[str, Any]] = field(default_factory=list)
     oauth2PermissionGrants: list[dict[str, Any]] = field(default_factory=list)
     applications: list[dict[str, Any]] = field(default_factory=list)
+    conditionalAccessPolicies: list[dict[str, Any]] = field(default_factory=list)
     owners: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """By service principal id; a principal not listed has no owners."""
 
@@ -160,6 +215,7 @@ class GraphServer(JsonApiServer):
         self.fail_once: set[tuple[str, int]] = set()
         """(list name, offset) answered 500 the first time it is asked for."""
         self.fail_always: set[tuple[str, int]] = set()
+        self.deny_policies = False
         self.next_host: str | None = None
         """Another host's URL for the first next link, which must not be followed."""
         super().__init__()
@@ -177,6 +233,9 @@ class GraphServer(JsonApiServer):
         if items is None:
             return 404, {}, _error("Request_ResourceNotFound", "Not found.")
         name, listed = items
+        if name == "conditionalAccessPolicies" and self.deny_policies:
+            message = "Insufficient privileges to complete the operation."
+            return 403, {}, _error("Authorization_RequestDenied", message)
         query = {key: values[-1] for key, values in parse_qs(split.query).items()}
         offset = int(query.pop("$skiptoken", "RFNwdA0").removeprefix("RFNwdA"))
         if (name, offset) in self.fail_always or (name, offset) in self.fail_once:

@@ -15,6 +15,7 @@ from tests.connectors.entra_server import (
     Directory,
     GraphServer,
     app_registration,
+    ca_policy,
     owner,
     owning_principal,
     registration,
@@ -219,6 +220,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
         "path": str(tmp_path / "entra"),
         "files": [
             "applications.json",
+            "conditionalAccessPolicies.json",
             "oauth2PermissionGrants.json",
             "registration.json",
             "servicePrincipals.json",
@@ -231,6 +233,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             "servicePrincipals": 4,
             "oauth2PermissionGrants": 3,
             "applications": 2,
+            "conditionalAccessPolicies": 0,
         },
         "owners_read": 3,
         "applications": 3,
@@ -466,6 +469,161 @@ def test_an_export_without_app_registrations_still_parses(
     )
     keys = {c.credential_id.rpartition(":")[2] for c in collected.records.credentials}
     assert "k-secret" in keys and not keys & {"r-secret", "r-cert"}
+
+
+ALL_GOOD = {1: YES, 2: YES, 3: YES}
+NOT_KNOWN = {1: UNKNOWN, 2: UNKNOWN, 3: UNKNOWN}
+
+
+@pytest.mark.parametrize(
+    ("policies", "expected"),
+    [
+        ([ca_policy("everyone")], ALL_GOOD),
+        (
+            [ca_policy("everyone", **{"conditions.users.excludeUsers": [uid(3)]})],
+            {**ALL_GOOD, 3: UNKNOWN},
+        ),
+        ([ca_policy("everyone", **{"conditions.users.excludeGroups": ["g-1"]})], NOT_KNOWN),
+        (
+            [ca_policy("everyone", **{"conditions.users.excludeUsers": ["GuestsOrExternalUsers"]})],
+            {**ALL_GOOD, 2: UNKNOWN},
+        ),
+        ([ca_policy("one", **{"conditions.users.includeUsers": [uid(1)]})], {**NOT_KNOWN, 1: YES}),
+        (
+            [ca_policy("guests", **{"conditions.users.includeUsers": ["GuestsOrExternalUsers"]})],
+            {**NOT_KNOWN, 2: YES},
+        ),
+        ([ca_policy("report only", state="enabledForReportingButNotEnforced")], NOT_KNOWN),
+        ([ca_policy("off", state="disabled")], NOT_KNOWN),
+        (
+            [ca_policy("office", **{"conditions.applications.includeApplications": ["Office365"]})],
+            NOT_KNOWN,
+        ),
+        ([ca_policy("browser", **{"conditions.clientAppTypes": ["browser"]})], NOT_KNOWN),
+        ([ca_policy("risky", **{"conditions.signInRiskLevels": ["high"]})], NOT_KNOWN),
+        (
+            [
+                ca_policy(
+                    "offsite",
+                    **{
+                        "conditions.locations": {
+                            "includeLocations": ["All"],
+                            "excludeLocations": ["AllTrusted"],
+                        }
+                    },
+                )
+            ],
+            NOT_KNOWN,
+        ),
+        (
+            [
+                ca_policy(
+                    "or device", **{"grantControls.builtInControls": ["mfa", "compliantDevice"]}
+                )
+            ],
+            NOT_KNOWN,
+        ),
+        (
+            [
+                ca_policy(
+                    "and device",
+                    **{
+                        "grantControls.operator": "AND",
+                        "grantControls.builtInControls": ["mfa", "compliantDevice"],
+                    },
+                )
+            ],
+            ALL_GOOD,
+        ),
+        (
+            [
+                ca_policy(
+                    "strength",
+                    **{
+                        "grantControls.builtInControls": [],
+                        "grantControls.authenticationStrength": {
+                            "id": "00000000-0000-0000-0000-000000000002",
+                            "displayName": "Multifactor authentication",
+                        },
+                    },
+                )
+            ],
+            ALL_GOOD,
+        ),
+        ([ca_policy("block", **{"grantControls.builtInControls": ["block"]})], NOT_KNOWN),
+        (  # two policies: one user is left out of the first, and held by the second
+            [
+                ca_policy("most", **{"conditions.users.excludeUsers": [uid(3)]}),
+                ca_policy("the rest", **{"conditions.users.includeUsers": [uid(3)]}),
+            ],
+            ALL_GOOD,
+        ),
+        ([], NOT_KNOWN),  # no policy: per-user MFA or security defaults may still hold them
+    ],
+    ids=[
+        "all users",
+        "one excluded",
+        "a group excluded",
+        "guests excluded",
+        "one user",
+        "guests",
+        "report-only",
+        "disabled",
+        "some apps",
+        "browser only",
+        "risky sign-ins",
+        "outside trusted places",
+        "mfa or a device",
+        "mfa and a device",
+        "authentication strength",
+        "block",
+        "two policies",
+        "none",
+    ],
+)
+def test_mfa_enforcement_from_conditional_access(
+    make_config: MakeConfig,
+    tmp_path: Path,
+    policies: list[dict[str, Any]],
+    expected: dict[int, Tri],
+) -> None:
+    tenant = Directory(
+        users=[user(1), user(2, userType="Guest"), user(3)],
+        registration=[registration(n) for n in (1, 2, 3)],
+        conditionalAccessPolicies=policies,
+    )
+    records = collect_export(make_config, tmp_path, tenant).records
+    enforced = {int(a.account_id[-3:]): a.mfa_enforced for a in records.accounts}
+    assert enforced == expected
+
+
+def test_conditional_access_not_read_leaves_enforcement_unknown(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    tenant = Directory(users=[user(1)], registration=[registration(1)])
+    tenant.conditionalAccessPolicies = [ca_policy("everyone")]
+    write_export(tmp_path / "entra", tenant)
+    (tmp_path / "entra" / "conditionalAccessPolicies.json").unlink()
+    collected = EntraConnector().collect(make_config(path="entra", tenant_id=TENANT))
+    assert [a.mfa_enforced for a in collected.records.accounts] == [UNKNOWN]
+    assert "conditionalAccessPolicies.json not in the export; MFA enforcement stays unknown" in (
+        collected.records.warnings
+    )
+    assert collected.complete
+
+
+def test_a_malformed_conditional_access_policy_is_bad_input(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    broken = ca_policy("everyone", **{"grantControls.builtInControls": "mfa"})
+    tenant = Directory(users=[user(1)], registration=[registration(1)])
+    tenant.conditionalAccessPolicies = [broken]
+    with pytest.raises(InputError) as caught:
+        collect_export(make_config, tmp_path, tenant)
+    assert caught.value.where == str(tmp_path / "entra" / "conditionalAccessPolicies.json")
+    assert caught.value.problem == (
+        "value[0].grantControls.builtInControls: expected an array of strings"
+    )
 
 
 def test_owners_of_no_service_principal_are_ignored(
@@ -744,6 +902,10 @@ def test_every_page_is_read_and_matches_export_mode(
         ("servicePrincipals.page-001.json", f"{server.url}/v1.0/servicePrincipals"),
         ("oauth2PermissionGrants.page-001.json", f"{server.url}/v1.0/oauth2PermissionGrants"),
         ("applications.page-001.json", f"{server.url}{entra.PATHS['applications']}"),
+        (
+            "conditionalAccessPolicies.page-001.json",
+            f"{server.url}/v1.0/identity/conditionalAccess/policies",
+        ),
         *(
             (f"owners/{principal}.page-001.json", owners_url(server, principal))
             for principal in (spid(1), spid(2), GRAPH_ID, spid(4))
@@ -761,6 +923,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "servicePrincipals": 1,
             "oauth2PermissionGrants": 1,
             "applications": 1,
+            "conditionalAccessPolicies": 1,
             "owners": 5,
         },
         "tenant_id": TENANT,
@@ -770,6 +933,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "servicePrincipals": 4,
             "oauth2PermissionGrants": 2,
             "applications": 2,
+            "conditionalAccessPolicies": 0,
         },
         "owners_read": 4,
         "applications": 3,
@@ -833,7 +997,7 @@ def test_a_single_500_is_retried(
     collected, delays = collect_live(tmp_path, server)
 
     assert len(delays) == 1 and 1 <= delays[0] <= 2
-    assert len(server.requests) == 10 + 5  # the owners' five pages too
+    assert len(server.requests) == 11 + 5  # the owners' five pages too
     assert collected.complete
     assert collected.records == export_records(make_config, tmp_path)
 
@@ -861,6 +1025,7 @@ def test_failing_pages_leave_honest_unknowns(tmp_path: Path, server: GraphServer
         "servicePrincipals": 1,
         "oauth2PermissionGrants": 1,
         "applications": 1,
+        "conditionalAccessPolicies": 1,
         "owners": 5,
     }
     records = collected.records
@@ -893,6 +1058,28 @@ def test_a_failing_owners_list_leaves_that_owner_unknown(
     by_id = {account.account_id: account for account in records.accounts}
     assert (by_id[spid(1)].owner, by_id[spid(4)].owner) == ("user010@contoso.example", None)
     assert f"owners/{spid(4)} page 2 failed" in records.warnings
+    assert entra.parse(collected.payloads, live_config(tmp_path, server)) == records
+
+
+def test_conditional_access_read_live_and_a_403_when_it_may_not_be(
+    tmp_path: Path, server: GraphServer
+) -> None:
+    server.directory.conditionalAccessPolicies = [ca_policy("everyone")]
+    collected, _ = collect_live(tmp_path, server)
+    humans = [a for a in collected.records.accounts if a.kind is AccountKind.HUMAN]
+    assert humans and {a.mfa_enforced for a in humans} == {YES}
+
+    server.deny_policies = True
+    collected, _ = collect_live(tmp_path, server)
+    assert collected.complete  # the rest was read; only enforcement stays unknown
+    denied = [p for p in collected.payloads if p.name.endswith(".denied")]
+    assert [p.name for p in denied] == ["conditionalAccessPolicies.denied"]
+    records = collected.records
+    assert {a.mfa_enforced for a in records.accounts if a.kind is AccountKind.HUMAN} == {UNKNOWN}
+    assert (
+        "conditionalAccessPolicies: not permitted (HTTP 403: Insufficient privileges to complete "
+        "the operation.); MFA enforcement stays unknown"
+    ) in records.warnings
     assert entra.parse(collected.payloads, live_config(tmp_path, server)) == records
 
 

@@ -349,6 +349,18 @@ def json_str(payload: RawPayload, item: Mapping[str, Any], path: str, key: str) 
     raise InputError(payload.source, f"{path}.{key}: expected a string, got {json_kind(value)}")
 
 
+def json_strings(
+    payload: RawPayload, item: Mapping[str, Any], path: str, key: str
+) -> tuple[str, ...]:
+    """An optional array of strings; absent or null is empty."""
+    value = item.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise InputError(payload.source, f"{path}.{key}: expected an array of strings")
+    return tuple(value)
+
+
 def json_object(
     payload: RawPayload, item: Mapping[str, Any], path: str, key: str
 ) -> Mapping[str, Any] | None:

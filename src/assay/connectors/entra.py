@@ -1,44 +1,56 @@
-"""Microsoft Entra ID users, MFA registration, service principals and consents, from Graph v1.0.
+"""Microsoft Entra ID users, MFA, service principals, app registrations and consents, from Graph.
 
-Four lists are read, each a body ``{"value": [...], "@odata.nextLink": ...}``:
+Six lists are read (Graph v1.0), each a body ``{"value": [...], "@odata.nextLink": ...}``:
 
 - ``users`` — ``GET /v1.0/users?$select=id,userPrincipalName,mail,displayName,accountEnabled,
   userType,createdDateTime,signInActivity,employeeId``;
 - ``registration`` — ``GET /v1.0/reports/authenticationMethods/userRegistrationDetails``;
 - ``servicePrincipals`` — ``GET /v1.0/servicePrincipals``;
-- ``oauth2PermissionGrants`` — ``GET /v1.0/oauth2PermissionGrants``.
+- ``oauth2PermissionGrants`` — ``GET /v1.0/oauth2PermissionGrants``;
+- ``applications`` — ``GET /v1.0/applications?$select=id,appId,displayName,
+  passwordCredentials,keyCredentials``, the app registrations, where most client secrets live;
+- ``conditionalAccessPolicies`` — ``GET /v1.0/identity/conditionalAccess/policies``;
 
-and ``applications`` — ``GET /v1.0/applications?$select=id,appId,displayName,
-passwordCredentials,keyCredentials``, the app registrations, where most client secrets live; and,
-for every service principal read, its owners: ``GET /v1.0/servicePrincipals/{id}/owners``, paged
-the same way.
+and, for every service principal read, its owners: ``GET /v1.0/servicePrincipals/{id}/owners``,
+paged the same way.
 
 Export mode (``mode: export``). Setting ``path`` — the export directory, holding for each list
 either ``<list>.json`` (one body holding every item, with no ``@odata.nextLink``) or the live
 layout's ``<list>.page-001.json``, ``<list>.page-002.json``, …; owners likewise as
-``owners/{servicePrincipalId}.json`` (or its pages). Owners files and ``applications`` are
-optional, so an export saved before they were read still parses: a service principal without an
-owners file has no owner known, an export without ``applications`` gives no app registration
-secrets, and a warning and the ``optional_files_missing`` parameter name what is missing.
+``owners/{servicePrincipalId}.json`` (or its pages). Owners files, ``applications`` and
+``conditionalAccessPolicies`` are optional, so an export saved before they were read still
+parses: a service principal without an owners file has no owner known, an export without
+``applications`` gives no app registration secrets, one without the policies leaves MFA
+enforcement unknown, and a warning and the ``optional_files_missing`` parameter name what is
+missing.
 
 Live mode (``mode: live``). Settings: ``base_url`` (optional, default
-``https://graph.microsoft.com``); secret ``token``, a Bearer access token, which the connector
-only sends: acquiring it (client credentials) is left outside. Least privilege: the application
-permissions ``User.Read.All``, ``AuditLog.Read.All`` (``signInActivity`` and registration
-details), ``Application.Read.All`` and ``Directory.Read.All`` (permission grants) — all
-read-only. Graph pages by ``@odata.nextLink`` in the body, a full URL; it is followed only to the
-host of ``base_url``, so the token is never sent elsewhere. Each page is kept as
-``<list>.page-NNN.json`` with its URL as source; a page still failing after the retries is kept
-as ``<list>.page-NNN.failed`` (the last error body) and that list stops there.
+``https://graph.microsoft.com``); secret ``token``, a Bearer access token, which the connector only
+sends: acquiring it (client credentials) is left outside. Least privilege: the application
+permissions ``User.Read.All``, ``AuditLog.Read.All`` (``signInActivity`` and registration details),
+``Application.Read.All``, ``Directory.Read.All`` (permission grants) and ``Policy.Read.All``
+(Conditional Access; refused with 403, it leaves MFA enforcement unknown and is kept as
+``conditionalAccessPolicies.denied``) — all read-only. Graph pages by ``@odata.nextLink`` in the
+body, a full URL; it is followed only to the host of ``base_url``, so the token is never sent
+elsewhere. Each page is kept as ``<list>.page-NNN.json`` with its URL as source; a page still
+failing after the retries is kept as ``<list>.page-NNN.failed`` (the last error body) and that list
+stops there.
 
 Either way a list is complete only when its last body has no ``@odata.nextLink`` and no page
 failed; otherwise the collection is marked incomplete. Both modes need setting ``tenant_id``.
 
 Users are human accounts; guests too, listed in a warning as third-party access. MFA
 registration and privilege (``isAdmin``) come from the registration details; a user missing from
-them is *unknown*. MFA enforcement is always *unknown*: registration is not enforcement, and
-Conditional Access policies are not read yet. ``last_login`` is
-``signInActivity.lastSignInDateTime``, never ``createdDateTime``.
+them is *unknown*. MFA enforcement (registration is not enforcement) is *yes* for a user that an
+enabled Conditional Access policy certainly holds to MFA at every sign-in: the policy requires
+``mfa`` or an authentication strength (alone, or with every other control), covers all cloud
+apps and every client app type with no narrowing condition (risk, platform, location, device,
+user action), and includes the user — all users, every guest, or the user by id — without
+excluding them (by id, or as a guest) or excluding any group or role (whose members are not
+read). Anything short of that leaves it
+*unknown*, never *no*: per-user MFA and security defaults, which Graph v1.0 does not show, may
+still hold the user to it. ``last_login`` is ``signInActivity.lastSignInDateTime``, never
+``createdDateTime``.
 
 Users whose ``accountEnabled`` is false are inactive; Graph gives no time they were disabled
 (``users`` has none; only the audit log would), so ``deactivated_at`` stays unset.
@@ -72,6 +84,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -102,6 +115,7 @@ REGISTRATION = "registration"
 SERVICE_PRINCIPALS = "servicePrincipals"
 GRANTS = "oauth2PermissionGrants"
 APPLICATIONS = "applications"
+CONDITIONAL_ACCESS = "conditionalAccessPolicies"
 PATHS: Mapping[str, str] = {
     USERS: f"/v1.0/users?$select={USER_FIELDS}",
     REGISTRATION: "/v1.0/reports/authenticationMethods/userRegistrationDetails",
@@ -109,10 +123,17 @@ PATHS: Mapping[str, str] = {
     GRANTS: "/v1.0/oauth2PermissionGrants",
     APPLICATIONS: "/v1.0/applications?$select=id,appId,displayName,passwordCredentials,"
     "keyCredentials",
+    CONDITIONAL_ACCESS: "/v1.0/identity/conditionalAccess/policies",
 }
 """Each list's first request; later pages are Graph's own ``@odata.nextLink``."""
-OPTIONAL_LISTS = frozenset({APPLICATIONS})
-"""Lists an export may lack (saved before they were read): a warning, not an error."""
+OPTIONAL_LISTS: Mapping[str, str] = {
+    APPLICATIONS: "the secrets of app registrations were not read",
+    CONDITIONAL_ACCESS: "MFA enforcement stays unknown",
+}
+"""Lists an export may lack (saved before they were read), and what is not known without them:
+a warning, not an error. Conditional Access needs ``Policy.Read.All``; a tenant that has not
+granted it answers 403, kept as ``conditionalAccessPolicies.denied``, with the same effect."""
+DENIED = ".denied"
 OWNERS_DIR = "owners"
 PAGE_NAME = _pages.page_pattern("|".join([*PATHS, f"{OWNERS_DIR}/[^/]+"]))
 OWNERS_EXPORT = re.compile(rf"{OWNERS_DIR}/[^/]+\.json")
@@ -165,7 +186,10 @@ class EntraConnector(_api.ApiConnector):
                 "files": names,
                 **snapshot.counts(config, records),
                 "optional_files_missing": [
-                    *(f"{name}.json" for name in sorted(OPTIONAL_LISTS - snapshot.lists.keys())),
+                    *(
+                        f"{name}.json"
+                        for name in sorted(OPTIONAL_LISTS.keys() - snapshot.lists.keys())
+                    ),
                     *(f"{OWNERS_DIR}/{principal}.json" for principal in snapshot.without_owners),
                 ],
             },
@@ -185,7 +209,8 @@ class EntraConnector(_api.ApiConnector):
         headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
         with ApiClient(base_url, headers, sleep=self._sleep) as client:
             for name, path in PATHS.items():
-                failure = _fetch_list(client, base_url, name, path, payloads)
+                deniable = name == CONDITIONAL_ACCESS
+                failure = _fetch_list(client, base_url, name, path, payloads, deniable=deniable)
                 if failure is not None:
                     failures[name] = failure
             for principal_id in _principal_ids(payloads):
@@ -236,21 +261,31 @@ def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
 
 
 def _fetch_list(
-    client: ApiClient, base_url: str, name: str, path: str, payloads: list[RawPayload]
+    client: ApiClient,
+    base_url: str,
+    name: str,
+    path: str,
+    payloads: list[RawPayload],
+    *,
+    deniable: bool = False,
 ) -> str | None:
     """Append one list's pages to ``payloads``; the failure, if a page kept failing.
 
     ``get_pages`` follows only ``Link`` headers, which Graph does not send: each call answers
-    one request, and the next URL is read from the body.
+    one request, and the next URL is read from the body. For a ``deniable`` list a 403 (the
+    permission not granted) is kept as ``{name}.denied`` and ends the list.
     """
     url: str | None = path
     number = 0
     while url is not None:
         number += 1
         try:
-            page = next(client.get_pages(url))
+            page = client.get_one(url, accept=(403,)) if deniable else next(client.get_pages(url))
         except PageFailed as failed:
             return _pages.record_failure(payloads, name, number, failed)
+        if page.status == 403:
+            payloads.append(RawPayload(f"{name}{DENIED}", page.url, page.data))
+            return None
         payload = RawPayload(page_name(name, number), page.url, page.data)
         payloads.append(payload)
         url = _body(payload)[1]
@@ -337,15 +372,25 @@ def _read(
     index = _export.by_name(payloads)
     grouped = _pages.group(index, PAGE_NAME)
     populations: dict[str, _Population] = {}
+    missing: list[str] = []
     for name in PATHS:
         population = _population(index, grouped, name)
         if population is not None:
             populations[name] = population
         elif name not in OPTIONAL_LISTS:
             raise InputError(f"{name}.json", "missing from the export")
-    warnings = [problem for p in populations.values() for problem in p.problems()]
+        elif f"{name}{DENIED}" in index:
+            missing.append(
+                f"{name}: not permitted ({_denial(index[f'{name}{DENIED}'])}); "
+                f"{OPTIONAL_LISTS[name]}"
+            )
+        else:
+            missing.append(f"{name}.json not in the export; {OPTIONAL_LISTS[name]}")
+    warnings = [problem for p in populations.values() for problem in p.problems()] + missing
     system = config.system_id
     registration = _registration(populations[REGISTRATION])
+    conditional_access = populations.get(CONDITIONAL_ACCESS)
+    mfa_policies = _mfa_policies(conditional_access) if conditional_access else []
     accounts: list[Account] = []
     credentials: list[Credential] = []
     seen: dict[str, str] = {}
@@ -381,7 +426,11 @@ def _read(
                 kind=kind,
                 status=_status(_export.json_bool(payload, user, path, "accountEnabled")),
                 mfa_registered=_export.tri(registered),
-                mfa_enforced=Tri.UNKNOWN,
+                mfa_enforced=(
+                    Tri.YES
+                    if any(p.holds(account_id, user_type == "Guest") for p in mfa_policies)
+                    else Tri.UNKNOWN
+                ),
                 last_login=last_login,
                 last_login_source=(
                     None if last_login is None else "entra:signInActivity.lastSignInDateTime"
@@ -435,10 +484,6 @@ def _read(
         credentials.extend(_credentials(payload, principal, path, holders[app_id], app_id, as_of))
     if (registrations := populations.get(APPLICATIONS)) is not None:
         credentials.extend(_registration_credentials(registrations, system, holders, as_of))
-    else:
-        warnings.append(
-            f"{APPLICATIONS}.json not in the export; the secrets of app registrations were not read"
-        )
     warnings += [problem for p in owner_lists for problem in p.problems()]
     if without_owners:
         warnings.append(
@@ -581,6 +626,108 @@ class _Holder:
     account_id: str
     owner: str | None
     owner_unknown: bool
+
+
+@dataclass(frozen=True)
+class _MfaPolicy:
+    """An enabled Conditional Access policy that requires MFA at every sign-in to every app:
+    whom it includes and excludes, as far as that can be told without group or role members."""
+
+    all_users: bool
+    """``All`` users, guests among them."""
+    users: frozenset[str]
+    guests: bool
+    """``GuestsOrExternalUsers``: every guest."""
+    excluded: frozenset[str]
+    excludes_guests: bool
+    excludes_groups_or_roles: bool
+    """Their members are not read, so nobody is certainly held to the policy."""
+
+    def holds(self, user_id: str, guest: bool) -> bool:
+        if self.excludes_groups_or_roles or user_id in self.excluded:
+            return False
+        if guest and self.excludes_guests:
+            return False
+        return self.all_users or user_id in self.users or (guest and self.guests)
+
+
+_UNNARROWED = ("signInRiskLevels", "userRiskLevels", "servicePrincipalRiskLevels")
+"""Condition lists that, when not empty, limit a policy to some sign-ins."""
+_NARROWING = (
+    "platforms",
+    "locations",
+    "devices",
+    "clientApplications",
+    "authenticationFlows",
+    "insiderRiskLevels",
+)
+"""Condition objects that, when set, limit a policy to some sign-ins."""
+_MFA_CONTROLS = frozenset({"mfa", "authenticationStrength"})
+
+
+def _mfa_policies(policies: _Population) -> list[_MfaPolicy]:
+    """The enabled policies that hold users to MFA at every sign-in (see the module's notes)."""
+    found = (_mfa_policy(payload, path, policy) for payload, path, policy in _items(policies))
+    return [policy for policy in found if policy is not None]
+
+
+def _mfa_policy(payload: RawPayload, path: str, policy: Mapping[str, Any]) -> _MfaPolicy | None:
+    if _export.json_str(payload, policy, path, "state") != "enabled":
+        return None
+    strings = partial(_export.json_strings, payload)
+    objects = partial(_export.json_object, payload)
+    conditions = objects(policy, path, "conditions") or {}
+    grant = objects(policy, path, "grantControls") or {}
+    at, granted = f"{path}.conditions", f"{path}.grantControls"
+    apps = objects(conditions, at, "applications") or {}
+    users = objects(conditions, at, "users") or {}
+    controls = {
+        *strings(grant, granted, "builtInControls"),
+        *strings(grant, granted, "customAuthenticationFactors"),
+        *strings(grant, granted, "termsOfUse"),
+        *(["authenticationStrength"] if objects(grant, granted, "authenticationStrength") else []),
+    }
+    requires_mfa = (
+        bool(controls & _MFA_CONTROLS)
+        and "block" not in controls
+        and (grant.get("operator") == "AND" or controls <= _MFA_CONTROLS)
+    )
+    where = f"{at}.applications"
+    every_sign_in = (
+        "All" in strings(apps, where, "includeApplications")
+        and not strings(apps, where, "excludeApplications")
+        and not strings(apps, where, "includeUserActions")
+        and not strings(apps, where, "includeAuthenticationContextClassReferences")
+        and "all" in (strings(conditions, at, "clientAppTypes") or ("all",))
+        and not any(strings(conditions, at, key) for key in _UNNARROWED)
+        and not any(conditions.get(key) for key in _NARROWING)
+    )
+    if not requires_mfa or not every_sign_in:
+        return None
+    where = f"{at}.users"
+    included = strings(users, where, "includeUsers")
+    excluded = strings(users, where, "excludeUsers")
+    return _MfaPolicy(
+        all_users="All" in included,
+        users=frozenset(included) - {"All", "None", "GuestsOrExternalUsers"},
+        guests="GuestsOrExternalUsers" in included,
+        excluded=frozenset(excluded),
+        excludes_guests=bool(
+            "GuestsOrExternalUsers" in excluded or users.get("excludeGuestsOrExternalUsers")
+        ),
+        excludes_groups_or_roles=bool(
+            strings(users, where, "excludeGroups") or strings(users, where, "excludeRoles")
+        ),
+    )
+
+
+def _denial(payload: RawPayload) -> str:
+    """Graph's own words for a 403, or the status alone."""
+    try:
+        message = _export.load_json(payload)["error"]["message"]
+    except (InputError, KeyError, TypeError):
+        return "HTTP 403"
+    return f"HTTP 403: {message}" if isinstance(message, str) else "HTTP 403"
 
 
 def _registration_credentials(

@@ -384,7 +384,7 @@ def _grants(
                 f"{path}.clientId: duplicate '{client_id}' (also at items[{seen[client_id]}])",
             )
         seen[client_id] = position
-        scopes = _scopes(payload, item, path)
+        scopes = _export.json_strings(payload, item, path, "scopes")
         app = _export.optional_string(payload, item, path, "displayText") or client_id
         applications.setdefault(client_id, Application(system, client_id, app))
         grants.append(
@@ -411,15 +411,6 @@ def _broad(scope: str) -> bool:
         fragment in scope and not (fragment == "/auth/drive" and ".readonly" in scope)
         for fragment in BROAD_SCOPES
     )
-
-
-def _scopes(payload: RawPayload, item: Mapping[str, Any], path: str) -> tuple[str, ...]:
-    value = item.get("scopes")
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(scope, str) for scope in value):
-        raise InputError(payload.source, f"{path}.scopes: expected an array of strings")
-    return tuple(value)
 
 
 def _document(payload: RawPayload, holding: str) -> Mapping[str, Any]:

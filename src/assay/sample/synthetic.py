@@ -620,6 +620,7 @@ def _entra(org: Org, root: Path) -> None:
             )
     _write_json(base / "servicePrincipals.json", {"value": []})
     _write_json(base / "applications.json", {"value": []})
+    _write_json(base / "conditionalAccessPolicies.json", {"value": []})
     with _json_array(base / "oauth2PermissionGrants.json", head='{"value":', tail="}") as add:
         for index in office:
             if org.person(index).leaver:
