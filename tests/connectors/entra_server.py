@@ -1,5 +1,6 @@
 """A local stand-in for Microsoft Graph v1.0, answering the lists the Entra connector reads: six
-tenant-wide lists and ``servicePrincipals/{id}/owners``. With ``deny_policies`` the Conditional
+tenant-wide lists, ``servicePrincipals/{id}/owners`` and ``groups/{id}/transitiveMembers``.
+With ``deny_policies`` the Conditional
 Access list answers 403 as Graph does when ``Policy.Read.All`` is not granted.
 
 Bodies are ``{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}``, ``page_size``
@@ -31,6 +32,7 @@ LISTS = {
     "/v1.0/identity/conditionalAccess/policies": "conditionalAccessPolicies",
 }
 OWNERS_PATH = re.compile(r"/v1\.0/servicePrincipals/(?P<id>[^/]+)/owners")
+MEMBERS_PATH = re.compile(r"/v1\.0/groups/(?P<id>[^/]+)/transitiveMembers")
 
 
 def owner(number: int, **fields: Any) -> dict[str, Any]:
@@ -198,6 +200,8 @@ class Directory:
     oauth2PermissionGrants: list[dict[str, Any]] = field(default_factory=list)
     applications: list[dict[str, Any]] = field(default_factory=list)
     conditionalAccessPolicies: list[dict[str, Any]] = field(default_factory=list)
+    group_members: dict[str, list[str]] = field(default_factory=dict)
+    """By group id: the ids of its members, nested groups' members included."""
     owners: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """By service principal id; a principal not listed has no owners."""
 
@@ -259,6 +263,15 @@ class GraphServer(JsonApiServer):
         name = LISTS.get(path)
         if name is not None:
             return name, getattr(self.directory, name)
+        if members := MEMBERS_PATH.fullmatch(path):
+            group = unquote(members["id"])
+            if group not in self.directory.group_members:
+                return None
+            listed = [
+                {"@odata.type": "#microsoft.graph.user", "id": member}
+                for member in self.directory.group_members[group]
+            ]
+            return f"groupMembers/{group}", listed
         match = OWNERS_PATH.fullmatch(path)
         if match is None:
             return None

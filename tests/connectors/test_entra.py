@@ -199,6 +199,10 @@ def write_export(directory: Path, tenant: Directory, *, all_owners: bool = False
     for principal in principals if all_owners else tenant.owners:
         body = {"value": tenant.owners.get(principal, [])}
         (directory / "owners" / f"{principal}.json").write_text(json.dumps(body), "utf-8")
+    for group, ids in tenant.group_members.items():
+        (directory / "groupMembers").mkdir(exist_ok=True)
+        body = {"value": [{"@odata.type": "#microsoft.graph.user", "id": i} for i in ids]}
+        (directory / "groupMembers" / f"{group}.json").write_text(json.dumps(body), "utf-8")
 
 
 def collect_export(
@@ -236,6 +240,7 @@ def test_golden_export(make_config: MakeConfig, tmp_path: Path) -> None:
             "conditionalAccessPolicies": 0,
         },
         "owners_read": 3,
+        "group_members_read": 0,
         "applications": 3,
         "optional_files_missing": [f"owners/{GRAPH_ID}.json"],
     }
@@ -559,6 +564,27 @@ NOT_KNOWN = {1: UNKNOWN, 2: UNKNOWN, 3: UNKNOWN}
             ALL_GOOD,
         ),
         ([], NOT_KNOWN),  # no policy: per-user MFA or security defaults may still hold them
+        (  # break-glass accounts left out by a group whose members were read
+            [ca_policy("everyone", **{"conditions.users.excludeGroups": ["g-break"]})],
+            {**ALL_GOOD, 3: UNKNOWN},
+        ),
+        (  # a group included: only its members
+            [
+                ca_policy(
+                    "engineers",
+                    **{
+                        "conditions.users.includeUsers": [],
+                        "conditions.users.includeGroups": ["g-eng"],
+                    },
+                )
+            ],
+            {**NOT_KNOWN, 1: YES},
+        ),
+        (  # a group whose members were not exported
+            [ca_policy("everyone", **{"conditions.users.excludeGroups": ["g-unread"]})],
+            NOT_KNOWN,
+        ),
+        ([ca_policy("everyone", **{"conditions.users.excludeRoles": ["role-1"]})], NOT_KNOWN),
     ],
     ids=[
         "all users",
@@ -579,6 +605,10 @@ NOT_KNOWN = {1: UNKNOWN, 2: UNKNOWN, 3: UNKNOWN}
         "block",
         "two policies",
         "none",
+        "group excluded",
+        "group included",
+        "group not read",
+        "role excluded",
     ],
 )
 def test_mfa_enforcement_from_conditional_access(
@@ -591,6 +621,7 @@ def test_mfa_enforcement_from_conditional_access(
         users=[user(1), user(2, userType="Guest"), user(3)],
         registration=[registration(n) for n in (1, 2, 3)],
         conditionalAccessPolicies=policies,
+        group_members={"g-break": [uid(3)], "g-eng": [uid(1)]},
     )
     records = collect_export(make_config, tmp_path, tenant).records
     enforced = {int(a.account_id[-3:]): a.mfa_enforced for a in records.accounts}
@@ -925,6 +956,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "applications": 1,
             "conditionalAccessPolicies": 1,
             "owners": 5,
+            "groupMembers": 0,
         },
         "tenant_id": TENANT,
         "fetched": {
@@ -936,6 +968,7 @@ def test_every_page_is_read_and_matches_export_mode(
             "conditionalAccessPolicies": 0,
         },
         "owners_read": 4,
+        "group_members_read": 0,
         "applications": 3,
     }
     assert server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
@@ -1027,6 +1060,7 @@ def test_failing_pages_leave_honest_unknowns(tmp_path: Path, server: GraphServer
         "applications": 1,
         "conditionalAccessPolicies": 1,
         "owners": 5,
+        "groupMembers": 0,
     }
     records = collected.records
     humans = [a for a in records.accounts if a.kind is AccountKind.HUMAN]
@@ -1064,10 +1098,22 @@ def test_a_failing_owners_list_leaves_that_owner_unknown(
 def test_conditional_access_read_live_and_a_403_when_it_may_not_be(
     tmp_path: Path, server: GraphServer
 ) -> None:
-    server.directory.conditionalAccessPolicies = [ca_policy("everyone")]
+    everyone = ca_policy("everyone", **{"conditions.users.excludeGroups": ["g-break"]})
+    server.directory.conditionalAccessPolicies = [everyone]
+    server.directory.group_members = {"g-break": [uid(10)]}
     collected, _ = collect_live(tmp_path, server)
-    humans = [a for a in collected.records.accounts if a.kind is AccountKind.HUMAN]
-    assert humans and {a.mfa_enforced for a in humans} == {YES}
+    humans = {
+        a.account_id: a.mfa_enforced
+        for a in collected.records.accounts
+        if a.kind is AccountKind.HUMAN
+    }
+    assert humans.pop(uid(10)) == UNKNOWN  # left out by the break-glass group
+    assert set(humans.values()) == {YES}
+    assert collected.parameters["pages"]["groupMembers"] == 1
+    assert f"{server.url}/v1.0/groups/g-break/transitiveMembers?$select=id" in {
+        p.source for p in collected.payloads
+    }
+    assert entra.parse(collected.payloads, live_config(tmp_path, server)) == collected.records
 
     server.deny_policies = True
     collected, _ = collect_live(tmp_path, server)

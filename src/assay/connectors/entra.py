@@ -11,13 +11,15 @@ Six lists are read (Graph v1.0), each a body ``{"value": [...], "@odata.nextLink
   passwordCredentials,keyCredentials``, the app registrations, where most client secrets live;
 - ``conditionalAccessPolicies`` — ``GET /v1.0/identity/conditionalAccess/policies``;
 
-and, for every service principal read, its owners: ``GET /v1.0/servicePrincipals/{id}/owners``,
-paged the same way.
+and, paged the same way, for every service principal read its owners (``GET
+/v1.0/servicePrincipals/{id}/owners``), and for every group that a policy requiring MFA includes
+or excludes its members (``GET /v1.0/groups/{id}/transitiveMembers?$select=id``).
 
 Export mode (``mode: export``). Setting ``path`` — the export directory, holding for each list
 either ``<list>.json`` (one body holding every item, with no ``@odata.nextLink``) or the live
 layout's ``<list>.page-001.json``, ``<list>.page-002.json``, …; owners likewise as
-``owners/{servicePrincipalId}.json`` (or its pages). Owners files, ``applications`` and
+``owners/{servicePrincipalId}.json`` and members as ``groupMembers/{groupId}.json`` (or their
+pages). Owners and members files, ``applications`` and
 ``conditionalAccessPolicies`` are optional, so an export saved before they were read still
 parses: a service principal without an owners file has no owner known, an export without
 ``applications`` gives no app registration secrets, one without the policies leaves MFA
@@ -45,9 +47,11 @@ them is *unknown*. MFA enforcement (registration is not enforcement) is *yes* fo
 enabled Conditional Access policy certainly holds to MFA at every sign-in: the policy requires
 ``mfa`` or an authentication strength (alone, or with every other control), covers all cloud
 apps and every client app type with no narrowing condition (risk, platform, location, device,
-user action), and includes the user — all users, every guest, or the user by id — without
-excluding them (by id, or as a guest) or excluding any group or role (whose members are not
-read). Anything short of that leaves it
+user action), and includes the user — all users, every guest, the user by id, or a group the
+user is in — without excluding them (by id, as a guest, or by a group) or excluding any role
+(whose members are not read). The members of each group such a policy names are read from
+``groups/{id}/transitiveMembers``; a group whose members were not read to the end might hold
+anyone. Anything short of that leaves it
 *unknown*, never *no*: per-user MFA and security defaults, which Graph v1.0 does not show, may
 still hold the user to it. ``last_login`` is ``signInActivity.lastSignInDateTime``, never
 ``createdDateTime``.
@@ -135,8 +139,12 @@ a warning, not an error. Conditional Access needs ``Policy.Read.All``; a tenant 
 granted it answers 403, kept as ``conditionalAccessPolicies.denied``, with the same effect."""
 DENIED = ".denied"
 OWNERS_DIR = "owners"
-PAGE_NAME = _pages.page_pattern("|".join([*PATHS, f"{OWNERS_DIR}/[^/]+"]))
-OWNERS_EXPORT = re.compile(rf"{OWNERS_DIR}/[^/]+\.json")
+GROUPS_DIR = "groupMembers"
+"""The members of each group a Conditional Access policy that requires MFA includes or
+excludes: ``GET /v1.0/groups/{id}/transitiveMembers?$select=id``."""
+PER_ITEM_DIRS = (OWNERS_DIR, GROUPS_DIR)
+PAGE_NAME = _pages.page_pattern("|".join([*PATHS, *(f"{d}/[^/]+" for d in PER_ITEM_DIRS)]))
+PER_ITEM_EXPORT = re.compile(rf"(?:{'|'.join(PER_ITEM_DIRS)})/[^/]+\.json")
 NEXT_LINK = "@odata.nextLink"
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
@@ -161,17 +169,14 @@ class EntraConnector(_api.ApiConnector):
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
         names = _pages.export_names(directory, {f"{name}.json" for name in PATHS}, PAGE_NAME)
-        owners_dir = directory / OWNERS_DIR
-        owner_names = (
-            sorted(
-                name
-                for name in (f"{OWNERS_DIR}/{file.name}" for file in owners_dir.iterdir())
-                if OWNERS_EXPORT.fullmatch(name) or PAGE_NAME.fullmatch(name)
-            )
-            if owners_dir.is_dir()
-            else []
+        per_item = sorted(
+            name
+            for folder in PER_ITEM_DIRS
+            if (directory / folder).is_dir()
+            for name in (f"{folder}/{file.name}" for file in (directory / folder).iterdir())
+            if PER_ITEM_EXPORT.fullmatch(name) or PAGE_NAME.fullmatch(name)
         )
-        payloads = [_export.read_payload(directory / name, name) for name in [*names, *owner_names]]
+        payloads = [_export.read_payload(directory / name, name) for name in [*names, *per_item]]
         records, snapshot = _read(payloads, config, started_at)
         problems = snapshot.problems()
         return _export.finish(
@@ -191,6 +196,7 @@ class EntraConnector(_api.ApiConnector):
                         for name in sorted(OPTIONAL_LISTS.keys() - snapshot.lists.keys())
                     ),
                     *(f"{OWNERS_DIR}/{principal}.json" for principal in snapshot.without_owners),
+                    *(f"{GROUPS_DIR}/{group}.json" for group in snapshot.without_members),
                 ],
             },
             complete=not problems,
@@ -213,9 +219,12 @@ class EntraConnector(_api.ApiConnector):
                 failure = _fetch_list(client, base_url, name, path, payloads, deniable=deniable)
                 if failure is not None:
                     failures[name] = failure
-            for principal_id in _principal_ids(payloads):
-                name = owners_list(principal_id)
-                failure = _fetch_list(client, base_url, name, owners_path(principal_id), payloads)
+            per_item = [
+                *((owners_list(p), owners_path(p)) for p in _principal_ids(payloads)),
+                *((members_list(g), members_path(g)) for g in _policy_groups(payloads)),
+            ]
+            for name, path in per_item:
+                failure = _fetch_list(client, base_url, name, path, payloads)
                 if failure is not None:
                     failures[name] = failure
         records, snapshot = _read(payloads, config, started_at)
@@ -232,6 +241,7 @@ class EntraConnector(_api.ApiConnector):
                 "pages": {
                     **{p.list_name: p.pages for p in snapshot.lists.values()},
                     OWNERS_DIR: sum(p.pages for p in snapshot.owners),
+                    GROUPS_DIR: sum(p.pages for p in snapshot.members),
                 },
                 **snapshot.counts(config, records),
             },
@@ -247,6 +257,15 @@ def owners_list(principal_id: str) -> str:
 
 def owners_path(principal_id: str) -> str:
     return f"{PATHS[SERVICE_PRINCIPALS]}/{quote(principal_id, safe='')}/owners"
+
+
+def members_list(group_id: str) -> str:
+    """The list name of a group's members: ``groupMembers/{id}``."""
+    return f"{GROUPS_DIR}/{group_id}"
+
+
+def members_path(group_id: str) -> str:
+    return f"/v1.0/groups/{quote(group_id, safe='')}/transitiveMembers?$select=id"
 
 
 def page_name(name: str, number: int, *, failed: bool = False) -> str:
@@ -337,12 +356,15 @@ class _Snapshot:
     owners: tuple[_Population, ...]
     without_owners: tuple[str, ...]
     """Service principals whose owners the snapshot does not hold: their owners are unknown."""
+    members: tuple[_Population, ...] = ()
+    without_members: tuple[str, ...] = ()
+    """Groups a policy names whose members the snapshot does not hold."""
 
     def problems(self, failures: Mapping[str, str] | None = None) -> list[str]:
         """Why the snapshot is not known to be whole; ``failures`` are the live client's."""
         return [
             problem
-            for population in (*self.lists.values(), *self.owners)
+            for population in (*self.lists.values(), *self.owners, *self.members)
             for problem in population.problems((failures or {}).get(population.list_name))
         ]
 
@@ -351,6 +373,7 @@ class _Snapshot:
             "tenant_id": _tenant_id(config),
             "fetched": {name: len(p.entries) for name, p in self.lists.items()},
             "owners_read": len(self.owners),
+            "group_members_read": len(self.members),
             "applications": len(records.applications),
         }
 
@@ -363,6 +386,13 @@ def _principal_ids(payloads: Sequence[RawPayload]) -> list[str]:
         _export.required_string(payload, principal, path, "id")
         for payload, path, principal in (_items(principals) if principals else [])
     ]
+
+
+def _policy_groups(payloads: Sequence[RawPayload]) -> list[str]:
+    """The groups the MFA policies read so far include or exclude, whose members are read next."""
+    index = _export.by_name(payloads)
+    policies = _population(index, _pages.group(index, PAGE_NAME), CONDITIONAL_ACCESS)
+    return sorted({g for p in (_mfa_policies(policies) if policies else []) for g in p.groups()})
 
 
 def _read(
@@ -391,6 +421,27 @@ def _read(
     registration = _registration(populations[REGISTRATION])
     conditional_access = populations.get(CONDITIONAL_ACCESS)
     mfa_policies = _mfa_policies(conditional_access) if conditional_access else []
+    member_lists: list[_Population] = []
+    without_members: list[str] = []
+    members: dict[str, frozenset[str]] = {}
+    """Each group a policy names, when its members were read to the end."""
+    for group in sorted({g for policy in mfa_policies for g in policy.groups()}):
+        listed = _population(index, grouped, members_list(group))
+        if listed is None:
+            without_members.append(group)
+            continue
+        member_lists.append(listed)
+        if not listed.problems():
+            members[group] = frozenset(
+                _export.required_string(payload, item, path, "id")
+                for payload, path, item in _items(listed)
+            )
+    warnings += [problem for p in member_lists for problem in p.problems()]
+    if without_members:
+        warnings.append(
+            f"{len(without_members)} group(s) a Conditional Access policy names have no "
+            f"{GROUPS_DIR}/{{id}}.json; whether their members are held to MFA is unknown"
+        )
     accounts: list[Account] = []
     credentials: list[Credential] = []
     seen: dict[str, str] = {}
@@ -428,7 +479,7 @@ def _read(
                 mfa_registered=_export.tri(registered),
                 mfa_enforced=(
                     Tri.YES
-                    if any(p.holds(account_id, user_type == "Guest") for p in mfa_policies)
+                    if any(p.holds(account_id, user_type == "Guest", members) for p in mfa_policies)
                     else Tri.UNKNOWN
                 ),
                 last_login=last_login,
@@ -514,7 +565,13 @@ def _read(
         applications=tuple(applications),
         warnings=tuple(warnings),
     )
-    snapshot = _Snapshot(populations, tuple(owner_lists), tuple(without_owners))
+    snapshot = _Snapshot(
+        populations,
+        tuple(owner_lists),
+        tuple(without_owners),
+        tuple(member_lists),
+        tuple(without_members),
+    )
     return records, snapshot
 
 
@@ -638,17 +695,29 @@ class _MfaPolicy:
     users: frozenset[str]
     guests: bool
     """``GuestsOrExternalUsers``: every guest."""
+    included_groups: frozenset[str]
     excluded: frozenset[str]
+    excluded_groups: frozenset[str]
     excludes_guests: bool
-    excludes_groups_or_roles: bool
-    """Their members are not read, so nobody is certainly held to the policy."""
+    excludes_roles: bool
+    """Role members are not read, so nobody is certainly held to the policy."""
 
-    def holds(self, user_id: str, guest: bool) -> bool:
-        if self.excludes_groups_or_roles or user_id in self.excluded:
+    def groups(self) -> frozenset[str]:
+        return self.included_groups | self.excluded_groups
+
+    def holds(self, user_id: str, guest: bool, members: Mapping[str, frozenset[str]]) -> bool:
+        """Whether the user is certainly held to the policy, given the members of the groups
+        read to the end (a group not among them might hold anyone)."""
+        if self.excludes_roles or user_id in self.excluded or (guest and self.excludes_guests):
             return False
-        if guest and self.excludes_guests:
+        if any(user_id in members.get(g, {user_id}) for g in self.excluded_groups):
             return False
-        return self.all_users or user_id in self.users or (guest and self.guests)
+        return (
+            self.all_users
+            or user_id in self.users
+            or (guest and self.guests)
+            or any(user_id in members.get(g, ()) for g in self.included_groups)
+        )
 
 
 _UNNARROWED = ("signInRiskLevels", "userRiskLevels", "servicePrincipalRiskLevels")
@@ -711,13 +780,13 @@ def _mfa_policy(payload: RawPayload, path: str, policy: Mapping[str, Any]) -> _M
         all_users="All" in included,
         users=frozenset(included) - {"All", "None", "GuestsOrExternalUsers"},
         guests="GuestsOrExternalUsers" in included,
+        included_groups=frozenset(strings(users, where, "includeGroups")),
         excluded=frozenset(excluded),
+        excluded_groups=frozenset(strings(users, where, "excludeGroups")),
         excludes_guests=bool(
             "GuestsOrExternalUsers" in excluded or users.get("excludeGuestsOrExternalUsers")
         ),
-        excludes_groups_or_roles=bool(
-            strings(users, where, "excludeGroups") or strings(users, where, "excludeRoles")
-        ),
+        excludes_roles=bool(strings(users, where, "excludeRoles")),
     )
 
 
