@@ -19,12 +19,11 @@ Export mode (``mode: export``). Setting ``path`` — the export directory, holdi
 either ``<list>.json`` (one body holding every item, with no ``@odata.nextLink``) or the live
 layout's ``<list>.page-001.json``, ``<list>.page-002.json``, …; owners likewise as
 ``owners/{servicePrincipalId}.json`` and members as ``groupMembers/{groupId}.json`` (or their
-pages). Owners and members files, ``applications`` and
-``conditionalAccessPolicies`` are optional, so an export saved before they were read still
-parses: a service principal without an owners file has no owner known, an export without
-``applications`` gives no app registration secrets, one without the policies leaves MFA
-enforcement unknown, and a warning and the ``optional_files_missing`` parameter name what is
-missing.
+pages). Owners and members files, ``applications`` and ``conditionalAccessPolicies`` are optional,
+so an export saved before they were read still parses: a service principal without an owners file
+has no owner known, an export without ``applications`` gives no app registration secrets, one
+without the policies leaves MFA enforcement unknown, and a warning and the
+``optional_files_missing`` parameter name what is missing.
 
 Live mode (``mode: live``). Settings: ``base_url`` (optional, default
 ``https://graph.microsoft.com``); secret ``token``, a Bearer access token, which the connector only
