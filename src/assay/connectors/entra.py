@@ -420,21 +420,8 @@ def _read(
     registration = _registration(populations[REGISTRATION])
     conditional_access = populations.get(CONDITIONAL_ACCESS)
     mfa_policies = _mfa_policies(conditional_access) if conditional_access else []
-    member_lists: list[_Population] = []
-    without_members: list[str] = []
-    members: dict[str, frozenset[str]] = {}
-    """Each group a policy names, when its members were read to the end."""
-    for group in sorted({g for policy in mfa_policies for g in policy.groups()}):
-        listed = _population(index, grouped, members_list(group))
-        if listed is None:
-            without_members.append(group)
-            continue
-        member_lists.append(listed)
-        if not listed.problems():
-            members[group] = frozenset(
-                _export.required_string(payload, item, path, "id")
-                for payload, path, item in _items(listed)
-            )
+    groups = sorted({g for policy in mfa_policies for g in policy.groups()})
+    members, member_lists, without_members = _group_members(index, grouped, groups)
     warnings += [problem for p in member_lists for problem in p.problems()]
     if without_members:
         warnings.append(
@@ -787,6 +774,27 @@ def _mfa_policy(payload: RawPayload, path: str, policy: Mapping[str, Any]) -> _M
         ),
         excludes_roles=bool(strings(users, where, "excludeRoles")),
     )
+
+
+def _group_members(
+    index: Mapping[str, RawPayload], grouped: Mapping[str, _pages.Pages], groups: Sequence[str]
+) -> tuple[dict[str, frozenset[str]], list[_Population], list[str]]:
+    """The member ids of each group read to the end; the lists as stored; the groups not stored."""
+    members: dict[str, frozenset[str]] = {}
+    stored: list[_Population] = []
+    absent: list[str] = []
+    for group in groups:
+        listed = _population(index, grouped, members_list(group))
+        if listed is None:
+            absent.append(group)
+            continue
+        stored.append(listed)
+        if not listed.problems():
+            members[group] = frozenset(
+                _export.required_string(payload, item, path, "id")
+                for payload, path, item in _items(listed)
+            )
+    return members, stored, absent
 
 
 def _denial(payload: RawPayload) -> str:
