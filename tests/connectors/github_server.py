@@ -9,7 +9,9 @@ with ``Link`` headers (``prev``, ``next``, ``last``, ``first``) pointing at
 ``{"total_count", "installations"}``. Branch protection answers one object, or 404 "Branch not
 protected". Every answer carries the ``X-RateLimit-*`` headers. Faults are planned by request
 number or by (list, page), a list named as the connector names it (``members-2fa_disabled``,
-``deploy-keys/api``, ``branch-protection/api``).
+``deploy-keys/api``, ``branch-protection/api``). A private repository in ``free_private`` answers
+branch protection and rulesets with GitHub's 403 "Upgrade to GitHub Pro …"; a list in
+``forbidden`` answers any other 403.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ ORG_ID = 9919
 TOKEN = "ghp_TestTokenThatMustNeverLeak0123456789"
 RATE_LIMIT = 5000
 DOCS = "https://docs.github.com/rest"
+PLAN_WITHOUT_PROTECTION = {
+    "message": "Upgrade to GitHub Pro or make this repository public to enable this feature.",
+    "documentation_url": f"{DOCS}/branches/branch-protection#get-branch-protection",
+    "status": "403",
+}
 NOT_PROTECTED = {
     "message": "Branch not protected",
     "documentation_url": f"{DOCS}/branches/branch-protection#get-branch-protection",
@@ -222,6 +229,10 @@ class GitHubServer(JsonApiServer):
         """Repository name → its default branch's protection; absent is not protected."""
         self.rules: dict[str, list[dict[str, Any]]] = {}
         """Repository name → the active ruleset rules of its default branch."""
+        self.free_private: set[str] = set()
+        """Private repositories on a plan without branch protection or rulesets: both 403."""
+        self.forbidden: dict[str, str] = {}
+        """List name → the message of a 403 it is answered with."""
         self.pulls: dict[str, list[dict[str, Any]]] = {}
         self.reviews: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.retry_after: dict[int, str] = {}
@@ -259,6 +270,11 @@ class GitHubServer(JsonApiServer):
         if route is None:
             return 404, limit, {**_error("Not Found"), "status": "404"}
         key, link_path, listed = route
+        protection = key.startswith(("branch-protection/", "branch-rules/"))
+        if protection and key.partition("/")[2] in self.free_private:
+            return 403, limit, PLAN_WITHOUT_PROTECTION
+        if key in self.forbidden:
+            return 403, limit, {**_error(self.forbidden[key]), "status": "403"}
         if (key, page) in self.fail_always or (key, page) in self.fail_once:
             self.fail_once.discard((key, page))
             return 500, limit, {"message": "Server Error"}

@@ -10,6 +10,7 @@ import pytest
 from tests.connectors.conftest import local_where
 from tests.connectors.github_server import (
     NOT_PROTECTED,
+    PLAN_WITHOUT_PROTECTION,
     deploy_key,
     fine_grained_token,
     installation,
@@ -475,6 +476,10 @@ U = Tri.UNKNOWN
             {"branch-protection/api.json": None, "branch-rules/api.json": None},
             ("acme/api", U, None, U, U),
         ),
+        (  # a private repository on a plan without protection: nor rulesets, nothing to read
+            {"branch-protection/web.json": PLAN_WITHOUT_PROTECTION, "branch-rules/web.json": None},
+            ("acme/web", Tri.NO, 0, Tri.NO, Tri.NO),
+        ),
     ],
     ids=[
         "ruleset only",
@@ -483,6 +488,7 @@ U = Tri.UNKNOWN
         "classic, rulesets unread",
         "classic unread",
         "nothing read",
+        "plan without protection",
     ],
 )
 def test_branch_protection_is_the_classic_rule_and_rulesets_together(

@@ -390,6 +390,34 @@ def test_populations_repositories_and_since_narrow_what_is_read(
     assert [c.repository for c in later.records.changes] == ["acme/api"] * 120
 
 
+def test_a_private_repository_on_a_plan_without_protection_is_unprotected(
+    tmp_path: Path, server: GitHubServer
+) -> None:
+    server.free_private.add("web")
+    collected, _ = collect_live(tmp_path, server)
+    assert collected.complete
+    records = collected.records
+    web = next(p for p in records.branch_protections if p.repository == "acme/web")
+    assert (web.protected, web.required_approvals) == (Tri.NO, 0)
+    paths = {request.path.split("?")[0] for request in server.requests}
+    assert f"/repos/{ORG}/web/rules/branches/trunk" not in paths  # the plan has no rulesets
+    assert (
+        "1 private repositories on a plan without branch protection or rulesets (GitHub: "
+        "'Upgrade to GitHub Pro or make this repository public'): acme/web"
+    ) in records.warnings
+    assert github.parse(collected.payloads, live_config(tmp_path, server)) == records
+
+
+def test_another_403_on_protection_is_an_input_error(tmp_path: Path, server: GitHubServer) -> None:
+    server.forbidden["branch-protection/api"] = "Resource not accessible by integration"
+    with pytest.raises(InputError) as caught:
+        collect_live(tmp_path, server, populations=["changes"], repositories=["api"])
+    assert (caught.value.where, caught.value.problem) == (
+        f"{server.url}/repos/{ORG}/api/branches/main/protection",
+        "HTTP 403 Forbidden: Resource not accessible by integration",
+    )
+
+
 def test_a_404_other_than_not_protected_is_an_input_error(
     tmp_path: Path, server: GitHubServer
 ) -> None:

@@ -15,7 +15,9 @@ also its export file's stem:
   by the setting ``repositories`` (names, optional; default every repository);
 - ``deploy-keys/{repo}``: ``GET /repos/{org}/{repo}/keys``;
 - ``branch-protection/{repo}``: ``GET /repos/{org}/{repo}/branches/{default branch}/protection``,
-  one response; GitHub's 404 ``{"message": "Branch not protected"}`` is kept as the answer it is;
+  one response; GitHub's 404 ``{"message": "Branch not protected"}`` is kept as the answer it is,
+  and so is its 403 for a private repository whose plan has no branch protection ("Upgrade to
+  GitHub Pro or make this repository public…"), whose rules are then not asked for;
 - ``branch-rules/{repo}``: ``GET /repos/{org}/{repo}/rules/branches/{default branch}``, the active
   rules of every repository and organisation ruleset that applies to the default branch;
 - ``pulls/{repo}``: ``GET /repos/{org}/{repo}/pulls?state=closed&base={default branch}``;
@@ -158,6 +160,9 @@ PAGE_NAME = _pages.page_pattern(
     r"|reviews/[^/]+/\d+"
 )
 NOT_PROTECTED = "Branch not protected"
+PLAN_WITHOUT_PROTECTION = "Upgrade to GitHub Pro or make this repository public"
+"""How GitHub's 403 begins for a private repository whose plan has no branch protection (nor
+rulesets): a fact about the branch, that nothing can protect it."""
 
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -294,16 +299,20 @@ class _LiveSource:
         return read
 
     def read_one(self, name: str, path: str) -> Sequence[RawPayload]:
-        """One answer; a 404 is kept only when it is GitHub's "Branch not protected"."""
+        """One answer; a 404 is kept only when it is GitHub's "Branch not protected", a 403 only
+        when it says the repository's plan has no branch protection."""
         try:
-            page = self.client.get_one(path, accept=(404,))
+            page = self.client.get_one(path, accept=(403, 404))
         except PageFailed as failure:
             self.payloads.append(RawPayload(f"{name}.failed", failure.url, failure.body))
             self.failures.append(f"{name} ({failure.url}): {failure.reason}")
             return ()
         payload = RawPayload(f"{name}.json", page.url, page.data)
-        if page.status == 404 and (message := _message(payload)) != NOT_PROTECTED:
-            raise InputError(page.url, "HTTP 404 Not Found" + (f": {message}" if message else ""))
+        message = _message(payload)
+        expected = {404: message == NOT_PROTECTED, 403: _plan_without_protection(message)}
+        if not expected.get(page.status, True):
+            status = f"HTTP {page.status} {'Not Found' if page.status == 404 else 'Forbidden'}"
+            raise InputError(page.url, status + (f": {message}" if message else ""))
         self.payloads.append(payload)
         return self.payloads[-1:]
 
@@ -325,10 +334,12 @@ def _gather(source: _Source, org: str, config: ConnectorConfig) -> None:
         if CHANGES not in selected or repo.default_branch is None:
             continue
         branch = quote(repo.default_branch, safe="")
-        source.read_one(
+        answer = source.read_one(
             f"{PROTECTION_DIR}/{repo.name}", f"{repo.path}/branches/{branch}/protection"
         )
-        source.read_list(f"{RULES_DIR}/{repo.name}", f"{repo.path}/rules/branches/{branch}", {})
+        if not any(_plan_without_protection(_message(payload)) for payload in answer):
+            rules = f"{repo.path}/rules/branches/{branch}"
+            source.read_list(f"{RULES_DIR}/{repo.name}", rules, {})
         pulls = source.read_list(
             f"{PULLS_DIR}/{repo.name}",
             f"{repo.path}/pulls",
@@ -899,6 +910,7 @@ def _changes(
     protections: list[BranchProtection] = []
     parts: list[bool | None] = []
     missing: dict[str, list[str]] = {PROTECTION_DIR: [], RULES_DIR: [], PULLS_DIR: []}
+    unprotectable: list[str] = []
     unreviewed: list[str] = []
     for repo in repos:
         if repo.default_branch is None:
@@ -909,12 +921,16 @@ def _changes(
         parts.append(False if failed else None if protection is None else True)
         if protection is None and not failed:
             missing[PROTECTION_DIR].append(repo.name)
-        rules = stored(f"{RULES_DIR}/{repo.name}")
-        parts.append(_complete(rules))
-        if rules is None:
-            missing[RULES_DIR].append(repo.name)
         classic = None if protection is None else _protection(protection, repo, system)
-        ruled = None if rules is None or not rules.complete else _ruleset_rules(rules)
+        if protection is not None and _plan_without_protection(_message(protection)):
+            unprotectable.append(repo.full_name)
+            ruled: _RulesetRules | None = _RulesetRules(False, 0, Tri.NO)  # nor rulesets
+        else:
+            rules = stored(f"{RULES_DIR}/{repo.name}")
+            parts.append(_complete(rules))
+            if rules is None:
+                missing[RULES_DIR].append(repo.name)
+            ruled = None if rules is None or not rules.complete else _ruleset_rules(rules)
         protections.append(_combined(classic, ruled, repo, system))
         pulls = stored(f"{PULLS_DIR}/{repo.name}")
         parts.append(_complete(pulls))
@@ -947,6 +963,11 @@ def _changes(
     ):
         if missing[directory]:
             warnings.append(_absent_per_repo(what, directory, missing[directory]))
+    if unprotectable:
+        warnings.append(
+            f"{len(unprotectable)} private repositories on a plan without branch protection or "
+            f"rulesets (GitHub: '{PLAN_WITHOUT_PROTECTION}'): {', '.join(unprotectable)}"
+        )
     if unreviewed:
         warnings.append(
             f"reviews of {len(unreviewed)} merged pull request(s) not read in full, so they are "
@@ -1057,7 +1078,7 @@ def _protection(payload: RawPayload, repo: _Repo, system: str) -> BranchProtecti
             payload.source, f"expected a JSON object, got {_export.json_kind(document)}"
         )
     message = _export.json_str(payload, document, "", "message")
-    if message == NOT_PROTECTED:
+    if message == NOT_PROTECTED or _plan_without_protection(message):
         return BranchProtection(system, repo.full_name, branch, Tri.NO, 0, Tri.NO, Tri.NO)
     if message is not None:
         raise InputError(
@@ -1125,6 +1146,10 @@ def _absent_per_repo(what: str, directory: str, repos: Sequence[str]) -> str:
 def _not_whole(stored: StoredList, what: str, warnings: list[str]) -> None:
     if not stored.complete:
         warnings.append(f"{stored.name}: not read to the end; only the {what} read are listed")
+
+
+def _plan_without_protection(message: str | None) -> bool:
+    return message is not None and message.startswith(PLAN_WITHOUT_PROTECTION)
 
 
 def _message(payload: RawPayload) -> str | None:
