@@ -475,6 +475,21 @@ def test_exhausted_rate_limit_waits_for_the_reset(tmp_path: Path, server: GitHub
     assert collected.parameters["pages"]["members"] == 3
 
 
+def test_a_rate_limit_on_branch_protection_is_waited_out_too(
+    tmp_path: Path, server: GitHubServer
+) -> None:
+    """Branch protection accepts some 403s as facts; GitHub's throttling 403 is not one."""
+    collect_live(tmp_path, server)
+    first_run = [request.path for request in server.requests]
+    protection = first_run.index(f"/repos/{ORG}/api/branches/main/protection") + 1
+    server.exhausted[len(first_run) + protection] = 5
+    collected, delays = collect_live(tmp_path, server)
+    assert len(delays) == 1 and 4 <= delays[0] <= 6.5
+    assert collected.complete
+    second_run = [request.path for request in server.requests[len(first_run) :]]
+    assert second_run.count(first_run[protection - 1]) == 2  # asked again after the wait
+
+
 def test_a_wait_longer_than_the_cap_is_given_up(tmp_path: Path, server: GitHubServer) -> None:
     server.retry_after[1] = "3600"
     collected, delays = collect_live(tmp_path, server)

@@ -109,7 +109,8 @@ class ApiClient:
         *,
         accept: Collection[int] = (),
     ) -> Page:
-        """One response, retried as a page is; a status in ``accept`` is returned, not raised.
+        """One response, retried as a page is; a status in ``accept`` is returned, not raised —
+        unless it is throttling (GitHub throttles with 403), which is waited out as ever.
 
         For a resource whose error answer is itself a fact (GitHub's 404 "Branch not protected"):
         the caller reads the status and body and decides what they mean.
@@ -129,9 +130,10 @@ class ApiClient:
                 reason = f"connection failed: {str(exc) or type(exc).__name__}"
                 delay = _backoff(attempt)
             else:
-                if response.is_success or response.status_code in accept:
-                    return response
-                if not _retryable(response):
+                retryable = _retryable(response)
+                if response.is_success or (response.status_code in accept and not retryable):
+                    return response  # an accepted status that is throttling is still waited out
+                if not retryable:
                     raise InputError(url, _problem(response))
                 body = response.content
                 reason = _status(response)
