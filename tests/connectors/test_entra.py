@@ -549,6 +549,7 @@ NOT_KNOWN = {1: UNKNOWN, 2: UNKNOWN, 3: UNKNOWN}
                         "grantControls.authenticationStrength": {
                             "id": "00000000-0000-0000-0000-000000000002",
                             "displayName": "Multifactor authentication",
+                            "requirementsSatisfied": "mfa",
                         },
                     },
                 )
@@ -556,6 +557,36 @@ NOT_KNOWN = {1: UNKNOWN, 2: UNKNOWN, 3: UNKNOWN}
             ALL_GOOD,
         ),
         ([ca_policy("block", **{"grantControls.builtInControls": ["block"]})], NOT_KNOWN),
+        (
+            [
+                ca_policy(
+                    "password strength",
+                    **{
+                        "grantControls.builtInControls": [],
+                        "grantControls.authenticationStrength": {
+                            "id": "custom-1",
+                            "displayName": "Password or passkey",
+                            "requirementsSatisfied": "none",
+                        },
+                    },
+                )
+            ],
+            NOT_KNOWN,
+        ),
+        (
+            [
+                ca_policy(
+                    "filtered apps",
+                    **{
+                        "conditions.applications.applicationFilter": {
+                            "mode": "exclude",
+                            "rule": 'CustomSecurityAttribute.Team -eq "legacy"',
+                        }
+                    },
+                )
+            ],
+            NOT_KNOWN,
+        ),
         (  # two policies: one user is left out of the first, and held by the second
             [
                 ca_policy("most", **{"conditions.users.excludeUsers": [uid(3)]}),
@@ -603,6 +634,8 @@ NOT_KNOWN = {1: UNKNOWN, 2: UNKNOWN, 3: UNKNOWN}
         "mfa and a device",
         "authentication strength",
         "block",
+        "strength short of MFA",
+        "app filter",
         "two policies",
         "none",
         "group excluded",
@@ -626,6 +659,25 @@ def test_mfa_enforcement_from_conditional_access(
     records = collect_export(make_config, tmp_path, tenant).records
     enforced = {int(a.account_id[-3:]): a.mfa_enforced for a in records.accounts}
     assert enforced == expected
+
+
+def test_external_members_are_not_held_by_a_policy_that_leaves_guests_out(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    partner = "eve_partner.example#EXT#@contoso.example"
+    excluded = {"conditions.users.excludeUsers": ["GuestsOrExternalUsers"]}
+    tenant = Directory(
+        users=[user(1), user(4, userPrincipalName=partner), without(user(5), "userType")],
+        registration=[registration(n) for n in (1, 4, 5)],
+        conditionalAccessPolicies=[ca_policy("members", **excluded)],
+    )
+    records = collect_export(make_config, tmp_path, tenant).records
+    enforced = {a.username: a.mfa_enforced for a in records.accounts}
+    assert enforced == {
+        "user001@contoso.example": YES,
+        partner: UNKNOWN,  # a B2B member is external too
+        "user005@contoso.example": UNKNOWN,  # unknown userType: not certainly internal
+    }
 
 
 def test_conditional_access_not_read_leaves_enforcement_unknown(

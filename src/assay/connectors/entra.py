@@ -40,19 +40,20 @@ stops there.
 Either way a list is complete only when its last body has no ``@odata.nextLink`` and no page
 failed; otherwise the collection is marked incomplete. Both modes need setting ``tenant_id``.
 
-Users are human accounts; guests too, listed in a warning as third-party access. MFA
-registration and privilege (``isAdmin``) come from the registration details; a user missing from
-them is *unknown*. MFA enforcement (registration is not enforcement) is *yes* for a user that an
-enabled Conditional Access policy certainly holds to MFA at every sign-in: the policy requires
-``mfa`` or an authentication strength (alone, or with every other control), covers all cloud
-apps and every client app type with no narrowing condition (risk, platform, location, device,
-user action), and includes the user — all users, every guest, the user by id, or a group the
-user is in — without excluding them (by id, as a guest, or by a group) or excluding any role
-(whose members are not read). The members of each group such a policy names are read from
-``groups/{id}/transitiveMembers``; a group whose members were not read to the end might hold
-anyone. Anything short of that leaves it
-*unknown*, never *no*: per-user MFA and security defaults, which Graph v1.0 does not show, may
-still hold the user to it. ``last_login`` is ``signInActivity.lastSignInDateTime``, never
+Users are human accounts; guests too, listed in a warning as third-party access. MFA registration
+and privilege (``isAdmin``) come from the registration details; a user missing from them is
+*unknown*. MFA enforcement (registration is not enforcement) is *yes* for a user that an enabled
+Conditional Access policy certainly holds to MFA at every sign-in: the policy requires ``mfa`` or an
+authentication strength (alone, or with every other control), covers all cloud apps and every client
+app type with no narrowing condition (risk, platform, location, device, user action), and includes
+the user — all users, every guest or external user, the user by id, or a group the user is in —
+without excluding them (by id, by a group, or as a guest or external user when they are not
+certainly an internal member) or excluding any role (whose members are not read). Only an
+authentication strength that satisfies MFA counts as MFA, and an app filter narrows the apps. The
+members of each group such a policy names are read from ``groups/{id}/transitiveMembers``; a group
+whose members were not read to the end might hold anyone. Anything short of that leaves it
+*unknown*, never *no*: per-user MFA and security defaults, which Graph v1.0 does not show, may still
+hold the user to it. ``last_login`` is ``signInActivity.lastSignInDateTime``, never
 ``createdDateTime``.
 
 Users whose ``accountEnabled`` is false are inactive; Graph gives no time they were disabled
@@ -443,6 +444,7 @@ def _read(
             kind = AccountKind.UNKNOWN
             warnings.append(f"user {username!r}: unrecognised userType {user_type!r}")
         mail = _export.optional_string(payload, user, path, "mail")
+        who = _Who.of(account_id, username, user_type)
         registered, admin = registration.get(account_id, (None, None))
         sign_in = _export.json_object(payload, user, path, "signInActivity")
         last_login = (
@@ -464,9 +466,7 @@ def _read(
                 status=_status(_export.json_bool(payload, user, path, "accountEnabled")),
                 mfa_registered=_export.tri(registered),
                 mfa_enforced=(
-                    Tri.YES
-                    if any(p.holds(account_id, user_type == "Guest", members) for p in mfa_policies)
-                    else Tri.UNKNOWN
+                    Tri.YES if any(p.holds(who, members) for p in mfa_policies) else Tri.UNKNOWN
                 ),
                 last_login=last_login,
                 last_login_source=(
@@ -677,10 +677,10 @@ class _MfaPolicy:
     whom it includes and excludes, as far as that can be told without group or role members."""
 
     all_users: bool
-    """``All`` users, guests among them."""
+    """``All`` users, guests and other external users among them."""
     users: frozenset[str]
     guests: bool
-    """``GuestsOrExternalUsers``: every guest."""
+    """``GuestsOrExternalUsers``: every guest and external user."""
     included_groups: frozenset[str]
     excluded: frozenset[str]
     excluded_groups: frozenset[str]
@@ -691,19 +691,36 @@ class _MfaPolicy:
     def groups(self) -> frozenset[str]:
         return self.included_groups | self.excluded_groups
 
-    def holds(self, user_id: str, guest: bool, members: Mapping[str, frozenset[str]]) -> bool:
+    def holds(self, user: _Who, members: Mapping[str, frozenset[str]]) -> bool:
         """Whether the user is certainly held to the policy, given the members of the groups
         read to the end (a group not among them might hold anyone)."""
-        if self.excludes_roles or user_id in self.excluded or (guest and self.excludes_guests):
+        if self.excludes_roles or user.id in self.excluded:
             return False
-        if any(user_id in members.get(g, {user_id}) for g in self.excluded_groups):
+        if self.excludes_guests and not user.internal:
+            return False
+        if any(user.id in members.get(g, {user.id}) for g in self.excluded_groups):
             return False
         return (
             self.all_users
-            or user_id in self.users
-            or (guest and self.guests)
-            or any(user_id in members.get(g, ()) for g in self.included_groups)
+            or user.id in self.users
+            or (self.guests and user.external)
+            or any(user.id in members.get(g, ()) for g in self.included_groups)
         )
+
+
+@dataclass(frozen=True)
+class _Who:
+    """A user as a Conditional Access policy tells users apart. A B2B member is external too
+    (``#EXT#`` in the sign-in name); with an unknown ``userType`` neither is certain."""
+
+    id: str
+    internal: bool
+    external: bool
+
+    @classmethod
+    def of(cls, user_id: str, username: str, user_type: str | None) -> _Who:
+        invited = "#EXT#" in username.upper()
+        return cls(user_id, user_type == "Member" and not invited, user_type == "Guest" or invited)
 
 
 _UNNARROWED = ("signInRiskLevels", "userRiskLevels", "servicePrincipalRiskLevels")
@@ -716,7 +733,8 @@ _NARROWING = (
     "authenticationFlows",
     "insiderRiskLevels",
 )
-"""Condition objects that, when set, limit a policy to some sign-ins."""
+"""Condition objects that, when set, limit a policy to some sign-ins (and, under
+``applications``, an ``applicationFilter`` limits it to some apps)."""
 _MFA_CONTROLS = frozenset({"mfa", "authenticationStrength"})
 
 
@@ -740,8 +758,11 @@ def _mfa_policy(payload: RawPayload, path: str, policy: Mapping[str, Any]) -> _M
         *strings(grant, granted, "builtInControls"),
         *strings(grant, granted, "customAuthenticationFactors"),
         *strings(grant, granted, "termsOfUse"),
-        *(["authenticationStrength"] if objects(grant, granted, "authenticationStrength") else []),
     }
+    if strength := objects(grant, granted, "authenticationStrength"):
+        # A custom strength may accept a password alone: only one that satisfies MFA counts.
+        mfa_strength = strength.get("requirementsSatisfied") == "mfa"
+        controls.add("authenticationStrength" if mfa_strength else "weaker authenticationStrength")
     requires_mfa = (
         bool(controls & _MFA_CONTROLS)
         and "block" not in controls
@@ -753,6 +774,7 @@ def _mfa_policy(payload: RawPayload, path: str, policy: Mapping[str, Any]) -> _M
         and not strings(apps, where, "excludeApplications")
         and not strings(apps, where, "includeUserActions")
         and not strings(apps, where, "includeAuthenticationContextClassReferences")
+        and not apps.get("applicationFilter")
         and "all" in (strings(conditions, at, "clientAppTypes") or ("all",))
         and not any(strings(conditions, at, key) for key in _UNNARROWED)
         and not any(conditions.get(key) for key in _NARROWING)
