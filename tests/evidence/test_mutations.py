@@ -203,3 +203,33 @@ def test_the_messages_name_the_item_and_the_property(
     pack.write_bytes(pack.read_bytes() + b"!")
     with pytest.raises(VerificationError, match=rf"^packs/{pack.name}: holds bytes no statement"):
         verify(LocalBackend(locker.root), anchor=locker.pristine.key.id)
+
+
+def test_every_byte_of_a_key_record_is_covered(fresh: Callable[[], Copy]) -> None:
+    """Each byte of a key record, changed in its lowest bit, is detected: the field names too
+    (an unsigned field renamed), and the spare bits of the signature's last base64 character."""
+    locker = fresh()
+    key = locker.files("keys")[0]
+    original = key.read_bytes()
+    for offset in range(len(original)):
+        changed = bytearray(original)
+        changed[offset] ^= 1
+        key.write_bytes(bytes(changed))
+        with pytest.raises(VerificationError, match=r"^keys/|^key record |^trusted key "):
+            verify(LocalBackend(locker.root), anchor=locker.pristine.key.id)
+    key.write_bytes(original)
+
+
+def test_a_signature_written_another_way_in_base64_is_detected(fresh: Callable[[], Copy]) -> None:
+    """Base64 decoders ignore the spare low bits of the last character: a checkpoint whose
+    signature differs only there is altered, though the signature bytes are the same."""
+    locker = fresh()
+    target = locker.files("checkpoints")[0]
+    raw = json.loads(target.read_bytes())
+    last = raw["signature"].rstrip("=")[-1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    sibling = alphabet[alphabet.index(last) ^ 1]  # the same top two bits: the same bytes
+    raw["signature"] = raw["signature"].replace(f"{last}==", f"{sibling}==")
+    target.write_bytes(canonical_json(raw))
+    with pytest.raises(VerificationError, match=r"signature does not verify"):
+        verify(LocalBackend(locker.root), anchor=locker.pristine.key.id)

@@ -84,6 +84,11 @@ def load_key(path: Path) -> SigningKey:
     return SigningKey(private)
 
 
+_SIGNED_FIELDS = ("key_id", "public_key", "created", "endorsed_by")
+_RECORD_FIELDS = frozenset({*_SIGNED_FIELDS, "signature", "endorsement"})
+"""A key record holds these and nothing else, so no byte of it can change unnoticed."""
+
+
 def key_record(key: SigningKey, endorser: SigningKey | None) -> dict[str, Any]:
     """The public record of ``key``: signed by the key itself, so no field of it can change
     unnoticed, and endorsed by the previous key when there is one."""
@@ -101,11 +106,15 @@ def key_record(key: SigningKey, endorser: SigningKey | None) -> dict[str, Any]:
 
 
 def verify_signature(public: bytes, signature: str, body: dict[str, Any], what: str) -> None:
+    """The signature must verify and be written the one way base64 writes it: a decoder ignores
+    the spare low bits of the last character, so without this check a changed byte there would
+    leave the signature valid and the file altered."""
     try:
-        Ed25519PublicKey.from_public_bytes(public).verify(
-            base64.b64decode(signature, validate=True), canonical_json(body)
-        )
-    except (InvalidSignature, ValueError) as error:
+        raw = base64.b64decode(signature, validate=True)
+        if base64.b64encode(raw).decode() != signature:
+            raise ValueError("not canonical base64")
+        Ed25519PublicKey.from_public_bytes(public).verify(raw, canonical_json(body))
+    except (InvalidSignature, ValueError, TypeError) as error:
         raise VerificationError(f"{what}: signature does not verify") from error
 
 
@@ -120,10 +129,16 @@ def trusted_keys(records: list[dict[str, Any]], anchor: str | None) -> dict[str,
         try:
             public = base64.b64decode(record["public_key"], validate=True)
             identifier = record["key_id"]
-            body = {k: record[k] for k in ("key_id", "public_key", "created", "endorsed_by")}
+            body = {k: record[k] for k in _SIGNED_FIELDS}
             signature = str(record["signature"])
+            if extra := sorted(set(record) - _RECORD_FIELDS):
+                raise ValueError(f"unexpected field {', '.join(extra)}")
+            if record["endorsed_by"] is None and record["endorsement"] is not None:
+                raise ValueError("an endorsement but no endorser")
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise VerificationError(f"key record {str(record)[:60]}: malformed") from error
+            named = record.get("key_id") if isinstance(record, dict) else None
+            where = f"keys/{named}.json" if isinstance(named, str) else f"key record {record!r:.60}"
+            raise VerificationError(f"{where}: malformed key record ({error})") from None
         if key_id(public) != identifier:
             raise VerificationError(f"keys/{identifier}.json: key id does not match the key")
         verify_signature(public, signature, body, f"keys/{identifier}.json")
@@ -144,7 +159,7 @@ def trusted_keys(records: list[dict[str, Any]], anchor: str | None) -> dict[str,
         for identifier, record in list(pending.items()):
             endorser = record.get("endorsed_by")
             if endorser in trusted:
-                body = {k: record[k] for k in ("key_id", "public_key", "created", "endorsed_by")}
+                body = {k: record[k] for k in _SIGNED_FIELDS}
                 verify_signature(
                     trusted[endorser],
                     str(record.get("endorsement")),
