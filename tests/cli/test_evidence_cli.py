@@ -140,6 +140,8 @@ def test_a_package_must_hold_the_checkpoint_an_auditor_pinned_earlier(
     assert capsys.readouterr().err == (
         "assay: --checkpoint: expected SEQ:SHA256 (as verify prints), got '2'\n"
     )
+    assert main(["verify", "--file", str(ran), "--checkpoint", f"²:{second.sha256}"]) == 2
+    assert "--checkpoint: expected SEQ:SHA256" in capsys.readouterr().err
 
 
 def test_a_package_window_leaves_out_other_blobs(

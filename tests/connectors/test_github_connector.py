@@ -434,9 +434,10 @@ def test_changes_and_branch_protection(tmp_path: Path, make_config: MakeConfig) 
         ),
     )
     assert records.branch_protections == (
-        # the classic rule and an organisation ruleset together: the most reviews either asks,
-        # and admins held to the classic rule (a ruleset's bypass list is not read)
-        BranchProtection("sys", "acme/api", "main", Tri.YES, 3, Tri.YES, Tri.YES),
+        # the classic rule and an organisation ruleset together: the most reviews either asks;
+        # admins are held to the classic rule, and to the ruleset's extra review only if its
+        # bypass list (not read) leaves them out
+        BranchProtection("sys", "acme/api", "main", Tri.YES, 3, Tri.UNKNOWN, Tri.YES),
         BranchProtection("sys", "acme/web", "trunk", Tri.NO, 0, Tri.NO, Tri.NO),
     )
     assert records.count() == 6 + 7 + 2 + 2 + 2
@@ -476,6 +477,10 @@ U = Tri.UNKNOWN
             {"branch-protection/api.json": None, "branch-rules/api.json": None},
             ("acme/api", U, None, U, U),
         ),
+        (  # a ruleset that adds nothing to the classic rule's reviews: admins still held
+            {"branch-rules/api.json": [ruleset_rule("deletion")]},
+            ("acme/api", Tri.YES, 2, Tri.YES, Tri.NO),
+        ),
         (  # a private repository on a plan without protection: nor rulesets, nothing to read
             {"branch-protection/web.json": PLAN_WITHOUT_PROTECTION, "branch-rules/web.json": None},
             ("acme/web", Tri.NO, 0, Tri.NO, Tri.NO),
@@ -488,6 +493,7 @@ U = Tri.UNKNOWN
         "classic, rulesets unread",
         "classic unread",
         "nothing read",
+        "ruleset adding nothing",
         "plan without protection",
     ],
 )

@@ -272,7 +272,7 @@ def test_every_page_is_followed_and_matches_export_mode(
         ("32", "old-app", False),
     ]
     assert records.branch_protections == (
-        BranchProtection("sys", "acme/api", "main", Tri.YES, 2, Tri.YES, Tri.YES),
+        BranchProtection("sys", "acme/api", "main", Tri.YES, 2, Tri.UNKNOWN, Tri.YES),
         BranchProtection("sys", "acme/web", "trunk", Tri.NO, 0, Tri.NO, Tri.NO),
     )
     changes = records.changes

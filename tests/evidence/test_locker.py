@@ -8,8 +8,11 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from random import Random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.evidence.conftest import RETAIN, Built, append_run, evidence_items
 
 from assay.errors import AssayError, VerificationError
@@ -20,7 +23,7 @@ from assay.evidence.locker import Locker, Timestamper
 from assay.evidence.retention import prune
 from assay.evidence.signing import generate_key
 from assay.evidence.statements import Retention
-from assay.evidence.verify import verify
+from assay.evidence.verify import ExpectedCheckpoint, _end_to_end, verify
 
 
 def test_a_fresh_locker_verifies_and_counts_everything(built: Built) -> None:
@@ -188,3 +191,27 @@ def test_each_kind_is_kept_for_its_own_period(tmp_path: Path) -> None:
     assert done.deleted == (kept["payload"][1],)
     report = verify(backend, anchor=key.id)
     assert (report.tombstoned, report.blobs_verified) == (4, 1)
+
+
+def test_an_empty_locker_names_the_checkpoint_someone_recorded(tmp_path: Path) -> None:
+    pinned = ExpectedCheckpoint(2, "a" * 64, "--checkpoint")
+    with pytest.raises(VerificationError) as failure:
+        verify(LocalBackend(tmp_path / "empty"), expected=[pinned])
+    assert (
+        str(failure.value) == f"{tmp_path / 'empty'}: empty, but --checkpoint records checkpoint 2"
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 12)).map(lambda t: (t[0], t[0] + t[1])),
+        max_size=8,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_which_bytes_of_a_pack_are_named_does_not_depend_on_statement_order(
+    spans: list[tuple[int, int]], random: Random
+) -> None:
+    shuffled = list(spans)
+    random.shuffle(shuffled)
+    assert _end_to_end(shuffled) == _end_to_end(spans) == _end_to_end(sorted(set(spans)))

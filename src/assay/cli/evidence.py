@@ -70,7 +70,11 @@ def _print_report(report: Report) -> None:
 def _pinned(value: str) -> ExpectedCheckpoint:
     """``SEQ:SHA256`` as ``assay verify`` prints it, a checkpoint the auditor recorded."""
     seq, _, sha256 = value.partition(":")
-    if not seq.isdigit() or int(seq) < 1 or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+    if (
+        not re.fullmatch(r"[0-9]+", seq)
+        or int(seq) < 1
+        or not re.fullmatch(r"[0-9a-f]{64}", sha256)
+    ):
         raise InputError("--checkpoint", f"expected SEQ:SHA256 (as verify prints), got {value!r}")
     return ExpectedCheckpoint(int(seq), sha256, "--checkpoint")
 

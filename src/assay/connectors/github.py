@@ -81,7 +81,8 @@ rule, and unprotected only when the classic answer is "Branch not protected" and
 applies; with either not read, "unprotected" is unknown. The approving reviews required are the
 most any of them requires (a ruleset's ``pull_request`` rule); a new push dismisses approvals when
 any of them says so. Whether administrators are held to it is the classic ``enforce_admins``, and
-unknown when a ruleset is what protects the branch (its bypass list is not read).
+unknown when a ruleset protects the branch or asks for more than the classic rule (its bypass
+list is not read).
 """
 
 from __future__ import annotations
@@ -1041,10 +1042,16 @@ def _combined(
         return classic
     approvals = max(classic.required_approvals or 0, ruled.approvals)
     pair = (classic.dismiss_stale_reviews, ruled.dismiss_stale)
+    # Admins are held to the classic rule; to what a ruleset adds on top, only if its bypass
+    # list (not read) leaves them out.
+    adds = ruled.approvals > (classic.required_approvals or 0) or (
+        ruled.dismiss_stale == Tri.YES and classic.dismiss_stale_reviews != Tri.YES
+    )
+    held = classic.enforce_admins == Tri.YES and not adds
     return replace(
         classic,
         required_approvals=approvals if approvals or classic.required_approvals == 0 else None,
-        enforce_admins=Tri.YES if classic.enforce_admins == Tri.YES else Tri.UNKNOWN,
+        enforce_admins=Tri.YES if held else Tri.UNKNOWN,
         dismiss_stale_reviews=(
             Tri.YES if Tri.YES in pair else Tri.NO if pair == (Tri.NO, Tri.NO) else Tri.UNKNOWN
         ),

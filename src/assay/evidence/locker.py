@@ -268,6 +268,7 @@ class Locker:
         if seqs:
             data = self.backend.get(checkpoint_name(seqs[-1]))
             body = json.loads(data)
+            check_format(body, checkpoint_name(seqs[-1]))
             head.frontier = Frontier.from_nodes(
                 body["size"], [bytes.fromhex(node) for node in body["frontier"]]
             )
@@ -425,7 +426,21 @@ def checkpoint_body(data: bytes, name: str, keys: dict[str, bytes]) -> dict[str,
     if key is None:
         raise VerificationError(f"{name}: signed by key {raw.get('key_id')}, which is not trusted")
     verify_signature(key, signature, body, name)
+    check_format(body, name)
     return body
+
+
+def check_format(body: dict[str, Any], name: str) -> None:
+    """Refuse a checkpoint written in a format newer than this Assay knows: reading it by older
+    rules could pass what should fail, and a writer resuming from it could fork the log."""
+    version = body.get("v")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise VerificationError(f"{name}: malformed checkpoint (format {version!r})")
+    if version > CHECKPOINT_VERSION:
+        raise AssayError(
+            f"{name}: checkpoint format {version}, newer than this Assay reads "
+            f"({CHECKPOINT_VERSION}); upgrade Assay"
+        )
 
 
 __all__ = [
