@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from tests.evidence.conftest import RETAIN, append_run, evidence_items
 
-from assay.errors import VerificationError
+from assay.errors import AssayError, VerificationError
 from assay.evidence.backends import Backend, LocalBackend
-from assay.evidence.locker import CHANGES_BETWEEN_MAPS, Locker
+from assay.evidence.canonical import canonical_json
+from assay.evidence.locker import CHANGES_BETWEEN_MAPS, CHECKPOINT_VERSION, Locker
 from assay.evidence.signing import generate_key, load_key
 from assay.evidence.statements import NewEvidence
 from assay.evidence.verify import verify
@@ -113,3 +114,24 @@ def test_a_locker_with_earlier_checkpoints_verifies_and_grows(tmp_path: Path, ve
     report = verify(backend, anchor=key.id)
     assert (report.statements, report.checkpoints) == (6, 5)
     assert [body["v"] for body in bodies(backend)][-2:] == [3, 3]
+
+
+def test_a_checkpoint_format_newer_than_this_assay_is_refused(tmp_path: Path) -> None:
+    """Read by older rules it could pass what should fail, and a writer resuming from it could
+    append links it does not understand."""
+    key = generate_key(tmp_path / "key.pem")
+    backend = LocalBackend(tmp_path / "locker")
+    append_run(backend, key, 0)
+    name = "checkpoints/000000000001.json"
+    body = {k: v for k, v in json.loads(backend.get(name)).items() if k != "signature"}
+    body["v"] = CHECKPOINT_VERSION + 1
+    (tmp_path / "locker" / name).write_bytes(canonical_json({**body, "signature": key.sign(body)}))
+    expected = (
+        f"{name}: checkpoint format {CHECKPOINT_VERSION + 1}, newer than this Assay reads "
+        f"({CHECKPOINT_VERSION}); upgrade Assay"
+    )
+    for attempt in (lambda: verify(backend, anchor=key.id), lambda: append_run(backend, key, 1)):
+        with pytest.raises(AssayError) as refused:
+            attempt()
+        assert not isinstance(refused.value, VerificationError)  # not tampering: exit 1
+        assert str(refused.value) == expected
