@@ -12,7 +12,9 @@ Layout, the same on every backend and in an auditor's package:
   changed since the previous checkpoint. A checkpoint signs the full map once the changes since
   the last one add up to its size (or after ``CHANGES_BETWEEN_MAPS`` checkpoints), so writing and
   verifying the heads costs time in proportion to the log, not to checkpoints times subjects.
-  Version 1 checkpoints held the map itself, version 2 the full map's digest; all are read;
+  Version 1 checkpoints held the map itself, version 2 the full map's digest; all are read.
+  Writers refuse a newer format than their own; but an Assay from before format 3 does not, and
+  would take a change set for the full map: upgrade every writer of a shared locker together;
 - ``keys/<key id>.json``: published public keys, each after the first endorsed by its predecessor;
 - ``tombstones/<sha-256>.json``: signed records of packs deleted by the retention policy;
 - ``authority/<sha-256>.pem``: the time-stamp authority's CA certificate, when one is used.
