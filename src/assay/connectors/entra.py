@@ -380,8 +380,7 @@ class _Snapshot:
 
 def _principal_ids(payloads: Sequence[RawPayload]) -> list[str]:
     """The ids of the service principals read so far, whose owners are read next."""
-    index = _export.by_name(payloads)
-    principals = _population(index, _pages.group(index, PAGE_NAME), SERVICE_PRINCIPALS)
+    principals = _read_so_far(payloads, SERVICE_PRINCIPALS)
     return [
         _export.required_string(payload, principal, path, "id")
         for payload, path, principal in (_items(principals) if principals else [])
@@ -390,9 +389,14 @@ def _principal_ids(payloads: Sequence[RawPayload]) -> list[str]:
 
 def _policy_groups(payloads: Sequence[RawPayload]) -> list[str]:
     """The groups the MFA policies read so far include or exclude, whose members are read next."""
-    index = _export.by_name(payloads)
-    policies = _population(index, _pages.group(index, PAGE_NAME), CONDITIONAL_ACCESS)
+    policies = _read_so_far(payloads, CONDITIONAL_ACCESS)
     return sorted({g for p in (_mfa_policies(policies) if policies else []) for g in p.groups()})
+
+
+def _read_so_far(payloads: Sequence[RawPayload], name: str) -> _Population | None:
+    """One list from the pages a live collection has read so far."""
+    index = _export.by_name(payloads)
+    return _population(index, _pages.group(index, PAGE_NAME), name)
 
 
 def _read(

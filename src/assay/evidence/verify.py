@@ -633,19 +633,19 @@ def _end_to_end(spans: list[tuple[int, int]]) -> int:
     """Where the distinct spans, laid end to end from 0 in order, stop. Writers name blobs in
     pack order, so most packs chain as listed; any other (the same blob named twice, say) is
     sorted first, so the answer never depends on the statements' order."""
+    position, whole = _chain(spans)
+    return position if whole else _chain(sorted(set(spans)))[0]
+
+
+def _chain(spans: Iterable[tuple[int, int]]) -> tuple[int, bool]:
+    """How far the spans reach from 0, each starting where the one before ended; and whether
+    every span did."""
     position = 0
     for start, end in spans:
         if start != position:
-            break
+            return position, False
         position = end
-    else:
-        return position
-    position = 0
-    for start, end in sorted(set(spans)):
-        if start != position:
-            break
-        position = end
-    return position
+    return position, True
 
 
 def _check_tombstone(
