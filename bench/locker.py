@@ -7,6 +7,9 @@ Plain hashing and verification each run ``--repeat`` times, alternately, and the
 counts: the machine may be shared, and the best run is the one least disturbed.
 
     .venv/bin/python bench/locker.py [--statements 100000] [--batch 10000] [--repeat 3] [--dir DIR]
+                                     [--one-process]
+
+``--one-process`` verifies without worker processes, as for an object-store locker.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assay.evidence import verify as verification
 from assay.evidence.backends import LocalBackend
 from assay.evidence.locker import Locker, batch_name, numbered
 from assay.evidence.signing import generate_key
@@ -68,7 +72,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
     parser.add_argument("--dir", type=Path, default=None, help="where to build the locker")
+    parser.add_argument(
+        "--one-process", action="store_true", help="verify without worker processes"
+    )
     args = parser.parse_args()
+    if args.one_process:
+        verification.PARALLEL_FROM = args.statements + 1  # more batches than the locker holds
     work = Path(tempfile.mkdtemp(dir=args.dir))
     try:
         key = generate_key(work / "key.pem")
@@ -103,7 +112,8 @@ def main() -> None:
             f"statements: {args.statements} (average {statement_bytes / args.statements:.0f} "
             f"bytes each, blobs 1024 bytes), batches of {args.batch}"
         )
-        print(f"cores: {len(os.sched_getaffinity(0))}; best of {args.repeat} runs of each")
+        workers = "one process" if args.one_process else "worker processes for verify"
+        print(f"cores: {len(os.sched_getaffinity(0))}, {workers}; best of {args.repeat} runs")
         print(f"append: {args.statements / appending:,.0f} statements/s ({appending:.2f} s)")
         print(
             f"verify: {args.statements / verifying:,.0f} statements/s ({verifying:.2f} s, "
