@@ -185,7 +185,7 @@ def test_incomplete_population_is_not_tested() -> None:
     for check in (mfa_enforced, leaver_access, orphan_accounts):
         outcome = check(context(idp))
         assert outcome.status == Status.NOT_TESTED
-        assert "incomplete population on idp" in outcome.summary
+        assert "not tested on idp: incomplete population (page 3 failed)" in outcome.summary
         assert not outcome.findings
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assay.checks.base import POPULATIONS
 from assay.checks.models import RecordedFinding
 from assay.errors import InputError
 from assay.evidence.service import create_signing_key
@@ -47,6 +48,9 @@ def test_run_reports_exactly_the_planted_problems(tmp_path: Path) -> None:
     written = json.loads((directory / "planted-problems.json").read_text())
     assert written == [asdict(p) for p in planted]
     assert len(outcome.snapshots) == 20
+    for snapshot in outcome.snapshots:  # each connector reads what it says it reads
+        held = {population for population in POPULATIONS if snapshot.holds(population)}
+        assert held and held <= snapshot.populations, snapshot.system_id
     rules = {p.rule for p in planted}
     assert rules >= {
         "mfa_not_registered",

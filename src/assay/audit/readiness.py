@@ -28,6 +28,11 @@ def render(outcome: RunOutcome) -> str:
             ],
             "checks": sorted(outcome.outcomes.items()),
             "findings": outcome.findings,
+            "unjudged": [
+                (check_id, item)
+                for check_id, result in sorted(outcome.outcomes.items())
+                for item in result.unjudged
+            ],
             "controls": controls,
             "snapshots": outcome.snapshots,
         },

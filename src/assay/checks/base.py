@@ -8,7 +8,7 @@ never "passing".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -30,6 +30,21 @@ class Status(StrEnum):
         return self.value.replace("_", " ")
 
 
+POPULATIONS: frozenset[str] = frozenset(
+    {
+        "people",
+        "accounts",
+        "credentials",
+        "changes",
+        "entitlements",
+        "grants",
+        "applications",
+        "branch_protections",
+    }
+)
+"""The kinds of record a snapshot can hold (the fields of ``Records``)."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One stored collection from one system, with the address of its manifest in the locker."""
@@ -40,6 +55,21 @@ class Snapshot:
     collected: Collected
     expires_at: datetime
     """After this the snapshot is stale: checks that need it are not tested."""
+    populations: frozenset[str] = POPULATIONS
+    """What its connector reads when it can: an incomplete snapshot with no records still stands
+    for these, so a check that needs one of them cannot pass without it."""
+
+    def holds(self, population: str) -> bool:
+        return bool(getattr(self.collected.records, population))
+
+    def problem(self, as_of: datetime) -> str | None:
+        """Why this snapshot cannot be judged at ``as_of``, or None when it can."""
+        if not self.collected.complete:
+            reason = self.collected.incomplete_reason or "population not read in full"
+            return f"incomplete population ({reason})"
+        if self.expires_at < as_of:
+            return f"stale evidence (expired {self.expires_at:%Y-%m-%d})"
+        return None
 
 
 @dataclass(frozen=True)
@@ -120,49 +150,123 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Unjudged:
+    """Something a check needed to judge and could not: one item on a system, or (``subject``
+    None) a whole system, with the reason. Named, never dropped: it keeps the check from passing."""
+
+    system_id: str
+    subject: str | None
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.system_id}: {self.subject}" if self.subject else self.system_id
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: Status
     summary: str
     findings: tuple[Finding, ...] = ()
     evidence: tuple[str, ...] = ()
+    unjudged: tuple[Unjudged, ...] = ()
 
 
 CheckFunction = Callable[[CheckContext], Outcome]
 
 
+@dataclass(frozen=True)
+class Systems:
+    """The systems a check needs, split into those it can judge and those it cannot."""
+
+    judged: Mapping[str, Snapshot]
+    """Usable snapshots (complete and fresh), by system id."""
+    unjudged: tuple[Unjudged, ...]
+    """Each needed system whose snapshot is incomplete or stale, with why."""
+    evidence: tuple[str, ...]
+    """sha-256 of every snapshot the check read, judged or not."""
+
+    def __contains__(self, system_id: object) -> bool:
+        return system_id in self.judged
+
+    def sha(self, system_id: str) -> str:
+        return self.judged[system_id].sha256
+
+
+def systems(
+    ctx: CheckContext,
+    *populations: str,
+    kinds: frozenset[str] | None = None,
+    roster: bool = False,
+) -> Systems:
+    """The systems a check reading ``populations`` needs: each snapshot holding such records,
+    and each unusable snapshot whose connector reads them even when it holds none (a source that
+    could not be reached leaves an empty, incomplete snapshot). ``kinds`` narrows to those
+    system kinds. With ``roster``, every judgement depends on the HR roster too: when it cannot
+    be used, no system is judged."""
+    judged: dict[str, Snapshot] = {}
+    unjudged: list[Unjudged] = []
+    evidence: list[str] = []
+    for snapshot in ctx.snapshots:
+        if kinds is not None and snapshot.system_kind not in kinds:
+            continue
+        problem = snapshot.problem(ctx.as_of)
+        holds = any(snapshot.holds(p) for p in populations)
+        if not holds and (problem is None or snapshot.populations.isdisjoint(populations)):
+            continue
+        evidence.append(snapshot.sha256)
+        if problem is None:
+            judged[snapshot.system_id] = snapshot
+        else:
+            unjudged.append(Unjudged(snapshot.system_id, None, problem))
+    if roster and ctx.roster is not None:
+        evidence.insert(0, ctx.roster.sha256)
+        if (problem := ctx.roster.problem(ctx.as_of)) is not None:
+            unjudged.insert(0, Unjudged(ctx.roster.system_id, None, f"HR roster: {problem}"))
+            judged.clear()
+    return Systems(judged, tuple(unjudged), tuple(dict.fromkeys(evidence)))
+
+
 def verdict(
-    findings: list[Finding], unknown: int, tested: int, evidence: list[str], what: str
+    findings: list[Finding],
+    unjudged: Iterable[Unjudged],
+    tested: int,
+    evidence: Iterable[str],
+    what: str,
 ) -> Outcome:
-    """The usual rule: any finding fails; anything unjudgeable or nothing to judge is not tested."""
+    """The usual rule, judged system by system: any finding fails; otherwise anything that could
+    not be judged (an item, or a whole system), or nothing to judge at all, is not tested. The
+    summary names every system not judged."""
+    unjudged = tuple(unjudged)
+    items = sum(1 for u in unjudged if u.subject is not None)
+    systems_not_judged = [
+        f"not tested on {u.system_id}: {u.reason}" for u in unjudged if u.subject is None
+    ]
     if findings:
         status = Status.FAILING
-        summary = f"{len(findings)} {what} problem(s) in {tested} item(s) tested"
-    elif unknown:
+        parts = [f"{len(findings)} {what} problem(s) in {tested} item(s) tested"]
+        if items:
+            parts.append(f"{items} more could not be judged")
+        parts += systems_not_judged
+    elif items:
         status = Status.NOT_TESTED
-        summary = f"not tested: {unknown} of {tested + unknown} {what} item(s) could not be judged"
+        parts = [f"not tested: {items} of {tested + items} {what} item(s) could not be judged"]
+        parts += systems_not_judged
+    elif systems_not_judged:
+        status = Status.NOT_TESTED
+        parts = systems_not_judged
+        if tested:
+            parts.append(f"{tested} {what} item(s) tested on the other systems, no problems")
     elif tested == 0:
         status = Status.NOT_TESTED
-        summary = f"not tested: no {what} evidence collected"
+        parts = [f"not tested: no {what} evidence collected"]
     else:
         status = Status.PASSING
-        summary = f"{tested} {what} item(s) tested, no problems"
-    if findings and unknown:
-        summary += f"; {unknown} more could not be judged"
-    return Outcome(status, summary, tuple(findings), tuple(dict.fromkeys(evidence)))
+        parts = [f"{tested} {what} item(s) tested, no problems"]
+    return Outcome(
+        status, "; ".join(parts), tuple(findings), tuple(dict.fromkeys(evidence)), unjudged
+    )
 
 
 def not_tested(reason: str, evidence: list[str] | None = None) -> Outcome:
     return Outcome(Status.NOT_TESTED, f"not tested: {reason}", (), tuple(evidence or ()))
-
-
-def unusable(ctx: CheckContext, snapshots: list[Snapshot]) -> Outcome | None:
-    """'Not tested' when any snapshot a check needs is incomplete or stale; else None."""
-    for snapshot in snapshots:
-        if not snapshot.collected.complete:
-            reason = snapshot.collected.incomplete_reason or "population not read in full"
-            return not_tested(f"incomplete population on {snapshot.system_id} ({reason})")
-        if snapshot.expires_at < ctx.as_of:
-            return not_tested(
-                f"stale evidence from {snapshot.system_id} (expired {snapshot.expires_at:%Y-%m-%d})"
-            )
-    return None

@@ -3,28 +3,27 @@ and the branch itself refuses unreviewed changes."""
 
 from __future__ import annotations
 
-from assay.checks.base import CheckContext, Finding, Outcome, unusable, verdict
+from assay.checks.base import CheckContext, Finding, Outcome, Unjudged, systems, verdict
 from assay.inventory.records import Tri
 
 
 def change_review(ctx: CheckContext) -> Outcome:
     """Changes in the audit period, up to now, carry a review by someone other than an author."""
-    snapshots = [s for s in ctx.snapshots if s.collected.records.changes]
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
+    needed = systems(ctx, "changes")
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     last_day = min(ctx.period_end, ctx.as_of.date())
-    for snapshot in snapshots:
+    for snapshot in needed.judged.values():
         for change in snapshot.collected.records.changes:
             if not ctx.period_start <= change.committed_at.date() <= last_day:
                 continue
+            subject = f"{change.repository}@{change.commit[:12]}"
             if not change.authors:
-                unknown += 1
+                unjudged.append(Unjudged(change.system_id, subject, "its author is not recorded"))
                 continue
             tested += 1
             independent = set(change.reviewers) - set(change.authors)
-            subject = f"{change.repository}@{change.commit[:12]}"
             if not change.reviewers:
                 findings.append(
                     Finding(
@@ -46,25 +45,29 @@ def change_review(ctx: CheckContext) -> Outcome:
                         snapshot.sha256,
                     )
                 )
-    return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "change")
+    return verdict(findings, unjudged, tested, needed.evidence, "change")
 
 
 def branch_protection(ctx: CheckContext) -> Outcome:
     """The main branch of every collected repository refuses unreviewed changes: protection is
     on and at least one approving review is required. A rule the source does not state is not
     judged."""
-    snapshots = [s for s in ctx.snapshots if s.collected.records.branch_protections]
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
+    needed = systems(ctx, "branch_protections")
     findings: list[Finding] = []
-    unknown = tested = 0
-    for snapshot in snapshots:
+    unjudged = list(needed.unjudged)
+    tested = 0
+    for snapshot in needed.judged.values():
         for rule in snapshot.collected.records.branch_protections:
             subject = f"{rule.repository}@{rule.branch}"
             if rule.protected == Tri.UNKNOWN or (
                 rule.protected == Tri.YES and rule.required_approvals is None
             ):
-                unknown += 1
+                why = (
+                    "whether it is protected was not read"
+                    if rule.protected == Tri.UNKNOWN
+                    else "how many approving reviews it requires was not read"
+                )
+                unjudged.append(Unjudged(rule.system_id, subject, why))
                 continue
             tested += 1
             if rule.protected == Tri.NO:
@@ -89,4 +92,4 @@ def branch_protection(ctx: CheckContext) -> Outcome:
                         snapshot.sha256,
                     )
                 )
-    return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "branch rule")
+    return verdict(findings, unjudged, tested, needed.evidence, "branch rule")

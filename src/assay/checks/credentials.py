@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assay.checks.base import CheckContext, Finding, Outcome, Snapshot, unusable, verdict
+from assay.checks.base import CheckContext, Finding, Outcome, Unjudged, systems, verdict
 from assay.inventory.nonhuman import OwnerNamedBy, nonhuman_identities
 from assay.inventory.records import Credential, Tri
 
@@ -15,32 +15,33 @@ EXPIRY_EXPECTED = frozenset({"fine_grained_pat", "client_secret", "api_token"})
 """Credential kinds the issuer lets you give an end date: one that never expires is a choice."""
 
 
-def _credential_snapshots(ctx: CheckContext) -> list[Snapshot]:
-    return [s for s in ctx.snapshots if s.collected.records.credentials]
-
-
 def stale_credentials(ctx: CheckContext) -> Outcome:
     """Active keys and tokens are rotated and used within 90 days, and those that can be given an
     end date have one. Grants to third parties are judged by ``third_party_grants`` instead."""
-    snapshots = _credential_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
+    needed = systems(ctx, "credentials")
     findings: list[Finding] = []
-    unknown = tested = 0
-    for snapshot in snapshots:
+    unjudged = list(needed.unjudged)
+    tested = 0
+    for snapshot in needed.judged.values():
         for key in snapshot.collected.records.credentials:
             if not key.active or key.third_party is not None:
                 continue
             problems = _staleness(key, ctx)
             if problems is None:
-                unknown += 1
+                unjudged.append(
+                    Unjudged(
+                        key.system_id,
+                        key.credential_id,
+                        "the source does not say when it was created or rotated",
+                    )
+                )
                 continue
             tested += 1
             findings.extend(
                 Finding(rule, key.system_id, key.credential_id, detail, snapshot.sha256)
                 for rule, detail in problems
             )
-    return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "credential")
+    return verdict(findings, unjudged, tested, needed.evidence, "credential")
 
 
 def _staleness(key: Credential, ctx: CheckContext) -> list[tuple[str, str]] | None:
@@ -81,24 +82,22 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
     has an owner who still works here (``inventory.nonhuman`` says who answers for each). Where
     the source names owners but they were not collected, the item is not judged; a declared
     owner who is not on the roster is left to ``orphan_accounts``."""
-    snapshots = [
-        s for s in ctx.snapshots if s.collected.records.accounts or s.collected.records.credentials
-    ]
-    needed = [ctx.roster, *snapshots] if ctx.roster is not None else snapshots
-    if unusable_evidence := unusable(ctx, needed):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
-    credentials = [c for s in snapshots for c in s.collected.records.credentials]
+    needed = systems(ctx, "accounts", "credentials", roster=True)
+    credentials = [c for s in needed.judged.values() for c in s.collected.records.credentials]
+    links = [link for link in ctx.links if link.account.system_id in needed]
     findings: list[Finding] = []
-    unknown = tested = 0
-    for item in nonhuman_identities(ctx.links, credentials, ctx.people):
+    unjudged = list(needed.unjudged)
+    tested = 0
+    for item in nonhuman_identities(links, credentials, ctx.people):
         if item.named_by == OwnerNamedBy.UNKNOWN:
-            unknown += 1
+            unjudged.append(
+                Unjudged(item.system_id, item.subject, "the source's owners were not collected")
+            )
             continue
         if item.named_by == OwnerNamedBy.DECLARED and item.person is None:
             continue
         tested += 1
-        sha = shas[item.system_id]
+        sha = needed.sha(item.system_id)
         if item.owner is None:
             detail = (
                 f"{item.what} has no owner, neither named by the source nor declared in "
@@ -116,28 +115,28 @@ def nonhuman_owners(ctx: CheckContext) -> Outcome:
             findings.append(
                 Finding("nonhuman_owner_left", item.system_id, item.subject, detail, sha)
             )
-    evidence = ([ctx.roster.sha256] if ctx.roster else []) + list(shas.values())
-    return verdict(findings, unknown, tested, evidence, "non-human identity")
+    return verdict(findings, unjudged, tested, needed.evidence, "non-human identity")
 
 
 def third_party_grants(ctx: CheckContext) -> Outcome:
     """Outside applications hold no grant that reaches everything (tenant-wide consent, every
     repository); a grant whose reach the source does not state is not judged."""
-    snapshots = [
-        s
-        for s in _credential_snapshots(ctx)
-        if any(c.third_party is not None for c in s.collected.records.credentials)
-    ]
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
+    needed = systems(ctx, "credentials")
     findings: list[Finding] = []
-    unknown = tested = 0
-    for snapshot in snapshots:
+    unjudged = list(needed.unjudged)
+    tested = 0
+    for snapshot in needed.judged.values():
         for grant in snapshot.collected.records.credentials:
             if grant.third_party is None or not grant.active:
                 continue
             if grant.broad == Tri.UNKNOWN:
-                unknown += 1
+                unjudged.append(
+                    Unjudged(
+                        grant.system_id,
+                        grant.credential_id,
+                        f"the source does not say how far {grant.third_party}'s grant reaches",
+                    )
+                )
                 continue
             tested += 1
             if grant.broad == Tri.YES:
@@ -151,4 +150,4 @@ def third_party_grants(ctx: CheckContext) -> Outcome:
                         snapshot.sha256,
                     )
                 )
-    return verdict(findings, unknown, tested, [s.sha256 for s in snapshots], "third-party grant")
+    return verdict(findings, unjudged, tested, needed.evidence, "third-party grant")

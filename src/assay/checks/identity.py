@@ -3,6 +3,7 @@ privileged, root and emergency, and shared accounts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,8 +12,9 @@ from assay.checks.base import (
     Finding,
     Outcome,
     Snapshot,
+    Unjudged,
     not_tested,
-    unusable,
+    systems,
     verdict,
 )
 from assay.inventory.correlation import Link
@@ -29,11 +31,9 @@ MFA_SYSTEM_KINDS = frozenset({"idp", "code", "cloud"})
 """Systems where a human account without MFA is a finding: identity providers, code hosts, cloud."""
 
 
-def _account_snapshots(ctx: CheckContext) -> list[Snapshot]:
-    return [s for s in ctx.snapshots if s.collected.records.accounts]
-
-
-def _active_credentials(snapshots: list[Snapshot]) -> dict[tuple[str, str], list[Credential]]:
+def _active_credentials(
+    snapshots: Iterable[Snapshot],
+) -> dict[tuple[str, str], list[Credential]]:
     """Each account's active credentials, by (system, account id)."""
     found: dict[tuple[str, str], list[Credential]] = {}
     for snapshot in snapshots:
@@ -54,28 +54,30 @@ def _break_glass(account: Account, ctx: CheckContext) -> bool:
     ) in declared
 
 
+def _unknown(account: Account, reason: str) -> Unjudged:
+    return Unjudged(account.system_id, account.username, reason)
+
+
 def _who(link: Link) -> str:
     return f" ({link.person.name}, {link.person.email})" if link.person else ""
 
 
 def mfa_enforced(ctx: CheckContext) -> Outcome:
     """Every active human account on an identity provider, code host or cloud requires MFA."""
-    snapshots = [s for s in _account_snapshots(ctx) if s.system_kind in MFA_SYSTEM_KINDS]
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
+    needed = systems(ctx, "accounts", kinds=MFA_SYSTEM_KINDS)
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     for link in ctx.links:
         account = link.account
-        if account.system_id not in shas or link.service or account.kind != AccountKind.HUMAN:
+        if account.system_id not in needed or link.service or account.kind != AccountKind.HUMAN:
             continue
         if account.status == AccountStatus.INACTIVE:
             continue
         if account.status == AccountStatus.UNKNOWN:
-            unknown += 1
+            unjudged.append(_unknown(account, "whether the account is active is unknown"))
             continue
-        sha = shas[account.system_id]
+        sha = needed.sha(account.system_id)
         if account.mfa_registered == Tri.NO:
             findings.append(
                 Finding(
@@ -97,32 +99,30 @@ def mfa_enforced(ctx: CheckContext) -> Outcome:
                 )
             )
         elif Tri.UNKNOWN in (account.mfa_registered, account.mfa_enforced):
-            unknown += 1
+            unjudged.append(_unknown(account, "whether MFA is registered and required is unknown"))
             continue
         tested += 1
-    return verdict(findings, unknown, tested, list(shas.values()), "MFA")
+    return verdict(findings, unjudged, tested, needed.evidence, "MFA")
 
 
 def leaver_access(ctx: CheckContext) -> Outcome:
     """Nobody HR records as gone still has an active account or credential anywhere."""
     if ctx.roster is None:
         return not_tested("no HR roster declared (people.source)")
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
-    active_credentials = _active_credentials(snapshots)
+    needed = systems(ctx, "accounts", roster=True)
+    active_credentials = _active_credentials(needed.judged.values())
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     for link in ctx.links:
         account, person = link.account, link.person
-        if link.service:
+        if link.service or account.system_id not in needed:
             continue  # a service account whose owner left: nonhuman_owners reports it
         tested += 1
         if person is None or not is_leaver(person, ctx.as_of.date()):
             continue
         left = f"{person.name} ({person.email}) left on {person.end_date or 'an unrecorded date'}"
-        sha = shas[account.system_id]
+        sha = needed.sha(account.system_id)
         if account.status == AccountStatus.ACTIVE:
             findings.append(
                 Finding(
@@ -144,22 +144,25 @@ def leaver_access(ctx: CheckContext) -> Outcome:
                 )
             )
         elif account.status == AccountStatus.UNKNOWN:
-            unknown += 1
-    return verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "leaver")
+            tested -= 1
+            unjudged.append(
+                _unknown(account, f"{left}; whether this account is still active is unknown")
+            )
+    return verdict(findings, unjudged, tested, needed.evidence, "leaver")
 
 
 def orphan_accounts(ctx: CheckContext) -> Outcome:
     """Every active account belongs to a person on the roster, or is a declared service account."""
     if ctx.roster is None:
         return not_tested("no HR roster declared (people.source)")
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
+    needed = systems(ctx, "accounts", roster=True)
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     for link in ctx.links:
         account = link.account
+        if account.system_id not in needed:
+            continue
         if account.kind == AccountKind.SYSTEM or account.status == AccountStatus.INACTIVE:
             continue
         if _break_glass(account, ctx):
@@ -170,10 +173,14 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
             tested += 1
             continue
         if account.status == AccountStatus.UNKNOWN:
-            unknown += 1
+            unjudged.append(
+                _unknown(
+                    account, "matches no person on the roster; whether it is active is unknown"
+                )
+            )
             continue
         tested += 1
-        sha = shas[account.system_id]
+        sha = needed.sha(account.system_id)
         if link.service:
             findings.append(
                 Finding(
@@ -194,22 +201,23 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
                     sha,
                 )
             )
-    return verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "account")
+    return verdict(findings, unjudged, tested, needed.evidence, "account")
 
 
 def privileged_mfa(ctx: CheckContext) -> Outcome:
     """Every active privileged account, human or not, requires MFA; the summary counts them so
     the privileged population itself is on record."""
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
+    needed = systems(ctx, "accounts")
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     for link in ctx.links:
         account = link.account
+        if account.system_id not in needed:
+            continue
         if account.privileged != Tri.YES or account.status == AccountStatus.INACTIVE:
-            unknown += account.privileged == Tri.UNKNOWN and account.status == AccountStatus.ACTIVE
+            if account.privileged == Tri.UNKNOWN and account.status == AccountStatus.ACTIVE:
+                unjudged.append(_unknown(account, "whether the account is privileged is unknown"))
             continue
         if Tri.NO in (account.mfa_registered, account.mfa_enforced):
             tested += 1
@@ -219,20 +227,15 @@ def privileged_mfa(ctx: CheckContext) -> Outcome:
                     account.system_id,
                     account.username,
                     f"privileged account{_who(link)} can sign in without MFA",
-                    shas[account.system_id],
+                    needed.sha(account.system_id),
                 )
             )
         elif Tri.UNKNOWN in (account.mfa_registered, account.mfa_enforced):
-            unknown += 1
+            unjudged.append(_unknown(account, "privileged; whether it requires MFA is unknown"))
         else:
             tested += 1
-    outcome = verdict(findings, unknown, tested, list(shas.values()), "privileged account")
-    return Outcome(
-        outcome.status,
-        f"{outcome.summary} ({tested} privileged with known MFA)",
-        outcome.findings,
-        outcome.evidence,
-    )
+    outcome = verdict(findings, unjudged, tested, needed.evidence, "privileged account")
+    return replace(outcome, summary=f"{outcome.summary} ({tested} privileged with known MFA)")
 
 
 DORMANT_AFTER = timedelta(days=90)
@@ -241,21 +244,22 @@ DORMANT_AFTER = timedelta(days=90)
 def dormant_accounts(ctx: CheckContext) -> Outcome:
     """Active human accounts have signed in within 90 days. A system that does not say when an
     account last signed in leaves it unjudged: never read 'last updated' as 'last used'."""
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
+    needed = systems(ctx, "accounts")
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     for link in ctx.links:
         account = link.account
-        if link.service or account.kind != AccountKind.HUMAN or _break_glass(account, ctx):
+        if account.system_id not in needed or link.service or account.kind != AccountKind.HUMAN:
+            continue
+        if _break_glass(account, ctx):
             continue  # an emergency account is meant to sit unused
         if account.status != AccountStatus.ACTIVE:
-            unknown += account.status == AccountStatus.UNKNOWN
+            if account.status == AccountStatus.UNKNOWN:
+                unjudged.append(_unknown(account, "whether the account is active is unknown"))
             continue
         if account.last_login is None:
-            unknown += 1
+            unjudged.append(_unknown(account, "the source does not say when it last signed in"))
             continue
         tested += 1
         idle = ctx.as_of - account.last_login
@@ -267,10 +271,10 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
                     account.username,
                     f"active account{_who(link)} last signed in {account.last_login.date()} "
                     f"({idle.days} days ago, per {account.last_login_source})",
-                    shas[account.system_id],
+                    needed.sha(account.system_id),
                 )
             )
-    return verdict(findings, unknown, tested, list(shas.values()), "sign-in")
+    return verdict(findings, unjudged, tested, needed.evidence, "sign-in")
 
 
 def deprovisioning_delay(ctx: CheckContext) -> Outcome:
@@ -280,24 +284,30 @@ def deprovisioning_delay(ctx: CheckContext) -> Outcome:
     not judged, unless an account already overran the deadline."""
     if ctx.roster is None:
         return not_tested("no HR roster declared (people.source)")
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, [ctx.roster, *snapshots]):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
+    needed = systems(ctx, "accounts", roster=True)
     deadline = ctx.policy.deprovision_within
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     slowest_delay: timedelta | None = None
-    for leaver in leavers(ctx.people, ctx.links, ctx.as_of):
+    links = [link for link in ctx.links if link.account.system_id in needed]
+    for leaver in leavers(ctx.people, links, ctx.as_of) if needed.judged else ():
         person = leaver.person
         if leaver.left is not None and leaver.left.date() <= ctx.period_start:
             continue
         slowest = leaver.slowest
-        if slowest is None or slowest.delay is None:
-            unknown += 1
-            continue
-        if not leaver.complete and slowest.delay <= deadline:
-            unknown += 1
+        if (
+            slowest is None
+            or slowest.delay is None
+            or (not leaver.complete and slowest.delay <= deadline)
+        ):
+            if leaver.accounts:
+                why = "an account closed at a time no source recorded, or its status is unknown"
+            elif needed.unjudged:
+                why = "no account of theirs was found on the systems that could be judged"
+            else:
+                why = "no account of theirs was found"
+            unjudged.append(Unjudged(ctx.roster.system_id, person.email, why))
             continue
         tested += 1
         delay = slowest.delay
@@ -317,10 +327,10 @@ def deprovisioning_delay(ctx: CheckContext) -> Outcome:
                     f"{person.name} left on {person.end_date}; {account.system_id} account "
                     f"{account.username} {state}, {hours(delay)} h after (policy: "
                     f"{hours(deadline)} h)",
-                    shas[account.system_id],
+                    needed.sha(account.system_id),
                 )
             )
-    outcome = verdict(findings, unknown, tested, [ctx.roster.sha256, *shas.values()], "leaver")
+    outcome = verdict(findings, unjudged, tested, needed.evidence, "leaver")
     if slowest_delay is None:
         return outcome
     return replace(outcome, summary=f"{outcome.summary}; slowest: {hours(slowest_delay)} h")
@@ -333,20 +343,20 @@ ROOT_RECENT_USE = timedelta(days=30)
 def root_accounts(ctx: CheckContext) -> Outcome:
     """Root and declared break-glass accounts hold no standing keys and have not been used lately:
     they exist for emergencies, and each use should be traceable to one."""
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
-    credentials = _active_credentials(snapshots)
+    needed = systems(ctx, "accounts")
+    credentials = _active_credentials(needed.judged.values())
     findings: list[Finding] = []
-    unknown = tested = 0
+    unjudged = list(needed.unjudged)
+    tested = 0
     for link in ctx.links:
         account = link.account
+        if account.system_id not in needed:
+            continue
         emergency = _break_glass(account, ctx)
         if not (account.root or emergency) or account.status == AccountStatus.INACTIVE:
             continue
         what = "root account" if account.root else "break-glass account"
-        sha = shas[account.system_id]
+        sha = needed.sha(account.system_id)
         keys = credentials.get((account.system_id, account.account_id), [])
         uses = [(account.last_login, account.last_login_source)] + [
             (key.last_used, key.last_used_source) for key in keys
@@ -376,25 +386,22 @@ def root_accounts(ctx: CheckContext) -> Outcome:
                 )
             )
         elif not judged and not keys:
-            unknown += 1
+            unjudged.append(_unknown(account, f"{what}; the source does not say when it was used"))
             continue
         tested += 1
-    return verdict(findings, unknown, tested, list(shas.values()), "root or break-glass account")
+    return verdict(findings, unjudged, tested, needed.evidence, "root or break-glass account")
 
 
 def shared_accounts(ctx: CheckContext) -> Outcome:
     """Nobody shares an account: where a source shows who signs in as an account (the holders of
     its SSH keys, say), more than one person means nobody is individually accountable."""
-    snapshots = _account_snapshots(ctx)
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
-    shas = {s.system_id: s.sha256 for s in snapshots}
-    credentials = _active_credentials(snapshots)
+    needed = systems(ctx, "accounts")
+    credentials = _active_credentials(needed.judged.values())
     findings: list[Finding] = []
     tested = 0
     for link in ctx.links:
         account = link.account
-        if account.status == AccountStatus.INACTIVE:
+        if account.system_id not in needed or account.status == AccountStatus.INACTIVE:
             continue
         keys = credentials.get((account.system_id, account.account_id), [])
         seen = {key.owner.lower() for key in keys if key.owner}
@@ -410,9 +417,9 @@ def shared_accounts(ctx: CheckContext) -> Outcome:
                     account.username,
                     f"{len(seen)} different people sign in as this account: "
                     + ", ".join(sorted(seen)),
-                    shas[account.system_id],
+                    needed.sha(account.system_id),
                 )
             )
-    if not tested:
-        return not_tested("no source shows who signs in as which account", list(shas.values()))
-    return verdict(findings, 0, tested, list(shas.values()), "account holder")
+    if not tested and not needed.unjudged:
+        return not_tested("no source shows who signs in as which account", list(needed.evidence))
+    return verdict(findings, needed.unjudged, tested, needed.evidence, "account holder")

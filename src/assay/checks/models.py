@@ -46,9 +46,24 @@ class RecordedFinding(models.Model):
     check_id = models.CharField(max_length=64)
     rule = models.CharField(max_length=64)
     system_id = models.CharField(max_length=64)
-    subject = models.CharField(max_length=300)
+    subject = models.TextField()
+    """As the source names it: no length is imposed on what a source may send."""
     detail = models.TextField()
     evidence_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["check_id", "system_id", "subject"]
+
+
+class UnjudgedItem(models.Model):
+    """What a check needed and could not judge in a run: an item on a system, or (``subject``
+    empty) the whole system, with why. Listed so that 'not tested' says what to fix."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="unjudged")
+    check_id = models.CharField(max_length=64)
+    system_id = models.CharField(max_length=64)
+    subject = models.TextField(blank=True)
+    reason = models.TextField()
 
     class Meta:
         ordering = ["check_id", "system_id", "subject"]

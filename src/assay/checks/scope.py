@@ -9,7 +9,7 @@ from assay.checks.base import (
     Outcome,
     Status,
     normalise_name,
-    unusable,
+    systems,
     verdict,
 )
 
@@ -39,12 +39,10 @@ def scope_drift(ctx: CheckContext) -> Outcome:
     """Every app the identity provider or code host shows people reaching is a declared system or
     vendor service (by id, name or ``seen_as``): an undeclared one may sit outside the boundary
     while holding company data."""
-    snapshots = [s for s in ctx.snapshots if s.collected.records.applications]
-    if unusable_evidence := unusable(ctx, snapshots):
-        return unusable_evidence
+    needed = systems(ctx, "applications")
     findings: list[Finding] = []
     tested = 0
-    for snapshot in snapshots:
+    for snapshot in needed.judged.values():
         seen: set[str] = set()
         for app in snapshot.collected.records.applications:
             name = normalise_name(app.name)
@@ -64,4 +62,4 @@ def scope_drift(ctx: CheckContext) -> Outcome:
                         snapshot.sha256,
                     )
                 )
-    return verdict(findings, 0, tested, [s.sha256 for s in snapshots], "application")
+    return verdict(findings, needed.unjudged, tested, needed.evidence, "application")

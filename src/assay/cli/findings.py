@@ -1,4 +1,5 @@
-"""``assay findings``: the findings of a run, for people (table) and for scripts (JSON, CSV)."""
+"""``assay findings``: the findings of a run, for people (table) and for scripts (JSON, CSV), and
+with ``--unjudged`` what the checks could not judge, so that 'not tested' says what to fix."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from rich.table import Table
 from assay.errors import InputError
 
 COLUMNS = ("check", "rule", "system", "subject", "detail", "evidence_sha256")
+UNJUDGED_COLUMNS = ("check", "system", "subject", "reason")
+WHOLE_SYSTEM = "(whole system)"
+"""How a table or CSV shows a whole system not judged (JSON says null)."""
 
 
 class Format(StrEnum):
@@ -32,13 +36,23 @@ def findings(
     run: Annotated[int | None, typer.Option("--run", help="A run id; default the latest.")] = None,
     check: Annotated[str | None, typer.Option("--check", help="Only this check.")] = None,
     system: Annotated[str | None, typer.Option("--system", help="Only this system.")] = None,
+    unjudged: Annotated[
+        bool,
+        typer.Option(
+            "--unjudged",
+            help="List what the checks could not judge instead: whole systems (an incomplete "
+            "or stale population) and single items, each with the reason.",
+        ),
+    ] = False,
 ) -> None:
-    """List the findings of the latest completed run (or of --run)."""
+    """List the findings of the latest completed run (or of --run).
+
+    JSON output always carries both lists, `findings` and `unjudged`."""
     from assay._internal import db
     from assay.programme import load
 
     db.setup(load(file).data_dir)
-    from assay.checks.models import RecordedFinding
+    from assay.checks.models import RecordedFinding, UnjudgedItem
     from assay.monitor.models import Run
 
     completed = Run.objects.filter(status=Run.Status.COMPLETED)
@@ -46,12 +60,12 @@ def findings(
     if chosen is None:
         where = f"run {run}" if run is not None else str(file)
         raise InputError(where, "no completed run; run 'assay run' first")
-    rows = RecordedFinding.objects.filter(run=chosen)
+    filters: dict[str, object] = {"run": chosen}
     if check:
-        rows = rows.filter(check_id=check)
+        filters["check_id"] = check
     if system:
-        rows = rows.filter(system_id=system)
-    records = [
+        filters["system_id"] = system
+    found = [
         dict(
             zip(
                 COLUMNS,
@@ -59,20 +73,42 @@ def findings(
                 strict=True,
             )
         )
-        for f in rows
+        for f in RecordedFinding.objects.filter(**filters)
+    ]
+    not_judged = [
+        dict(
+            zip(
+                UNJUDGED_COLUMNS,
+                (u.check_id, u.system_id, u.subject or None, u.reason),
+                strict=True,
+            )
+        )
+        for u in UnjudgedItem.objects.filter(**filters)
     ]
     if output is Format.JSON:
-        typer.echo(json.dumps({"run": chosen.pk, "findings": records}, indent=2))
-    elif output is Format.CSV:
+        typer.echo(
+            json.dumps({"run": chosen.pk, "findings": found, "unjudged": not_judged}, indent=2)
+        )
+        return
+    columns: tuple[str, ...]
+    records: list[dict[str, str]]
+    if unjudged:
+        columns = UNJUDGED_COLUMNS
+        records = [{k: v or WHOLE_SYSTEM for k, v in u.items()} for u in not_judged]
+    else:
+        columns, records = COLUMNS, found
+    if output is Format.CSV:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
         typer.echo(out.getvalue(), nl=False)
     else:
-        table = Table(title=f"run {chosen.pk}: {len(records)} finding(s)")
-        for column in COLUMNS[:-1]:
+        what = "item(s) not judged" if unjudged else "finding(s)"
+        table = Table(title=f"run {chosen.pk}: {len(records)} {what}")
+        shown = columns if unjudged else columns[:-1]
+        for column in shown:
             table.add_column(column)
         for record in records:
-            table.add_row(*(record[c] for c in COLUMNS[:-1]))
+            table.add_row(*(record[c] for c in shown))
         Console().print(table)

@@ -65,8 +65,35 @@ _PARSERS: Mapping[str, Parser] = {
 }
 """Each connector's parser: stored payloads back to records, with no source contacted."""
 
+_POPULATIONS: Mapping[str, frozenset[str]] = {
+    HrCsvConnector.type: frozenset({"people"}),
+    HrXlsxConnector.type: frozenset({"people"}),
+    OktaConnector.type: frozenset({"accounts", "applications"}),
+    EntraConnector.type: frozenset(
+        {"accounts", "credentials", "entitlements", "grants", "applications"}
+    ),
+    GoogleWorkspaceConnector.type: frozenset({"accounts", "credentials", "applications"}),
+    JumpCloudConnector.type: frozenset({"accounts", "entitlements", "grants", "applications"}),
+    AwsIamConnector.type: frozenset({"accounts", "credentials", "entitlements", "grants"}),
+    GitHubConnector.type: frozenset(
+        {"accounts", "credentials", "changes", "applications", "branch_protections"}
+    ),
+    GitConnector.type: frozenset({"changes"}),
+    LdapConnector.type: frozenset({"accounts", "credentials", "entitlements", "grants"}),
+    LinuxConnector.type: frozenset({"accounts", "credentials", "entitlements", "grants"}),
+    PostgresConnector.type: frozenset({"accounts", "credentials", "entitlements", "grants"}),
+}
+"""What each connector reads when its source answers: a check that needs one of these cannot
+pass on a snapshot of that type that came back incomplete, even an empty one."""
+
 CONNECTOR_TYPES: tuple[str, ...] = tuple(sorted(_FACTORIES))
 """Every connector type a programme file may name."""
+
+
+def populations_of(type: str) -> frozenset[str]:
+    """The kinds of record a connector of ``type`` reads (``Records`` field names)."""
+    connector_for(type)  # the same error for an unknown type
+    return _POPULATIONS[type]
 
 
 def parser_for(type: str) -> Parser:

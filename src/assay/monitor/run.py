@@ -24,10 +24,10 @@ from assay.checks.controls import (
     evaluate_controls,
     summarise_categories,
 )
-from assay.checks.models import CheckResult, ControlResult, RecordedFinding
+from assay.checks.models import CheckResult, ControlResult, RecordedFinding, UnjudgedItem
 from assay.checks.registry import CHECKS
 from assay.connectors.base import Collected, ConnectorConfig
-from assay.connectors.registry import connector_for
+from assay.connectors.registry import connector_for, populations_of
 from assay.evidence import service
 from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Appended, Writer
@@ -166,6 +166,7 @@ def _judge(
                 stored.manifest_sha256,
                 item,
                 item.finished_at + TTL["snapshot"],
+                populations_of(item.connector),
             )
         )
 
@@ -254,6 +255,16 @@ def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> 
                 evidence_sha256=f.evidence_sha256,
             )
             for f in outcome.findings
+        )
+        UnjudgedItem.objects.bulk_create(
+            UnjudgedItem(
+                run=run,
+                check_id=check_id,
+                system_id=u.system_id,
+                subject=u.subject or "",
+                reason=u.reason,
+            )
+            for u in outcome.unjudged
         )
     context = judged.context
     replace_current(
