@@ -423,3 +423,31 @@ def test_the_programmes_own_urls_hold_no_credentials(
     line = text.count("\n") + 2
     assert str(caught.value).startswith(f"{path}:{line}: {field}: must not hold a user name")
     assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("new", "field", "problem"),
+    [
+        pytest.param(
+            "connector: {type: okta, mode: export, settings: {path: exports/okta}, "
+            "secrets: {tokne: OKTA_TOKEN}}",
+            "systems[1].connector.secrets.tokne",
+            "unknown secret; this connector's secrets are: token",
+            id="misspelt",
+        ),
+        pytest.param(
+            "connector: {type: okta, mode: export, settings: {path: exports/okta}, "
+            "secrets: {password: OKTA_PASSWORD}}",
+            "systems[1].connector.secrets.password",
+            "unknown secret; this connector's secrets are: token",
+            id="not-read",
+        ),
+    ],
+)
+def test_a_secret_the_connector_does_not_read_is_refused_with_its_line(
+    sample: Path, new: str, field: str, problem: str
+) -> None:
+    path, line = _programme(sample, OKTA_EXPORT, new)
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value) == f"{path}:{line}: {field}: {problem}"

@@ -18,6 +18,8 @@ from assay.errors import InputError
 class ApiSettings(Settings):
     """What every API connector takes: the export directory, or the API's root for live mode."""
 
+    SECRETS = ("token",)
+
     path: StrictStr | None = None
     base_url: Url | None = None
 

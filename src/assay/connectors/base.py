@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeAlias, TypeVar
+from typing import Annotated, Any, ClassVar, Protocol, TypeAlias, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -62,10 +62,22 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    SECRETS: ClassVar[tuple[str, ...]] = ()
+    """The names the connector reads from ``secrets:``; any other name there is an error."""
+
 
 S = TypeVar("S", bound=Settings)
 SettingsModel: TypeAlias = type[Settings]
 """A connector's declaration of its settings (a name, because ``type`` is a connector's field)."""
+
+
+def secrets_problem(model: type[Settings], secrets: Collection[str]) -> tuple[str, str] | None:
+    """The first secret name ``model``'s connector does not read, and why; None when none."""
+    for name in secrets:
+        if name not in model.SECRETS:
+            takes = ", ".join(model.SECRETS) if model.SECRETS else "none"
+            return name, f"unknown secret; this connector's secrets are: {takes}"
+    return None
 
 
 def settings_problem(

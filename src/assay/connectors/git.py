@@ -91,6 +91,8 @@ _REPOSITORY_ENV = (
 class GitSettings(Settings):
     """The repository (export mode) or its remote (live mode), the branch, the name in records."""
 
+    SECRETS = ("token",)
+
     path: StrictStr | None = None
     url: Url | None = None
     branch: StrictStr | None = None

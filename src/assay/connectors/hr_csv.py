@@ -57,6 +57,8 @@ _E = TypeVar("_E", EmploymentType, EmploymentStatus)
 class HrCsvSettings(Settings):
     """The roster file (export mode), or the URL of the report that serves it (live mode)."""
 
+    SECRETS = ("token", "username", "password")
+
     path: StrictStr | None = None
     url: Url | None = None
 

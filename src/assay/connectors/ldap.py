@@ -180,6 +180,8 @@ class LdapSettings(Settings):
     """Both modes: ``flavour``, ``privileged_groups``; export: ``path``; live: the rest (the
     bind password only from the ``password`` secret)."""
 
+    SECRETS = ("password",)
+
     flavour: StrictStr | None = None
     privileged_groups: Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many)] | None = None
     path: StrictStr | None = None

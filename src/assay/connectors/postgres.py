@@ -144,6 +144,8 @@ class PostgresSettings(Settings):
     """The saved query output (export mode), or where to connect (live mode); the password
     only from the ``password`` secret."""
 
+    SECRETS = ("password",)
+
     path: StrictStr | None = None
     host: StrictStr | None = None
     port: StrictInt | None = None

@@ -225,8 +225,7 @@ class ConnectorSpec(_Model):
     def _settings_declared(self) -> ConnectorSpec:
         problem = check_settings(self.type, self.settings, self.secrets)
         if problem is not None:
-            loc, text = problem
-            raise FieldProblem(("settings", *loc), text)
+            raise FieldProblem(*problem)
         return self
 
 
