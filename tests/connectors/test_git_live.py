@@ -84,7 +84,7 @@ def test_file_url_and_credentials_kept_out_of_the_evidence(
     with pytest.raises(InputError) as caught:
         GitConnector().collect(make_config(mode="live", url=secret_url))
     assert "hunter2" not in str(caught.value) and "reader" not in str(caught.value)
-    assert caught.value.where.startswith("https://127.0.0.1:")
+    assert caught.value.problem.startswith("connector setting 'url' must not hold a user name")
 
 
 def test_a_missing_branch_or_repository_is_a_clear_error(

@@ -27,7 +27,7 @@ systems:
     connector:
       type: okta
       mode: export
-      settings: {path: exports/okta, page_size: 200, orgs: [a, b]}
+      settings: {path: exports/okta, base_url: 'https://acme.okta.com'}
       secrets: {token: OKTA_API_TOKEN}
   - id: hr
     name: BambooHR
@@ -42,7 +42,7 @@ systems:
     owner: sam@acme.example
     in_scope: true
     reason: Source code
-    connector: {type: github, mode: export, settings: {path: exports/github}}
+    connector: {type: github, settings: {path: exports/github, repositories: [a, b]}}
   - id: aws
     name: AWS
     kind: cloud

@@ -48,8 +48,10 @@ def test_valid_file_loads_with_all_fields(write: Write, valid: str, control_id: 
     assert okta.connector is not None
     assert okta.connector.type is ConnectorType.OKTA
     assert okta.connector.mode is Mode.EXPORT
-    assert okta.connector.settings == {"path": "exports/okta", "page_size": 200, "orgs": ("a", "b")}
+    assert okta.connector.settings == {"path": "exports/okta", "base_url": "https://acme.okta.com"}
     assert okta.connector.secrets == {"token": "OKTA_API_TOKEN"}
+    github = programme.system("github").connector
+    assert github is not None and github.settings["repositories"] == ("a", "b")
     hr = programme.system("hr")
     assert hr.connector is not None and hr.connector.mode is Mode.EXPORT  # the default
     assert hr.customer_data is False  # the default
@@ -220,8 +222,9 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
         pytest.param(
             "settings: {path: exports/okta,",
             "settings: {api_token: abc, path: exports/okta,",
-            "18: systems[0].connector.settings.api_token: put secrets under 'secrets' as "
-            "environment variable names",
+            "18: systems[0].connector.settings.api_token: looks like a credential; credentials "
+            "are never settings: put it under 'secrets:' as the name of the environment variable "
+            "that holds it",
             id="secret-looking-setting",
         ),
         pytest.param(

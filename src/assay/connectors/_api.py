@@ -8,9 +8,20 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from pydantic import StrictStr
+
 from assay.connectors import _export
-from assay.connectors.base import Collected, ConnectorConfig
+from assay.connectors.base import Collected, ConnectorConfig, Settings, SettingsModel, Url
 from assay.errors import InputError
+
+
+class ApiSettings(Settings):
+    """What every API connector takes: the export directory, or the API's root for live mode."""
+
+    SECRETS = ("token",)
+
+    path: StrictStr | None = None
+    base_url: Url | None = None
 
 
 class ApiConnector(ABC):
@@ -18,6 +29,7 @@ class ApiConnector(ABC):
 
     type: str
     version: str
+    settings: SettingsModel = ApiSettings
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
         self._sleep = sleep
@@ -46,7 +58,7 @@ def base_url(config: ConnectorConfig, default: str) -> str:
             f"system {config.system_id}",
             "connector setting 'base_url' must be an http(s) URL, e.g. " + default,
         )
-    return value.rstrip("/")
+    return config.url("base_url", value, sends_secret=True).rstrip("/")
 
 
 def token(config: ConnectorConfig, connector_type: str, what: str) -> str:

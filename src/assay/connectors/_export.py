@@ -320,6 +320,7 @@ def fetch_report(config: ConnectorConfig, file_name: str) -> RawPayload:
     elif "username" in secrets and "password" in secrets:
         pair = f"{secrets['username']}:{secrets['password']}".encode()
         headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+    config.url("url", url, sends_secret=bool(headers))
     parts = urlsplit(url)
     with ApiClient(f"{parts.scheme}://{parts.netloc}", headers) as client:
         page = client.get_one(urlunsplit(("", "", parts.path, parts.query, "")))

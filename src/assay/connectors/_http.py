@@ -6,7 +6,9 @@ redirect that would change the population), or ``PageFailed`` when the service k
 the connector can keep the pages it has and mark the population incomplete instead of crashing.
 
 Credentials travel only in the request headers: no message, URL or exception made here holds a
-header value, and a pagination link to another host is refused so the token is never sent there.
+header value, a URL holding a user name or password is refused (httpx would send it in place of
+the token, and it would be kept with the URL), and a pagination link to another host is refused
+so the token is never sent there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Self
 
 import httpx
 
+from assay.connectors import _urls
 from assay.errors import AssayError, InputError
 
 MAX_WAIT = 15 * 60.0
@@ -73,6 +76,9 @@ class ApiClient:
         max_wait: float = MAX_WAIT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        problem = _urls.url_problem(base_url, sends_secret=False)
+        if problem is not None:  # httpx would send a user and password as Basic authentication
+            raise InputError(_urls.public(base_url), problem)
         # Redirects are not followed: GitHub answers a non-member's member list with a redirect
         # to the public members, which would silently shrink the population.
         self._client = httpx.Client(
@@ -157,6 +163,10 @@ class ApiClient:
         if link is None:
             return None
         target = response.url.join(link["url"])
+        if target.userinfo:
+            raise InputError(
+                str(response.url), "the next-page link holds a user name or password; not followed"
+            )
         if _origin(target) != self._origin:
             raise InputError(
                 str(response.url),

@@ -93,8 +93,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
+from pydantic import StrictStr
+
 from assay.connectors import _api, _export
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import (
+    Collected,
+    ConnectorConfig,
+    RawPayload,
+    Settings,
+    SettingsModel,
+    Url,
+)
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -177,11 +186,21 @@ NO_CREDENTIALS = f"no AWS credentials found; in live mode {CREDENTIAL_CHAIN}"
 _T = TypeVar("_T")
 
 
+class AwsIamSettings(Settings):
+    """The credential report or directory (export mode); the region and, for a local emulator
+    only, the endpoint (live mode). Credentials come from the AWS environment, never from here."""
+
+    path: StrictStr | None = None
+    region: StrictStr | None = None
+    endpoint_url: Url | None = None
+
+
 class AwsIamConnector(_api.ApiConnector):
     """Reads an AWS account's IAM and CloudTrail live, or from a credential report / directory."""
 
     type: str = "aws_iam"
     version: str = "2"
+    settings: SettingsModel = AwsIamSettings
 
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
@@ -521,6 +540,8 @@ def _live_settings(config: ConnectorConfig) -> tuple[str, str | None]:
         not isinstance(endpoint_url, str) or not endpoint_url.startswith(("https://", "http://"))
     ):
         raise InputError(where, "connector setting 'endpoint_url' must be an http(s) URL")
+    if endpoint_url is not None:
+        config.url("endpoint_url", endpoint_url, sends_secret=False)  # signed, no secret sent
     return region, endpoint_url
 
 

@@ -93,10 +93,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import StrictStr
 
 from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, SettingsModel
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -159,11 +160,18 @@ CONSENT_KIND = "oauth_consent"
 PRIVILEGED_SCOPE_PARTS = (".ReadWrite.All", "Directory.")
 
 
+class EntraSettings(_api.ApiSettings):
+    """As every API connector, and the tenant's id, to tell third-party apps from its own."""
+
+    tenant_id: StrictStr | None = None
+
+
 class EntraConnector(_api.ApiConnector):
     """Reads an Entra ID tenant live from Microsoft Graph or from an export directory."""
 
     type: str = "entra"
     version: str = "1"
+    settings: SettingsModel = EntraSettings
 
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)

@@ -42,10 +42,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from assay.connectors import _export
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from pydantic import StrictStr
+
+from assay.connectors import _export, _urls
+from assay.connectors.base import (
+    Collected,
+    ConnectorConfig,
+    RawPayload,
+    Settings,
+    SettingsModel,
+    Url,
+)
 from assay.errors import AssayError, InputError
 from assay.inventory.records import Change, Records
 
@@ -79,11 +88,23 @@ _REPOSITORY_ENV = (
 )
 
 
+class GitSettings(Settings):
+    """The repository (export mode) or its remote (live mode), the branch, the name in records."""
+
+    SECRETS = ("token",)
+
+    path: StrictStr | None = None
+    url: Url | None = None
+    branch: StrictStr | None = None
+    name: StrictStr | None = None
+
+
 class GitConnector:
     """Reads the history of one branch of a local git repository."""
 
     type: str = "git"
     version: str = "1"
+    settings: SettingsModel = GitSettings
 
     def collect(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
@@ -92,7 +113,7 @@ class GitConnector:
             with tempfile.TemporaryDirectory(prefix="assay-git-") as scratch:
                 repo = Path(scratch) / "repo.git"
                 _clone(config, url, _branch(config), repo)
-                return self._read(config, repo, started_at, _public(url))
+                return self._read(config, repo, started_at, _urls.public(url))
         if config.mode != _export.EXPORT_MODE:
             raise _export.unsupported_mode(config, self.type, _export.MODES)
         repo = _repository(config.path())
@@ -362,15 +383,7 @@ def _url(config: ConnectorConfig) -> str:
         raise InputError(
             f"system {config.system_id}", f"connector setting 'url' must be a {schemes} URL"
         )
-    return url
-
-
-def _public(url: str) -> str:
-    """The URL without a user name or password in it, fit to be kept as evidence."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    return config.url("url", url, sends_secret="token" in config.secrets)
 
 
 def _clone(config: ConnectorConfig, url: str, branch: str, into: Path) -> None:
@@ -404,7 +417,9 @@ def _clone(config: ConnectorConfig, url: str, branch: str, into: Path) -> None:
     try:
         _run(into.parent, args, extra)
     except _GitFailed as exc:
-        raise InputError(_public(url), f"cannot fetch branch '{branch}': {exc.message}") from None
+        raise InputError(
+            _urls.public(url), f"cannot fetch branch '{branch}': {exc.message}"
+        ) from None
 
 
 def _repository(path: Path) -> Path:

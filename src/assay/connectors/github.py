@@ -91,13 +91,15 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
+
+from pydantic import AfterValidator, PlainValidator, StrictStr
 
 from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors._pages import StoredList
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, SettingsModel
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -180,11 +182,58 @@ DEPLOY_KEY_USED = "github:last_used"
 TOKEN_USED = "github:token_last_used_at"
 
 
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    if not all(value.strip() for value in values):
+        raise ValueError("must be a list of names")
+    return tuple(value.strip() for value in values)
+
+
+def _known_populations(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The populations named, in the order they are read; an unknown name is refused."""
+    unknown = sorted(set(names) - set(POPULATIONS))
+    if unknown:
+        raise ValueError(f"unknown {', '.join(unknown)}; use any of: {', '.join(POPULATIONS)}")
+    return tuple(p for p in POPULATIONS if p in names)
+
+
+def _moment(value: object) -> datetime:
+    """A timestamp, or a date meaning its midnight UTC, as a UTC time."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return _export.parse_timestamp(value)
+        except ValueError:
+            pass
+        try:
+            day = _export.parse_date(value)
+        except ValueError:
+            pass
+        else:
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    raise ValueError(f"must be a date (YYYY-MM-DD) or a timestamp, got {value!r}")
+
+
+class GitHubSettings(_api.ApiSettings):
+    """As every API connector, and the organisation and what of it to read."""
+
+    org: StrictStr | None = None
+    repositories: Annotated[tuple[StrictStr, ...], AfterValidator(_names)] | None = None
+    """Names or full names; default every repository."""
+    populations: Annotated[tuple[StrictStr, ...], AfterValidator(_known_populations)] | None = None
+    """Which of ``POPULATIONS`` to read; default all. Members always are."""
+    since: Annotated[datetime, PlainValidator(_moment)] | None = None
+    """Pull requests merged before it are not read."""
+
+
 class GitHubConnector(_api.ApiConnector):
     """Reads a GitHub organisation live or from an export directory."""
 
     type: str = "github"
     version: str = "2"
+    settings: SettingsModel = GitHubSettings
 
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         org = _org(config)
@@ -855,7 +904,7 @@ def _chosen(
     repos: Sequence[_Repo], config: ConnectorConfig, warnings: list[str] | None = None
 ) -> list[_Repo]:
     """The repositories the ``repositories`` setting names (by name or full name), or all."""
-    names = _string_list(config, "repositories")
+    names = config.typed(GitHubSettings).repositories
     if names is None:
         return list(repos)
     wanted = {name.lower() for name in names}
@@ -1170,61 +1219,19 @@ def _message(payload: RawPayload) -> str | None:
 
 
 def _populations(config: ConnectorConfig) -> tuple[str, ...]:
-    names = _string_list(config, "populations")
-    if names is None:
-        return POPULATIONS
-    unknown = sorted(set(names) - set(POPULATIONS))
-    if unknown:
-        raise InputError(
-            f"system {config.system_id}",
-            f"connector setting 'populations': unknown {', '.join(unknown)}; "
-            f"use any of: {', '.join(POPULATIONS)}",
-        )
-    return tuple(p for p in POPULATIONS if p in names)
-
-
-def _string_list(config: ConnectorConfig, key: str) -> list[str] | None:
-    value = config.settings.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InputError(
-            f"system {config.system_id}", f"connector setting '{key}' must be a list of names"
-        )
-    return [v.strip() for v in value]
+    chosen = config.typed(GitHubSettings).populations
+    return POPULATIONS if chosen is None else chosen
 
 
 def _since(config: ConnectorConfig) -> datetime | None:
-    """The ``since`` setting as a UTC time: a timestamp, or a date meaning its midnight UTC."""
-    value = config.settings.get("since")
-    if value is None:
-        return None
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            return _export.parse_timestamp(value)
-        except ValueError:
-            pass
-        try:
-            day = _export.parse_date(value)
-        except ValueError:
-            pass
-        else:
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    raise InputError(
-        f"system {config.system_id}",
-        f"connector setting 'since' must be a date (YYYY-MM-DD) or a timestamp, got {value!r}",
-    )
+    return config.typed(GitHubSettings).since
 
 
 def _filters(config: ConnectorConfig) -> dict[str, Any]:
     """The settings that narrow what was read, for the manifest."""
     filters: dict[str, Any] = {}
-    if (names := _string_list(config, "repositories")) is not None:
-        filters["repositories"] = names
+    if (names := config.typed(GitHubSettings).repositories) is not None:
+        filters["repositories"] = list(names)
     if (since := _since(config)) is not None:
         filters["since"] = since.isoformat()
     return filters

@@ -59,7 +59,7 @@ from urllib.parse import quote
 
 from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, SettingsModel
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -100,6 +100,7 @@ class GoogleWorkspaceConnector(_api.ApiConnector):
 
     type: str = "google_workspace"
     version: str = "1"
+    settings: SettingsModel = _api.ApiSettings
 
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)

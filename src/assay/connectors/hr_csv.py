@@ -24,8 +24,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
+from pydantic import StrictStr
+
 from assay.connectors import _export
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import (
+    Collected,
+    ConnectorConfig,
+    RawPayload,
+    Settings,
+    SettingsModel,
+    Url,
+)
 from assay.errors import InputError
 from assay.inventory.records import EmploymentStatus, EmploymentType, Person, Records
 
@@ -45,11 +54,21 @@ COLUMNS: tuple[str, ...] = (
 _E = TypeVar("_E", EmploymentType, EmploymentStatus)
 
 
+class HrCsvSettings(Settings):
+    """The roster file (export mode), or the URL of the report that serves it (live mode)."""
+
+    SECRETS = ("token", "username", "password")
+
+    path: StrictStr | None = None
+    url: Url | None = None
+
+
 class HrCsvConnector:
     """Reads the HR roster CSV named by the ``path`` setting."""
 
     type: str = "hr_csv"
     version: str = "1"
+    settings: SettingsModel = HrCsvSettings
 
     def collect(self, config: ConnectorConfig) -> Collected:
         return _export.collect_single_file(

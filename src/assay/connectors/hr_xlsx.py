@@ -28,10 +28,11 @@ from zipfile import BadZipFile
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import StrictStr
 
 from assay.connectors import _export
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
-from assay.connectors.hr_csv import COLUMNS, RosterRow, parse_roster
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, SettingsModel
+from assay.connectors.hr_csv import COLUMNS, HrCsvSettings, RosterRow, parse_roster
 from assay.errors import InputError
 from assay.inventory.records import Records
 
@@ -40,11 +41,18 @@ _NOT_A_WORKBOOK = (BadZipFile, KeyError, OSError, SyntaxError)
 malformed XML (the XML parsers' errors are ``SyntaxError``s)."""
 
 
+class HrXlsxSettings(HrCsvSettings):
+    """As ``hr_csv``, and the sheet that holds the roster (default the first)."""
+
+    sheet: StrictStr | None = None
+
+
 class HrXlsxConnector:
     """Reads the HR roster workbook named by the ``path`` setting."""
 
     type: str = "hr_xlsx"
     version: str = "1"
+    settings: SettingsModel = HrXlsxSettings
 
     def collect(self, config: ConnectorConfig) -> Collected:
         return _export.collect_single_file(

@@ -64,7 +64,7 @@ from typing import Any
 
 from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, SettingsModel
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -112,6 +112,7 @@ class JumpCloudConnector(_api.ApiConnector):
 
     type: str = "jumpcloud"
     version: str = "1"
+    settings: SettingsModel = _api.ApiSettings
 
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)

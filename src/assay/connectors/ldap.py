@@ -95,13 +95,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
+from pydantic import BeforeValidator, StrictInt, StrictStr
 
-from assay.connectors import _export, _pages
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors import _export, _pages, _urls
+from assay.connectors.base import (
+    Collected,
+    ConnectorConfig,
+    RawPayload,
+    Settings,
+    SettingsModel,
+    Url,
+)
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -164,11 +172,34 @@ BUILTIN_ADMINISTRATORS_SID = "S-1-5-32-544"
 ADMINISTRATOR_RID = 500
 
 
+def _one_or_many(value: object) -> object:
+    return (value,) if isinstance(value, str) else value
+
+
+class LdapSettings(Settings):
+    """Both modes: ``flavour``, ``privileged_groups``; export: ``path``; live: the rest (the
+    bind password only from the ``password`` secret)."""
+
+    SECRETS = ("password",)
+
+    flavour: StrictStr | None = None
+    privileged_groups: Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many)] | None = None
+    path: StrictStr | None = None
+    url: Url | None = None
+    base_dn: StrictStr | None = None
+    bind_dn: StrictStr | None = None
+    user_filter: StrictStr | None = None
+    group_filter: StrictStr | None = None
+    page_size: StrictInt | None = None
+    ca_file: StrictStr | None = None
+
+
 class LdapConnector:
     """Reads a directory's accounts and groups live (paged search) or from LDIF files."""
 
     type: str = "ldap"
     version: str = "1"
+    settings: SettingsModel = LdapSettings
 
     def collect(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
@@ -271,8 +302,11 @@ class _Target:
         url = text("url")
         if not url.lower().startswith(("ldap://", "ldaps://")):
             raise InputError(
-                where, f"connector setting 'url' must be ldap://host:port or ldaps://…, got {url!r}"
+                where,
+                f"connector setting 'url' must be ldap://host:port or ldaps://…, got "
+                f"{_urls.public(url)!r}",
             )
+        config.url("url", url, sends_secret=True)  # the bind password
         users, groups = DEFAULT_FILTERS[flavour]
         page_size = config.settings.get("page_size", DEFAULT_PAGE_SIZE)
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:

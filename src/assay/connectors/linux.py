@@ -107,8 +107,10 @@ from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePath
 
+from pydantic import StrictBool, StrictInt, StrictStr
+
 from assay.connectors import _export
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, Settings, SettingsModel
 from assay.errors import AssayError, InputError
 from assay.inventory.records import (
     Account,
@@ -194,11 +196,25 @@ SUDO_ALIAS = re.compile(rf"([A-Z][A-Z0-9_]*)\s*=\s*({_SUDO_ITEMS})")
 SUDO_ALIAS_SEPARATOR = re.compile(r"\s*:\s*(?=[A-Z][A-Z0-9_]*\s*=)")
 
 
+class LinuxSettings(Settings):
+    """A copy of the host's root (export mode), or how to log in over SSH (live mode)."""
+
+    path: StrictStr | None = None
+    host: StrictStr | None = None
+    user: StrictStr | None = None
+    port: StrictInt | None = None
+    root: StrictStr | None = None
+    sudo: StrictBool | None = None
+    identity_file: StrictStr | None = None
+    known_hosts: StrictStr | None = None
+
+
 class LinuxConnector:
     """Reads a Linux host over SSH, or a copy of its root directory named by ``path``."""
 
     type: str = "linux"
     version: str = "1"
+    settings: SettingsModel = LinuxSettings
 
     def collect(self, config: ConnectorConfig) -> Collected:
         if config.mode == _export.LIVE_MODE:

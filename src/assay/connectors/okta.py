@@ -75,7 +75,7 @@ from urllib.parse import quote
 from assay.connectors import _api, _export, _pages
 from assay.connectors._http import ApiClient, PageFailed
 from assay.connectors._pages import StoredList
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, SettingsModel
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -129,6 +129,7 @@ class OktaConnector(_api.ApiConnector):
 
     type: str = "okta"
     version: str = "1"
+    settings: SettingsModel = _api.ApiSettings
 
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
@@ -527,7 +528,7 @@ def _base_url(config: ConnectorConfig, connector_type: str) -> str:
             f"connector '{connector_type}' in mode '{_export.LIVE_MODE}' needs the setting "
             "'base_url', the org's URL, e.g. https://acme.okta.com",
         )
-    return value.rstrip("/")
+    return config.url("base_url", value, sends_secret=True).rstrip("/")
 
 
 def _quote(okta_id: str) -> str:

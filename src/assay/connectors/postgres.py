@@ -67,9 +67,10 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
+from pydantic import StrictInt, StrictStr
 
 from assay.connectors import _export
-from assay.connectors.base import Collected, ConnectorConfig, RawPayload
+from assay.connectors.base import Collected, ConnectorConfig, RawPayload, Settings, SettingsModel
 from assay.errors import InputError
 from assay.inventory.records import (
     Account,
@@ -139,11 +140,26 @@ def attribute_entitlement_id(column: str) -> str:
     return f"attribute:{ATTRIBUTE_NAMES[column]}"
 
 
+class PostgresSettings(Settings):
+    """The saved query output (export mode), or where to connect (live mode); the password
+    only from the ``password`` secret."""
+
+    SECRETS = ("password",)
+
+    path: StrictStr | None = None
+    host: StrictStr | None = None
+    port: StrictInt | None = None
+    dbname: StrictStr | None = None
+    user: StrictStr | None = None
+    sslmode: StrictStr | None = None
+
+
 class PostgresConnector:
     """Reads roles and memberships from a server (``live``) or a directory (``export``)."""
 
     type: str = "postgres"
     version: str = "1"
+    settings: SettingsModel = PostgresSettings
 
     def collect(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)

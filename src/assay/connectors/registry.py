@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from assay.connectors import (
     aws_iam,
@@ -20,7 +21,7 @@ from assay.connectors import (
 )
 from assay.connectors._export import Parser
 from assay.connectors.aws_iam import AwsIamConnector
-from assay.connectors.base import Connector
+from assay.connectors.base import Connector, SettingLoc, secrets_problem, settings_problem
 from assay.connectors.entra import EntraConnector
 from assay.connectors.git import GitConnector
 from assay.connectors.github import GitHubConnector
@@ -100,6 +101,22 @@ def parser_for(type: str) -> Parser:
     """The parser of ``type``, to replay a stored snapshot."""
     connector_for(type)  # the same error for an unknown type
     return _PARSERS[type]
+
+
+def check_settings(
+    type: str, settings: Mapping[str, Any], secrets: Collection[str]
+) -> tuple[SettingLoc, str] | None:
+    """The first problem of a connector's ``settings`` and ``secrets`` names as connector
+    ``type`` declares them, located from the connector (``("settings", key)``, ``("secrets",
+    name)``), or None: what the programme file is checked with when it loads."""
+    model = connector_for(type).settings
+    problem = settings_problem(model, settings, secrets)
+    if problem is not None:
+        return ("settings", *problem[0]), problem[1]
+    unknown = secrets_problem(model, secrets)
+    if unknown is not None:
+        return ("secrets", unknown[0]), unknown[1]
+    return None
 
 
 def connector_for(type: str) -> Connector:

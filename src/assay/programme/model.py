@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from assay.catalog import Category, Frequency, load_catalog
+from assay.connectors._urls import url_problem
+from assay.connectors.registry import check_settings
 from assay.errors import InputError
 from assay.evidence.statements import TTL
 
@@ -90,7 +92,6 @@ USERNAME_PLACEHOLDERS = frozenset({"email_local", "first", "last", "first_initia
 
 _SYSTEM_ID = re.compile(r"[a-z][a-z0-9_-]*")
 _ENV_VAR = re.compile(r"[A-Z_][A-Z0-9_]*")
-_SECRET_WORDS = ("token", "password", "secret", "api_key")
 
 
 def _text(value: str) -> str:
@@ -126,12 +127,6 @@ def _env_var_name(value: str) -> str:
     return value
 
 
-def _setting_key(key: str) -> str:
-    if any(word in key.lower() for word in _SECRET_WORDS):
-        raise ValueError("put secrets under 'secrets' as environment variable names")
-    return key
-
-
 Scalar = str | int | float | bool | date | None
 SettingValue = Scalar | tuple[Scalar, ...]
 
@@ -146,6 +141,14 @@ def _setting_value(value: object) -> SettingValue:
     if isinstance(value, list | tuple) and all(_is_scalar(item) for item in value):
         return tuple(value)
     raise ValueError("must be a plain value or a list of plain values")
+
+
+def _url(value: str) -> str:
+    """The connectors' URL rule for the programme's own URLs: the file is kept as evidence."""
+    problem = url_problem(value, sends_secret=False)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 def _username_rule(rule: str) -> str:
@@ -166,8 +169,8 @@ Text = Annotated[str, AfterValidator(_text)]
 Email = Annotated[str, AfterValidator(_email)]
 SystemId = Annotated[str, AfterValidator(_system_id)]
 EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
-SettingKey = Annotated[str, AfterValidator(_setting_key)]
 UsernameRule = Annotated[str, AfterValidator(_username_rule)]
+Url = Annotated[str, AfterValidator(_text), AfterValidator(_url)]
 
 
 class _Model(BaseModel):
@@ -204,14 +207,26 @@ class Audit(_Model):
 
 
 class ConnectorSpec(_Model):
-    """How evidence is collected from one system; secrets are environment variable names only."""
+    """How evidence is collected from one system; secrets are environment variable names only.
+
+    The settings are checked against the connector's own declaration of them (its ``Settings``
+    model), so an unknown key, a mistyped value or a credential written as a setting is refused
+    at its line here, before ``assay run`` or ``assay scope check`` go any further.
+    """
 
     type: ConnectorType
     mode: Mode = Mode.EXPORT
-    settings: dict[SettingKey, Annotated[SettingValue, PlainValidator(_setting_value)]] = Field(
+    settings: dict[str, Annotated[SettingValue, PlainValidator(_setting_value)]] = Field(
         default_factory=dict
     )
     secrets: dict[str, EnvVarName] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _settings_declared(self) -> ConnectorSpec:
+        problem = check_settings(self.type, self.settings, self.secrets)
+        if problem is not None:
+            raise FieldProblem(*problem)
+        return self
 
 
 class System(_Model):
@@ -305,7 +320,7 @@ class StorageKind(StrEnum):
 class TimestampAuthority(_Model):
     """An RFC 3161 time-stamp authority that attests each checkpoint's time."""
 
-    url: Text
+    url: Url
     ca_file: Text
     """The authority's CA certificate (PEM), relative to the programme file, to verify tokens."""
 
@@ -322,7 +337,7 @@ class EvidenceSettings(_Model):
     path: Text = ".assay/locker"
     bucket: Text | None = None
     prefix: str = ""
-    endpoint_url: Text | None = None
+    endpoint_url: Url | None = None
     signing_key: Text = ".assay/keys/signing-key.pem"
     timestamp_authority: TimestampAuthority | None = None
     retention_days: int = Field(default=365, ge=0)
