@@ -3,15 +3,18 @@
 One slapd per test session, on a free 127.0.0.1 port, configured by a ``slapd.conf`` written
 under the session's temporary directory, with two mdb databases:
 
-- ``dc=example,dc=org``, an OpenLDAP-style directory with the ppolicy overlay (administrative
-  locks by ``pwdAccountLockedTime``, ``pwdChangedTime``) and the lastbind overlay
+- ``dc=example,dc=org``, an OpenLDAP-style directory with the ppolicy overlay and a default
+  policy that enforces locks (``pwdLockout``), so ``pwdAccountLockedTime``, ``pwdStartTime`` and
+  ``pwdEndTime`` refuse binds as they would in production, and the lastbind overlay
   (``authTimestamp`` on each successful bind);
 - ``dc=corp,dc=example``, served with a small schema holding the Active Directory attributes and
   classes the connector reads, so an AD-shaped directory can be searched over real LDAP.
 
 Both databases are empty but for their roots and the read-only bind accounts: ``reader`` (no size
 limit) and ``capped`` (paged searches stop after ``CAPPED_TOTAL`` entries, as a directory
-administrator's limit would stop them). Tests add their own entries with ``Slapd.add``.
+administrator's limit would stop them). Neither may read ``userPassword``; ``reader`` may only
+search it (``=s``: use it in a filter, as the connector's password-holders search does — not
+read it, nor compare a guess with it). Tests add their own entries with ``Slapd.add``.
 slapd runs in the foreground as a child of the tests and is stopped when the session ends.
 """
 
@@ -38,6 +41,7 @@ ADMIN_PASSWORD = "admin-secret"
 READER_PASSWORD = "reader-secret"
 CAPPED_TOTAL = 700
 """The capped account's limit on the entries one paged search may return."""
+POLICY = f"cn=default-policy,{OPENLDAP_BASE}"
 
 AD_SCHEMA = """\
 # The few Active Directory attributes and classes the connector reads, under Microsoft's OIDs,
@@ -91,12 +95,14 @@ directory {directory}
 {overlays}
 limits dn.exact="{reader}" size=unlimited
 limits dn.exact="{capped}" size.soft=unlimited size.hard=unlimited size.prtotal={CAPPED_TOTAL}
-access to attrs=userPassword by anonymous auth by * none
+access to attrs=userPassword by anonymous auth by dn.exact="{reader}" =s by * none
 access to * by dn.exact="{reader}" read by dn.exact="{capped}" read by * none
 """
 
     # authTimestamp moves at most once an hour, so back-to-back reads of it agree.
-    openldap_overlays = "overlay ppolicy\noverlay lastbind\nlastbind-precision 3600"
+    openldap_overlays = (
+        f'overlay ppolicy\nppolicy_default "{POLICY}"\noverlay lastbind\nlastbind-precision 3600'
+    )
     return f"""{includes}
 modulepath {MODULES}
 moduleload back_mdb
@@ -119,6 +125,11 @@ def _root(suffix: str) -> str:
         entries.append(
             f"dn: cn={name},{suffix}\nobjectClass: organizationalRole\n"
             f"objectClass: simpleSecurityObject\ncn: {name}\nuserPassword: {READER_PASSWORD}\n"
+        )
+    if suffix == OPENLDAP_BASE:
+        entries.append(
+            f"dn: {POLICY}\nobjectClass: device\nobjectClass: pwdPolicy\ncn: default-policy\n"
+            "pwdAttribute: userPassword\npwdLockout: TRUE\n"
         )
     return "\n".join(entries)
 

@@ -1,13 +1,15 @@
 """The ldap connector against a real slapd (tests/connectors/slapd.py), and on LDIF files.
 
-Two directories are served: an OpenLDAP-style one with 1,208 accounts (three pages of 500) and
-nested groups, and an Active Directory-shaped one. Export mode reads what ``ldapsearch`` itself
+Two directories are served: an OpenLDAP-style one with 1,212 accounts (three pages of 500),
+nested groups and accounts in every sign-in state its password policy knows, and an Active
+Directory-shaped one. Export mode reads what ``ldapsearch`` itself
 writes from the same server, and hand-written LDIF for what ``ldapsearch`` never writes.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +37,7 @@ from assay.inventory.records import (
     Credential,
     Entitlement,
     Grant,
+    Records,
     Tri,
 )
 
@@ -44,6 +47,21 @@ SYSTEM = "dir"
 BULK = 1200
 PEOPLE = f"ou=people,{OPENLDAP_BASE}"
 GROUPS = f"ou=groups,{OPENLDAP_BASE}"
+
+
+LOCKED_HASH = "{CRYPT}!$6$Zq1salt$lockedhashlockedhash"
+"""A hash locked the way ``usermod -L`` locks one: nothing can match it."""
+SECRETS = (
+    b"ada-password",
+    b"bob-password",
+    b"carol-password",
+    b"frank-password",
+    b"gina-password",
+    b"hal-password",
+    b"lockedhash",
+    READER_PASSWORD.encode(),
+)
+"""Every password value the directory holds; none may reach a payload."""
 
 
 def person(uid: str, cn: str, *extra: str, ou: str = PEOPLE) -> str:
@@ -87,8 +105,18 @@ OPENLDAP_ENTRIES = [
         "userPassword: ada-password",
         "description: " + "a line long enough that ldapsearch folds it " * 3,
     ),
-    person("bob", "Bob Locked"),
-    person("carol", "Carol Timed"),
+    person("bob", "Bob Locked", "userPassword: bob-password"),
+    person("carol", "Carol Timed", "userPassword: carol-password"),
+    person("erin", "Erin Hashlocked", f"userPassword: {LOCKED_HASH}"),
+    person("frank", "Frank Ended", "userPassword: frank-password", "pwdEndTime: 20200101000000Z"),
+    person("gina", "Gina Later", "userPassword: gina-password", "pwdStartTime: 20990101000000Z"),
+    person(
+        "hal",
+        "Hal Shadowed",
+        "objectClass: shadowAccount",
+        "userPassword: hal-password",
+        "shadowExpire: 1",
+    ),
     person("jose", "José Núñez", "mail: jose@example.org"),
     person("dave", "Dave Oncall"),
     (
@@ -105,6 +133,21 @@ OPENLDAP_ENTRIES = [
     *(person(f"user{n:04d}", f"User {n}", ou=f"ou=bulk,{OPENLDAP_BASE}") for n in range(BULK)),
 ]
 LOCKS = {"bob": "000001010000Z", "carol": "20240101000000Z"}
+PEOPLE_AND_READERS = 12
+BINDS = {
+    "ada": "ada-password",
+    "bob": "bob-password",
+    "frank": "frank-password",
+    "gina": "gina-password",
+    "hal": "hal-password",
+}
+"""Who tries to bind, with what."""
+HOLDERS = [
+    *(uid(name) for name in ("ada", "bob", "carol", "erin", "frank", "gina", "hal")),
+    f"cn=reader,{OPENLDAP_BASE}",
+    f"cn=capped,{OPENLDAP_BASE}",
+]
+"""The entries that hold a userPassword."""
 
 
 def filetime(moment: datetime) -> int:
@@ -233,12 +276,14 @@ def directories(slapd: Slapd) -> Directories:
         for name, value in LOCKS.items()
     )
     _modify(slapd, OPENLDAP_BASE, locks)
-    # Ada signs in once, so the lastbind overlay records her authTimestamp.
-    subprocess.run(
-        ["ldapwhoami", "-x", "-H", slapd.url, "-D", uid("ada"), "-w", "ada-password"],
-        capture_output=True,
-        check=True,
-    )
+    # Ada and Hal sign in once, so the lastbind overlay records their authTimestamp (and later
+    # binds within the hour leave it as it is).
+    for name in ("ada", "hal"):
+        subprocess.run(
+            ["ldapwhoami", "-x", "-H", slapd.url, "-D", uid(name), "-w", BINDS[name]],
+            capture_output=True,
+            check=True,
+        )
     return Directories(
         slapd,
         LdapConnector().collect(openldap_config(slapd)),
@@ -257,15 +302,17 @@ def test_paged_search_reads_every_entry_in_three_pages(directories: Directories)
         "entries.page-001.ldif",
         "entries.page-002.ldif",
         "entries.page-003.ldif",
+        "password-holders.page-001.ldif",
     ]
     assert [p.data.count(b"\ndn: ") + p.data.count(b"\ndn:: ") for p in collected.payloads] == [
         500,
         500,
-        8 + BULK + 7 - 1000,
+        PEOPLE_AND_READERS + BULK + 7 - 1000,
+        len(HOLDERS),
     ]
     accounts = by_id(collected)
     assert {f"uid=user{n:04d},ou=bulk,{OPENLDAP_BASE}" for n in range(BULK)} <= accounts.keys()
-    assert len(accounts) == BULK + 8  # six people, reader and capped
+    assert len(accounts) == BULK + PEOPLE_AND_READERS
     filters = ldap.DEFAULT_FILTERS["openldap"]
     assert collected.parameters == {
         "url": directories.slapd.url,
@@ -275,18 +322,45 @@ def test_paged_search_reads_every_entry_in_three_pages(directories: Directories)
         "user_filter": filters[0],
         "group_filter": filters[1],
         "filter": f"(|{filters[0]}{filters[1]})",
-        "attributes": ["*", "pwdAccountLockedTime", "pwdChangedTime", "authTimestamp"],
+        "attributes": [
+            "*",
+            "pwdAccountLockedTime",
+            "pwdChangedTime",
+            "authTimestamp",
+            "pwdStartTime",
+            "pwdEndTime",
+        ],
         "page_size": 500,
         "pages": 3,
+        "password_holders_filter": f"(&{filters[0]}(userPassword=*))",
         "flavour": "openldap",
-        "entries": BULK + 8 + 7,
-        "accounts": BULK + 8,
+        "password_values_redacted": 0,
+        "entries": BULK + PEOPLE_AND_READERS + 7,
+        "accounts": BULK + PEOPLE_AND_READERS,
         "groups": 7,
         "grants": 13,
     }
     source = collected.payloads[0].source
     assert source.startswith(f"{directories.slapd.url}/{OPENLDAP_BASE}??sub?(|")
-    assert READER_PASSWORD.encode() not in b"".join(p.data for p in collected.payloads)
+
+
+def test_password_holders_are_found_by_a_search_the_reader_may_not_read(
+    directories: Directories,
+) -> None:
+    """The reader may only search userPassword (tests/connectors/slapd.py), never read it, yet
+    the presence search lists exactly the accounts that hold one, by DN alone."""
+    collected = directories.openldap
+    holders = collected.payloads[-1]
+    assert holders.source == (
+        f"{directories.slapd.url}/{OPENLDAP_BASE}?1.1?sub?"
+        f"(&{ldap.DEFAULT_FILTERS['openldap'][0]}(userPassword=*))"
+    )
+    entries = ldap.read_ldif(holders)
+    assert {entry.dn for entry in entries} == set(HOLDERS)
+    assert all(not entry.attributes for entry in entries)
+    stored = b"".join(p.data for p in collected.payloads)
+    assert b"userPassword" not in stored
+    assert not [secret for secret in SECRETS if secret in stored]
 
 
 def test_openldap_accounts(directories: Directories) -> None:
@@ -300,7 +374,7 @@ def test_openldap_accounts(directories: Directories) -> None:
         name="Ada Lovelace",
         employee_id="E-001",
         kind=AccountKind.HUMAN,
-        status=AccountStatus.UNKNOWN,
+        status=ACTIVE,
         mfa_registered=UNKNOWN,
         mfa_enforced=UNKNOWN,
         last_login=ada.last_login,
@@ -309,8 +383,6 @@ def test_openldap_accounts(directories: Directories) -> None:
     )
     assert ada.last_login is not None
     assert abs(datetime.now(UTC) - ada.last_login) < timedelta(hours=1)
-    assert accounts[uid("bob")].status == INACTIVE
-    assert accounts[uid("carol")].status == AccountStatus.UNKNOWN
     assert accounts[uid("jose")].name == "José Núñez"
     assert accounts[uid("dave")].privileged == YES  # through oncall, nested in admins
     assert accounts[uid("carol")].privileged == UNKNOWN
@@ -318,8 +390,66 @@ def test_openldap_accounts(directories: Directories) -> None:
     assert accounts[uid("deploy")].kind == AccountKind.SERVICE
     assert accounts[f"cn=reader,{OPENLDAP_BASE}"].kind == AccountKind.SERVICE
     assert directories.openldap.records.credentials == ()
+
+
+def test_openldap_status_follows_what_the_server_lets_bind(directories: Directories) -> None:
+    """A password and no lock is active; the locks the password policy enforces are inactive;
+    what may lift by itself, what only PAM honours and an entry with no password are unknown."""
+    accounts = by_id(directories.openldap)
+    statuses = {name: accounts[uid(name)].status for name in (*LOCKS, *BINDS, "jose")}
+    assert statuses == {
+        "ada": ACTIVE,
+        "bob": INACTIVE,  # pwdAccountLockedTime 000001010000Z
+        "carol": AccountStatus.UNKNOWN,  # a lock with a time lifts after the lockout duration
+        "frank": INACTIVE,  # pwdEndTime passed
+        "gina": AccountStatus.UNKNOWN,  # pwdStartTime ahead: it opens by itself
+        "hal": AccountStatus.UNKNOWN,  # shadowExpire passed: PAM refuses, a bind does not
+        "jose": AccountStatus.UNKNOWN,  # no password: SASL or a certificate may still sign in
+    }
+    for name, password in BINDS.items():
+        bind = subprocess.run(
+            ["ldapwhoami", "-x", "-H", directories.slapd.url, "-D", uid(name), "-w", password],
+            capture_output=True,
+            check=False,
+        )
+        assert (bind.returncode == 0) == (name in ("ada", "hal")), name
+    # The lock written into erin's hash cannot be seen by an account that may only search.
+    assert accounts[uid("erin")].status == ACTIVE
+    assert accounts[f"cn=reader,{OPENLDAP_BASE}"].status == ACTIVE
     warnings = directories.openldap.records.warnings
     assert any("locked since 20240101000000Z" in w and "carol" in w for w in warnings)
+    assert any("gina" in w and "pwdStartTime" in w for w in warnings)
+    assert any("hal" in w and "shadowExpire 1" in w for w in warnings)
+    assert any(
+        w.startswith(f"{BULK + 3} account(s) hold no userPassword") and "SASL" in w
+        for w in warnings
+    )
+
+
+def test_a_bind_account_that_may_read_hashes_stores_none_of_them(directories: Directories) -> None:
+    """Bound as the administrator, the search returns every userPassword: each is replaced
+    before it is kept, by a marker saying only whether it can match, so erin's lock is seen."""
+    config = openldap_config(directories.slapd)
+    admin = ConnectorConfig(
+        SYSTEM,
+        "live",
+        {**config.settings, "bind_dn": f"cn=admin,{OPENLDAP_BASE}"},
+        {"password": ADMIN_PASSWORD},
+        Path.cwd(),
+    )
+    collected = LdapConnector().collect(admin)
+    stored = b"".join(p.data for p in collected.payloads)
+    assert not [secret for secret in SECRETS if secret in stored]
+    assert stored.count(b"\nuserPassword: {REDACTED}\n") == len(HOLDERS) - 1
+    assert stored.count(b"\nuserPassword: {REDACTED}!\n") == 1
+    assert collected.parameters["password_values_redacted"] == len(HOLDERS)
+    accounts = by_id(collected)
+    assert accounts[uid("erin")].status == INACTIVE
+    reader = by_id(directories.openldap)
+    assert {dn: a.status for dn, a in accounts.items() if dn != uid("erin")} == {
+        dn: a.status for dn, a in reader.items() if dn != uid("erin")
+    }
+    assert registry.parser_for("ldap")(collected.payloads, admin) == collected.records
 
 
 def test_nested_groups_give_effective_grants(directories: Directories) -> None:
@@ -450,39 +580,55 @@ def test_stored_pages_replay_to_the_same_records(directories: Directories) -> No
 def test_ldapsearch_export_reads_as_the_live_collection(
     directories: Directories, tmp_path: Path
 ) -> None:
+    """The two ``ldapsearch`` commands the module docstring gives: the entries, and the
+    password holders by DN (a presence filter, ``1.1``: no attributes)."""
     slapd = directories.slapd
     filters = ldap.DEFAULT_FILTERS["openldap"]
-    output = subprocess.run(
-        [
-            "ldapsearch",
-            "-LLL",
-            "-x",
-            "-H",
-            slapd.url,
-            "-D",
-            f"cn=reader,{OPENLDAP_BASE}",
-            "-w",
-            READER_PASSWORD,
-            "-b",
-            OPENLDAP_BASE,
-            "-E",
-            "pr=500/noprompt",
-            f"(|{filters[0]}{filters[1]})",
-            "*",
-            *ldap.OPERATIONAL,
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
+
+    def ldapsearch(search_filter: str, *attributes: str) -> bytes:
+        return subprocess.run(
+            [
+                "ldapsearch",
+                "-LLL",
+                "-x",
+                "-H",
+                slapd.url,
+                "-D",
+                f"cn=reader,{OPENLDAP_BASE}",
+                "-w",
+                READER_PASSWORD,
+                "-b",
+                OPENLDAP_BASE,
+                "-E",
+                "pr=500/noprompt",
+                search_filter,
+                *attributes,
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
+
+    output = ldapsearch(f"(|{filters[0]}{filters[1]})", "*", *ldap.OPERATIONAL)
     assert b"\n " in output  # ldapsearch folds long lines
     assert b"cn:: " in output  # and writes José in base64
-    (tmp_path / "directory.ldif").write_bytes(output)
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "directory.ldif").write_bytes(output)
     config = ConnectorConfig(
-        SYSTEM, "export", {"path": "directory.ldif", "privileged_groups": ["admins"]}, {}, tmp_path
+        SYSTEM, "export", {"path": "export", "privileged_groups": ["admins"]}, {}, tmp_path
     )
+    without_holders = LdapConnector().collect(config)
+    assert by_id(without_holders)[uid("ada")].status == AccountStatus.UNKNOWN
+    assert any(
+        "no account at all was seen holding one" in w for w in without_holders.records.warnings
+    )
+
+    holders = ldapsearch(f"(&{filters[0]}(userPassword=*))", "1.1")
+    (export / "password-holders.ldif").write_bytes(holders)
     collected = LdapConnector().collect(config)
     assert collected.records == directories.openldap.records
-    assert collected.parameters["files"] == ["directory.ldif"]
+    assert collected.parameters["files"] == ["directory.ldif", "password-holders.ldif"]
+    assert [p.data for p in collected.payloads] == [output, holders]  # nothing to redact
     assert ldap.parse(collected.payloads, config) == collected.records
 
 
@@ -594,6 +740,63 @@ def test_export_reads_folded_base64_crlf_ldif_in_several_files(tmp_path: Path) -
     assert any("only a range of its members" in w for w in records.warnings)
     assert collected.parameters["files"] == ["a.ldif", "b.ldif"]
     assert collected.complete
+
+
+def state(name: str, *extra: str) -> str:
+    return person(name, name.title(), *extra, ou="ou=people,dc=example,dc=org")
+
+
+STATES = "\n".join(
+    [
+        state("open", "userPassword: {SSHA}c2VjcmV0LXNzaGEtZGlnZXN0"),
+        state("starred", "userPassword: {CRYPT}*"),
+        state("twice", "userPassword: {CRYPT}!$6$x$lockedtoo", "userPassword: plain-too"),
+        state("listed"),
+        state("bare"),
+        state("ending", "userPassword: e-password", "pwdEndTime: 20240601000000Z"),
+        state("expiring", "objectClass: shadowAccount", "userPassword: s", "shadowExpire: 19875"),
+    ]
+)
+"""Sign-in states as an export shows them; 19875 days after 1970-01-01 is 2024-06-01."""
+
+
+def test_export_status_from_userpassword_values_and_a_password_holders_file(
+    tmp_path: Path,
+) -> None:
+    listed = (
+        "dn: UID=Listed, OU=People,dc=example,dc=org\n\ndn: uid=open,ou=people,dc=example,dc=org\n"
+    )
+    config = export_dir(tmp_path, entries=STATES, **{"password-holders": listed})
+    collected = LdapConnector().collect(config)
+
+    def statuses(records: Records) -> dict[str, AccountStatus]:
+        return {a.username: a.status for a in records.accounts}
+
+    assert statuses(collected.records) == {
+        "open": ACTIVE,
+        "starred": INACTIVE,  # {CRYPT}* can never match
+        "twice": ACTIVE,  # one of its values can
+        "listed": ACTIVE,  # on the password-holders list, however its DN is spelled
+        "bare": AccountStatus.UNKNOWN,
+        "ending": INACTIVE,
+        "expiring": AccountStatus.UNKNOWN,
+    }
+    stored = b"".join(p.data for p in collected.payloads)
+    assert not [s for s in (b"c2VjcmV0", b"lockedtoo", b"plain-too", b"e-password") if s in stored]
+    assert b"userPassword: s\r" not in stored
+    assert collected.parameters["password_values_redacted"] == 6
+    assert collected.payloads[1].data == listed.replace("\n", "\r\n").encode()
+    assert ldap.parse(collected.payloads, config) == collected.records
+
+    def judged_on(day: datetime) -> dict[str, AccountStatus]:
+        return statuses(
+            ldap.parse(collected.payloads, dataclasses.replace(config, collected_at=day))
+        )
+
+    before = judged_on(datetime(2024, 5, 31, 23, 59, 59, tzinfo=UTC))
+    assert (before["ending"], before["expiring"]) == (ACTIVE, ACTIVE)
+    on = judged_on(datetime(2024, 6, 1, tzinfo=UTC))
+    assert (on["ending"], on["expiring"]) == (INACTIVE, AccountStatus.UNKNOWN)
 
 
 @pytest.mark.parametrize(

@@ -10,26 +10,41 @@ certificate is verified, against ``ca_file`` when given), ``base_dn``, ``bind_dn
 password only from the ``password`` secret. One simple bind, then one subtree search for
 ``(|user_filter group_filter)`` with the RFC 2696 paged-results control, followed to the last
 page. Each page is kept as ``entries.page-NNN.ldif``: the entries as received, written as LDIF
-(RFC 2849), so the evidence shows the pages fetched and can be read by any LDAP tool. A search
-that stops early — a size, time or administrative limit, or the server going away — keeps the
-pages read and a marker ``entries.page-NNN.failed`` saying why, and the collection is
-incomplete; a refused bind, an unreachable server or a search the server rejects (no such base,
-a bad filter) is an error.
+(RFC 2849), so the evidence shows the pages fetched and can be read by any LDAP tool. OpenLDAP
+then gets a second paged search, ``(&<user_filter>(userPassword=*))`` asking for no attributes
+(``1.1``), kept as ``password-holders.page-NNN.ldif``: which accounts hold a password, by DN
+alone (a failure part way keeps a marker and leaves the accounts it did not list *unknown*).
+An entries search that stops early — a size, time or administrative limit, or the server going
+away — keeps the pages read and a marker ``entries.page-NNN.failed`` saying why, and the
+collection is incomplete; a refused bind, an unreachable server or a search the server
+rejects (no such base, a bad filter) is an error.
 
 Least privilege: a dedicated bind account that may only read. In OpenLDAP, an ACL granting it
-``read`` on the user and group entries (``userPassword`` excluded) and a limit letting a paged
+``read`` on the user and group entries, only ``search`` on ``userPassword`` — ``access to
+attrs=userPassword by anonymous auth by dn.exact="<bind_dn>" =s by * none``: it may use the
+attribute in a filter, not read it nor compare a guess with it — and a limit letting a paged
 search return the whole population (``limits dn.exact="<bind_dn>" size.prtotal=unlimited``; the
 default stops paged searches at the hard size limit, 500). In Active Directory any ordinary
 domain user can read these attributes: use a plain, non-administrative account.
+
+Password values never reach the evidence: where a search or an export holds ``userPassword``
+(or ``authPassword``) values anyway, each is replaced before anything is kept by
+``{REDACTED}``, or ``{REDACTED}!`` for one that can never match, and the parameters count them
+(``password_values_redacted``); such a payload is no longer byte for byte what the server sent.
 
 **Export mode.** Setting ``path``: an LDIF file, or a directory whose ``*.ldif`` files are all
 read (each entry once: a DN in two places is an error). Write them with::
 
     ldapsearch -LLL -x -H ldap://host -D "<bind_dn>" -W -b "<base_dn>" -E pr=500/noprompt \\
-        "(|<user_filter><group_filter>)" "*" pwdAccountLockedTime pwdChangedTime authTimestamp
+        "(|<user_filter><group_filter>)" "*" pwdAccountLockedTime pwdChangedTime authTimestamp \\
+        pwdStartTime pwdEndTime > directory.ldif
+    ldapsearch -LLL -x -H ldap://host -D "<bind_dn>" -W -b "<base_dn>" -E pr=500/noprompt \\
+        "(&<user_filter>(userPassword=*))" 1.1 > password-holders.ldif
     ldifde -f directory.ldif -d "<base_dn>" -r "(|(objectClass=user)(objectClass=group))"
 
-(check ``ldapsearch``'s exit status: a size limit leaves a partial file that looks whole.)
+(check ``ldapsearch``'s exit status: a size limit leaves a partial file that looks whole.) In a
+directory, a file named ``password-holders.ldif`` is the list of accounts holding a password
+(its entries' DNs only are read); ``userPassword`` values in the entries themselves say so too.
 Folded lines, ``::`` base64 values, comments, a ``version: 1`` line and ``ldifde``'s
 ``changetype: add`` are understood; other change records and ``:<`` URL values are refused.
 
@@ -51,11 +66,26 @@ Kind: *system* for Active Directory computers (class ``computer``, or a trust-ac
 ``posixAccount``, ``organizationalRole`` + ``simpleSecurityObject`` bind accounts); otherwise
 *human*.
 
-Status: ``userAccountControl`` bit 0x2 set is *inactive*, clear is *active*. Without it,
-OpenLDAP's ppolicy ``pwdAccountLockedTime`` of ``000001010000Z`` (locked by an administrator
-until unlocked) is *inactive*; a lock with a time may lift by itself after the policy's
-``pwdLockoutDuration``, which is not read, so it stays *unknown* with a warning. Anything else is
-*unknown*: an entry without these attributes says nothing about whether it can sign in.
+Status: whether the account can sign in, by the source's own rules, judged at the moment of
+collection (on replay, the stored collection's).
+
+- Active Directory (an entry with ``userAccountControl``): bit 0x2 (ACCOUNTDISABLE) set is
+  *inactive*, clear is *active*.
+- OpenLDAP (any other entry): *inactive* when its password policy refuses every bind for good —
+  ``pwdAccountLockedTime`` ``000001010000Z`` (locked by an administrator until unlocked; taken
+  at its word, though slapd enforces it only where the policy sets ``pwdLockout``),
+  ``pwdEndTime`` passed (or not after ``pwdStartTime``), or every ``userPassword`` value one that
+  can never match (a hash that is empty or starts with ``!`` or ``*`` after its ``{scheme}``:
+  ``{CRYPT}!…``, as ``usermod -L`` locks one; seen only where the values are readable).
+  *Unknown*, with a warning, when a refusal may lift by itself or binds are not what refuses:
+  a lock with a time (it lifts after the policy's ``pwdLockoutDuration``, which is not read), a
+  ``pwdStartTime`` still ahead, or a ``shadowExpire`` on or before the collection day (PAM and
+  nss refuse logins then, slapd does not refuse a bind). Otherwise an entry that holds a
+  password — a ``userPassword`` value, or its DN on the password-holders list — can bind and is
+  *active*. An entry with no password cannot simple-bind but may sign in by SASL (Kerberos,
+  EXTERNAL) or a certificate, which the directory does not show: *unknown*, counted in a
+  warning. Password expiry by the policy's ``pwdMaxAge`` and shadow password ageing are not
+  read: an account whose password has aged out still counts as *active*.
 
 Last login: Active Directory's ``lastLogonTimestamp`` (a FILETIME; replicated, so up to about
 two weeks behind) or the lastbind overlay's ``authTimestamp``; ``last_login_source`` names the
@@ -127,13 +157,22 @@ ACTIVE_DIRECTORY = "active_directory"
 FLAVOURS = (OPENLDAP, ACTIVE_DIRECTORY)
 
 LIST = "entries"
-PAGE = re.compile(rf"(?P<list>{LIST})\.page-(?P<page>\d+)\.(?P<kind>ldif|failed)")
+HOLDERS = "password-holders"
+"""The list of accounts that hold a ``userPassword``, by DN only (a presence search)."""
+HOLDERS_EXPORT = f"{HOLDERS}.ldif"
+PAGE = re.compile(rf"(?P<list>{LIST}|{HOLDERS})\.page-(?P<page>\d+)\.(?P<kind>ldif|failed)")
 """Live pages and the failure marker, in the layout ``_pages`` checks for gaps."""
 DEFAULT_PAGE_SIZE = 500
 CONNECT_TIMEOUT_SECONDS = 10
 RECEIVE_TIMEOUT_SECONDS = 120
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
-OPERATIONAL = ("pwdAccountLockedTime", "pwdChangedTime", "authTimestamp")
+OPERATIONAL = (
+    "pwdAccountLockedTime",
+    "pwdChangedTime",
+    "authTimestamp",
+    "pwdStartTime",
+    "pwdEndTime",
+)
 """Operational attributes read besides ``*``: servers return them only when asked by name."""
 STOPPED_EARLY = frozenset({3, 4, 11, 51, 52})
 """Result codes that end a search part way (time, size and administrative limits, busy,
@@ -160,6 +199,15 @@ TRUST_ACCOUNT_BITS = 0x800 | 0x1000 | 0x2000
 """Interdomain, workstation and server (domain controller) trust accounts: machines."""
 DONT_EXPIRE_PASSWORD = 0x10000
 LOCKED_BY_ADMINISTRATOR = "000001010000Z"
+NO_ATTRIBUTES = "1.1"
+"""The attribute list that asks a search for DNs only (RFC 4511)."""
+PASSWORD_ATTRIBUTES = frozenset({"userpassword", "2.5.4.35", "authpassword"})
+REDACTED = b"{REDACTED}"
+"""What a stored payload holds instead of a password value that can match some password."""
+REDACTED_UNUSABLE = b"{REDACTED}!"
+"""…and instead of one that can never match (a ``{CRYPT}!…`` lock, an empty value)."""
+SHADOW_NEVER = -1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 FILETIME_NEVER = 0x7FFFFFFFFFFFFFFF
 
@@ -211,9 +259,11 @@ class LdapConnector:
             payloads, parameters = _read_export(config)
         else:
             raise _export.unsupported_mode(config, self.type, _export.MODES)
-        records, directory = _read(payloads, config, settings)
+        payloads, redacted = _without_passwords(payloads)
+        records, directory = _read(payloads, config, settings, started_at)
         parameters |= {
             "flavour": settings.flavour,
+            "password_values_redacted": redacted,
             "entries": directory.entries,
             "accounts": len(records.accounts),
             "groups": len(records.entitlements),
@@ -233,13 +283,14 @@ class LdapConnector:
 
 
 def parse(payloads: Sequence[RawPayload], config: ConnectorConfig) -> Records:
-    """Records from LDIF payloads: live pages (with any failure marker) or export files."""
-    return _read(payloads, config, _Settings.of(config))[0]
+    """Records from LDIF payloads: live pages (with any failure marker) or export files; dates
+    that decide a status are judged at the moment they were collected (``config.moment()``)."""
+    return _read(payloads, config, _Settings.of(config), config.moment())[0]
 
 
-def page_name(number: int) -> str:
+def page_name(number: int, list_name: str = LIST) -> str:
     """A live page's payload name: ``entries.page-001.ldif``."""
-    return f"{LIST}.page-{number:03d}.ldif"
+    return f"{list_name}.page-{number:03d}.ldif"
 
 
 @dataclass(frozen=True)
@@ -287,6 +338,11 @@ class _Target:
     @property
     def filter(self) -> str:
         return f"(|{self.user_filter}{self.group_filter})"
+
+    @property
+    def holders_filter(self) -> str:
+        """The accounts that hold a password: needs only ``search`` access to userPassword."""
+        return f"(&{self.user_filter}(userPassword=*))"
 
     @staticmethod
     def of(config: ConnectorConfig, flavour: str) -> _Target:
@@ -364,48 +420,13 @@ def _read_live(
     except LDAPException as exc:
         raise InputError(target.url, f"cannot connect: {exc}") from None
     payloads: list[RawPayload] = []
-    failure: str | None = None
     try:
-        cookie: bytes | None = None
-        while True:
-            try:
-                connection.search(
-                    target.base_dn,
-                    target.filter,
-                    search_scope=ldap3.SUBTREE,
-                    attributes=["*", *OPERATIONAL],
-                    paged_size=target.page_size,
-                    paged_cookie=cookie,
-                )
-            except LDAPException as exc:
-                failure = f"connection lost: {exc}"
-                break
-            entries = [
-                item for item in connection.response or [] if item["type"] == "searchResEntry"
-            ]
-            code = connection.result["result"]
-            if code == 0 or entries:
-                payloads.append(
-                    RawPayload(page_name(len(payloads) + 1), _source(target), write_ldif(entries))
-                )
-            if code in STOPPED_EARLY:
-                failure = _result(connection)
-                break
-            if code != 0:
-                raise InputError(
-                    f"{target.url} {target.base_dn}", f"search failed: {_result(connection)}"
-                )
-            control = connection.result.get("controls", {}).get(PAGED_RESULTS)
-            cookie = control["value"]["cookie"] if control else None
-            if not cookie:
-                break
+        failure = _search(connection, target, LIST, payloads)
+        if failure is None and _reads_holders(settings.flavour):
+            _search(connection, target, HOLDERS, payloads)
     finally:
         with contextlib.suppress(LDAPException):  # a connection already lost has nothing to end
             connection.unbind()
-    if failure is not None:
-        failure = f"search stopped after {len(payloads)} page(s): {failure}"
-        marker = _pages.page_name(LIST, len(payloads) + 1, failed=True)
-        payloads.append(RawPayload(marker, _source(target), failure.encode()))
     parameters: dict[str, Any] = {
         "url": target.url,
         "base_dn": target.base_dn,
@@ -416,9 +437,69 @@ def _read_live(
         "filter": target.filter,
         "attributes": ["*", *OPERATIONAL],
         "page_size": target.page_size,
-        "pages": sum(1 for payload in payloads if payload.name.endswith(".ldif")),
+        "pages": sum(1 for payload in payloads if payload.name.startswith(f"{LIST}.page-")),
     }
+    if _reads_holders(settings.flavour):
+        parameters["password_holders_filter"] = target.holders_filter
     return payloads, parameters, failure
+
+
+def _reads_holders(flavour: str) -> bool:
+    """OpenLDAP keeps a bindable password in userPassword; Active Directory never shows its own."""
+    return flavour == OPENLDAP
+
+
+def _search(
+    connection: ldap3.Connection,
+    target: _Target,
+    list_name: str,
+    payloads: list[RawPayload],
+) -> str | None:
+    """Page through the search for one list, appending each page (and a failure marker) to
+    ``payloads``; returns why it stopped early, if it did. The entries are read whole, the
+    password holders as DNs only."""
+    if list_name == LIST:
+        search_filter, attributes, named = target.filter, ["*", *OPERATIONAL], ""
+    else:
+        search_filter, attributes = target.holders_filter, [NO_ATTRIBUTES]
+        named = NO_ATTRIBUTES
+    source = _source(target, search_filter, named)
+    pages = 0
+    failure: str | None = None
+    cookie: bytes | None = None
+    while True:
+        try:
+            connection.search(
+                target.base_dn,
+                search_filter,
+                search_scope=ldap3.SUBTREE,
+                attributes=attributes,
+                paged_size=target.page_size,
+                paged_cookie=cookie,
+            )
+        except LDAPException as exc:
+            failure = f"connection lost: {exc}"
+            break
+        entries = [item for item in connection.response or [] if item["type"] == "searchResEntry"]
+        code = connection.result["result"]
+        if code == 0 or entries:
+            pages += 1
+            payloads.append(RawPayload(page_name(pages, list_name), source, write_ldif(entries)))
+        if code in STOPPED_EARLY:
+            failure = _result(connection)
+            break
+        if code != 0:
+            raise InputError(
+                f"{target.url} {target.base_dn}", f"search failed: {_result(connection)}"
+            )
+        control = connection.result.get("controls", {}).get(PAGED_RESULTS)
+        cookie = control["value"]["cookie"] if control else None
+        if not cookie:
+            return None
+    failure = f"search stopped after {pages} page(s): {failure}"
+    marker = _pages.page_name(list_name, pages + 1, failed=True)
+    payloads.append(RawPayload(marker, source, failure.encode()))
+    return failure
 
 
 def _result(connection: ldap3.Connection) -> str:
@@ -429,9 +510,10 @@ def _result(connection: ldap3.Connection) -> str:
     )
 
 
-def _source(target: _Target) -> str:
-    """A payload's source: the URL, base, scope and filter, as an RFC 4516 LDAP URL."""
-    return f"{target.url.rstrip('/')}/{target.base_dn}??sub?{target.filter}"
+def _source(target: _Target, search_filter: str, attributes: str) -> str:
+    """A payload's source: the URL, base, attributes, scope and filter, as an RFC 4516 LDAP
+    URL (no attributes named: the entries' own, as asked with ``*``)."""
+    return f"{target.url.rstrip('/')}/{target.base_dn}?{attributes}?sub?{search_filter}"
 
 
 def write_ldif(entries: Iterable[Mapping[str, Any]]) -> bytes:
@@ -518,14 +600,16 @@ class LdifEntry:
 _ATTRIBUTE = re.compile(r"([A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)((?:;[A-Za-z0-9=*-]+)*)")
 
 
+def _ldif_text(payload: RawPayload) -> str:
+    if payload.data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return payload.data.decode("utf-16")  # ldifde -u
+    return _export.decode_text(payload)
+
+
 def read_ldif(payload: RawPayload) -> list[LdifEntry]:
     """The entries of an LDIF file (RFC 2849 content records, or ``ldifde``'s adds)."""
-    if payload.data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = payload.data.decode("utf-16")  # ldifde -u
-    else:
-        text = _export.decode_text(payload)
     entries: list[LdifEntry] = []
-    for number, record in enumerate(_records(payload.source, text)):
+    for number, record in enumerate(_records(payload.source, _ldif_text(payload))):
         if number == 0 and record[0][1].lower().startswith("version:"):
             line, version = record[0]
             if version.partition(":")[2].strip() != "1":
@@ -535,6 +619,67 @@ def read_ldif(payload: RawPayload) -> list[LdifEntry]:
                 continue
         entries.append(_entry(payload.source, record))
     return entries
+
+
+def _without_passwords(payloads: Sequence[RawPayload]) -> tuple[list[RawPayload], int]:
+    """The payloads with every password value replaced, and how many were: a hash must never
+    reach the locker, so nothing is kept of it but whether it can match at all."""
+    kept = [_redacted(payload) for payload in payloads]
+    return [payload for payload, _ in kept], sum(count for _, count in kept)
+
+
+def _redacted(payload: RawPayload) -> tuple[RawPayload, int]:
+    """An LDIF payload with each password line — folded or base64 — rewritten as
+    ``<name>: {REDACTED}`` (or ``{REDACTED}!``), as UTF-8; a payload without one is kept as it
+    was, byte for byte."""
+    if payload.name.endswith(".failed"):
+        return payload, 0
+    lines = _ldif_text(payload).split("\n")
+    out: list[str] = []
+    redacted = 0
+    start = 0
+    while start < len(lines):
+        end = start + 1
+        while end < len(lines) and lines[end].startswith(" "):
+            end += 1
+        first = lines[start]
+        logical = first.removesuffix("\r") + "".join(
+            line.removesuffix("\r")[1:] for line in lines[start + 1 : end]
+        )
+        name, colon, _ = logical.partition(":")
+        base = name.split(";")[0].strip()
+        if colon and not first.startswith("#") and base.lower() in PASSWORD_ATTRIBUTES:
+            value = _attribute_value(payload.source, start + 1, logical)[1]
+            marker = (REDACTED if _can_match(value) else REDACTED_UNUSABLE).decode()
+            out.append(f"{base}: {marker}" + ("\r" if first.endswith("\r") else ""))
+            redacted += 1
+        else:
+            out.extend(lines[start:end])
+        start = end
+    if not redacted:
+        return payload, 0
+    return RawPayload(payload.name, payload.source, "\n".join(out).encode()), redacted
+
+
+_SCHEME = re.compile(rb"\{[A-Za-z0-9._-]+\}")
+
+
+def _can_match(value: bytes) -> bool:
+    """Whether a userPassword value can match some password in a simple bind.
+
+    A value without a ``{scheme}`` is the password itself. After a scheme, a hash that is empty
+    or starts with ``!`` or ``*`` can never match: crypt(3) never writes those characters and
+    the base64 digests (``{SSHA}``, ``{SHA}``, …) cannot hold them — the lock that ``usermod
+    -L`` and ``passwd -l`` write, and the ``*`` of an account that never had a password.
+    """
+    if value == REDACTED:
+        return True
+    if not value:
+        return False
+    scheme = _SCHEME.match(value)
+    if scheme is None:
+        return True
+    return value[scheme.end() : scheme.end() + 1] not in (b"", b"!", b"*")
 
 
 def _records(source: str, text: str) -> Iterator[list[tuple[int, str]]]:
@@ -693,7 +838,10 @@ class _Directory:
 
 
 def _read(
-    payloads: Sequence[RawPayload], config: ConnectorConfig, settings: _Settings
+    payloads: Sequence[RawPayload],
+    config: ConnectorConfig,
+    settings: _Settings,
+    moment: datetime,
 ) -> tuple[Records, _Directory]:
     index = _export.by_name(payloads)
     grouped = _pages.group(index, PAGE)
@@ -701,18 +849,47 @@ def _read(
     failed_note = None
     warnings: list[str] = []
     if LIST in grouped:
-        stored = _pages.in_order(LIST, grouped[LIST])
-        failed_page = stored.failed_page
-        if failed_page is not None:
-            marker = index[_pages.page_name(LIST, failed_page, failed=True)]
-            failed_note = marker.data.decode("utf-8", errors="replace")
+        failed_page, failed_note = _failed_page(index, LIST, grouped[LIST])
+        if failed_note is not None:
             warnings.append(f"the population is incomplete: {failed_note}")
+    if HOLDERS in grouped:
+        failed_note_holders = _failed_page(index, HOLDERS, grouped[HOLDERS])[1]
+        if failed_note_holders is not None:
+            warnings.append(
+                f"the list of password holders is incomplete: {failed_note_holders}; "
+                "accounts missing from it count as holding no password"
+            )
     entries: list[LdifEntry] = []
+    holders: set[str] = set()
     for payload in payloads:
-        if not payload.name.endswith(".failed"):
+        if payload.name.endswith(".failed"):
+            continue
+        match = PAGE.fullmatch(payload.name)
+        if payload.name == HOLDERS_EXPORT or (match is not None and match["list"] == HOLDERS):
+            holders.update(_key(entry) for entry in read_ldif(payload))
+        else:
             entries.extend(read_ldif(payload))
-    records = _Builder(config.system_id, settings, warnings).build(entries)
-    return records, _Directory(len(entries), failed_page, failed_note)
+    builder = _Builder(config.system_id, settings, warnings, holders, moment)
+    return builder.build(entries), _Directory(len(entries), failed_page, failed_note)
+
+
+def _failed_page(
+    index: Mapping[str, RawPayload], list_name: str, stored: _pages.Pages
+) -> tuple[int | None, str | None]:
+    """The page of a list that failed and what its marker says; pages with a gap are refused."""
+    failed_page = _pages.in_order(list_name, stored).failed_page
+    if failed_page is None:
+        return None, None
+    marker = index[_pages.page_name(list_name, failed_page, failed=True)]
+    return failed_page, marker.data.decode("utf-8", errors="replace")
+
+
+def _key(entry: LdifEntry) -> str:
+    """An entry's DN in the spelling DNs are compared in."""
+    key = normal_dn(entry.dn)
+    if key is None:
+        raise InputError(entry.where, f"dn: not a distinguished name: {entry.dn!r}")
+    return key
 
 
 @dataclass(frozen=True)
@@ -745,11 +922,23 @@ def _sid(entry: LdifEntry) -> _Sid | None:
 class _Builder:
     """Turns directory entries into accounts, groups and effective grants."""
 
-    def __init__(self, system: str, settings: _Settings, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        system: str,
+        settings: _Settings,
+        warnings: list[str],
+        holders: set[str],
+        moment: datetime,
+    ) -> None:
         self.system = system
         self.settings = settings
         self.warnings = warnings
+        self.holders = holders
+        """DNs (``normal_dn``) a presence search found holding a userPassword."""
+        self.moment = moment
         self.ad = settings.flavour == ACTIVE_DIRECTORY
+        self.without_password: list[str] = []
+        self.with_password = 0
 
     def build(self, entries: Sequence[LdifEntry]) -> Records:
         by_dn: dict[str, LdifEntry] = {}
@@ -757,9 +946,7 @@ class _Builder:
         groups: list[LdifEntry] = []
         others: list[LdifEntry] = []
         for entry in entries:
-            key = normal_dn(entry.dn)
-            if key is None:
-                raise InputError(entry.where, f"dn: not a distinguished name: {entry.dn!r}")
+            key = _key(entry)
             if key in by_dn:
                 raise InputError(
                     entry.where, f"duplicate entry {entry.dn!r} (also at {by_dn[key].where})"
@@ -816,6 +1003,18 @@ class _Builder:
             credential = self._password(user, account)
             if credential is not None:
                 credentials.append(credential)
+        if self.without_password:
+            self.warnings.append(
+                f"{len(self.without_password)} account(s) hold no userPassword (first: "
+                f"{self.without_password[0]!r}): they cannot bind with a password, but may by "
+                "SASL or a certificate, so their status is unknown"
+                + (
+                    ""
+                    if self.with_password
+                    else "; no account at all was seen holding one: does the bind account have "
+                    "search access to userPassword, or the export a password-holders.ldif?"
+                )
+            )
         return Records(
             accounts=tuple(accounts),
             credentials=tuple(credentials),
@@ -942,16 +1141,40 @@ class _Builder:
         )
 
     def _status(self, user: LdifEntry, control: int | None) -> AccountStatus:
+        """Whether the account can sign in, by the source's own rules (module docstring)."""
         if control is not None:
             return AccountStatus.INACTIVE if control & ACCOUNTDISABLE else AccountStatus.ACTIVE
         locked = user.text("pwdAccountLockedTime")
-        if locked == LOCKED_BY_ADMINISTRATOR:
+        start = _generalized_time(user, "pwdStartTime")
+        end = _generalized_time(user, "pwdEndTime")
+        values = user.values("userPassword")
+        if (
+            locked == LOCKED_BY_ADMINISTRATOR
+            or (end is not None and (end <= self.moment or (start is not None and start >= end)))
+            or (values and not any(_can_match(value) for value in values))
+        ):
             return AccountStatus.INACTIVE
+        holds_password = bool(values) or _key(user) in self.holders
+        self.with_password += holds_password
+        expires = user.integer("shadowExpire")
         if locked is not None:
-            self.warnings.append(
-                f"account {user.dn!r}: locked since {locked} (pwdAccountLockedTime); the lock may "
-                "lift after the password policy's lockout duration, so its status is unknown"
+            doubt = (
+                f"locked since {locked} (pwdAccountLockedTime); the lock may lift after the "
+                "password policy's lockout duration"
             )
+        elif start is not None and start > self.moment:
+            doubt = f"its password becomes usable by itself at {start.isoformat()} (pwdStartTime)"
+        elif expires not in (None, SHADOW_NEVER) and expires <= (self.moment - EPOCH).days:
+            doubt = (
+                f"expired by shadowExpire {expires} (days since 1970): logins that honour shadow "
+                "(PAM, nss) are refused, but an LDAP bind is not"
+            )
+        elif holds_password:
+            return AccountStatus.ACTIVE
+        else:
+            self.without_password.append(user.dn)
+            return AccountStatus.UNKNOWN
+        self.warnings.append(f"account {user.dn!r}: {doubt}, so its status is unknown")
         return AccountStatus.UNKNOWN
 
     def _last_login(self, user: LdifEntry) -> tuple[datetime | None, str | None]:
