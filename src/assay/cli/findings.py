@@ -34,10 +34,10 @@ def findings(
     system: Annotated[str | None, typer.Option("--system", help="Only this system.")] = None,
 ) -> None:
     """List the findings of the latest completed run (or of --run)."""
-    from assay._internal import db
+    from assay.evidence import service
     from assay.programme import load
 
-    db.setup(load(file).data_dir)
+    service.open_database(load(file))
     from assay.checks.models import RecordedFinding
     from assay.monitor.models import Run
 
