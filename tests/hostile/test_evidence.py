@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.evidence.test_crash import _assay, _environment
 
 from assay.cli import main
 from assay.evidence.backends import LocalBackend
@@ -256,19 +255,20 @@ def test_a_run_that_fails_after_appending_is_recorded_as_failed_in_the_log(
     assert f"runs: 1 completed, 1 failed (run {failed}), 0 no outcome recorded\n" in out
     assert "warning" not in out  # the failed run's evidence is signed, and said to be failed
 
-
-def _environment(directory: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"ASSAY_DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env["ASSAY_SQLITE_PATH"] = str(directory / ".assay" / "assay.sqlite3")
-    return env
-
-
-def _assay(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from assay.cli import main; sys.exit(main())", *args]
+    today = date.today().isoformat()
+    package = sample.parent / "package"
+    export = ["audit", "export", str(package), "--from", today, "--to", today]
+    assert main([*export, "--file", str(programme)]) == 0
+    manifest = json.loads((package / "manifest.json").read_bytes())
+    assert [(r["run"], r["outcome"]) for r in manifest["runs"]] == [
+        (str(first), "completed"),
+        (str(failed), "failed"),
+    ]
+    readme = (package / "README.md").read_text()
+    assert f"- run {first}: completed\n- run {failed}: failed (IntegrityError: " in readme
+    capsys.readouterr()
+    assert main(["verify", str(package)]) == 0
+    assert f"1 failed (run {failed})" in capsys.readouterr().out
 
 
 def _cli(sample: Path, *args: str) -> subprocess.CompletedProcess[str]:
