@@ -248,9 +248,9 @@ def prune(file: FileOption = Path("assay.yaml")) -> None:
 
 @evidence_app.command()
 def reindex(file: FileOption = Path("assay.yaml"), trust: TrustOption = None) -> None:
-    """Rebuild an empty database from the locker (runs, evidence index, checkpoints), after
-    verifying it; the rebuild is recorded in the locker. Results and findings are not restored:
-    the next 'assay run' judges again."""
+    """Rebuild an empty database from the locker (runs, evidence index, checkpoints, check
+    results and findings), after verifying it; the rebuild is recorded in the locker. Control
+    results and the current inventory come back with the next 'assay run'."""
     from assay.evidence import index, service
 
     programme = _programme(file, check=False)

@@ -5,9 +5,11 @@ from a backup older than the locker — would restart run numbers and drop the d
 of the checkpoints, which is what lets ``assay verify`` notice the newest ones deleted. So it is
 refused: when the locker has checkpoints and the database records none, or when the locker records
 a run (``run/<number>``) after the database's latest checkpoint that the database never numbered.
-``assay evidence reindex`` rebuilds an empty database from a verified locker and says so in the
-locker (``index/database``, by whom), after which run numbers continue after the highest run the
-locker records. The check reads the locker's checkpoint list, one checkpoint and the batches after
+``assay evidence reindex`` rebuilds an empty database from a verified locker — runs, the evidence
+index, checkpoints, and each completed run's check results and findings from the check results it
+stored — and says so in the locker (``index/database``, by whom), after which run numbers continue
+after the highest run the locker records. Control results and the current inventory come back with
+the next run. The check reads the locker's checkpoint list, one checkpoint and the batches after
 it: a writer stopped between signing a checkpoint and recording it leaves the locker one
 checkpoint ahead, which is allowed (its run was numbered by the database before it appended).
 """
@@ -28,7 +30,14 @@ from django.db import connection, transaction
 from assay.errors import InputError
 from assay.evidence import ledger
 from assay.evidence.backends import Backend, MissingObject
-from assay.evidence.locker import Locker, batch_name, checkpoint_name, numbered, split_statements
+from assay.evidence.locker import (
+    Locker,
+    batch_name,
+    checkpoint_name,
+    numbered,
+    pack_name,
+    split_statements,
+)
 from assay.evidence.signing import SigningKey
 from assay.evidence.statements import Retention
 from assay.evidence.verify import verify
@@ -145,6 +154,7 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
     finished: dict[str, Any] = {}
     programme: dict[str, str] = {}
     items: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []  # the check results still in the locker (not pruned)
     index = of_no_run = 0
     for number, statements in locker.batches():
         owner = None
@@ -174,6 +184,10 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
                         "collected_at": statement.collected_at,
                     }
                 )
+                if statement.kind == "check_result" and locker.backend.exists(
+                    pack_name(statement.pack)
+                ):
+                    results.append(items[-1])
             index += 1
     status = {ledger.COMPLETED: Run.Status.COMPLETED, ledger.FAILED: Run.Status.FAILED}
     Run.objects.bulk_create(
@@ -191,6 +205,8 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
         for outcome in [states.outcome(run)]
     )
     insert_rows(EvidenceItem, items)
+    completed = {run for run in states.states if states.outcome(run).state == ledger.COMPLETED}
+    _results(locker, [i for i in results if str(i["run_id"]) in completed])
     seqs = numbered(locker.backend, "checkpoints/", ".json")
     for seq in seqs:
         data = locker.backend.get(checkpoint_name(seq))
@@ -205,6 +221,34 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
         )
     highest = max((int(run) for run in states.states), default=0)
     return Reindexed(len(states.states), highest, len(seqs), index, of_no_run, "")
+
+
+def _results(locker: Locker, items: list[dict[str, Any]]) -> None:
+    """Each completed run's check results and findings, from the check results it stored."""
+    from assay.checks.models import CheckResult, RecordedFinding
+
+    blobs = locker.blobs({item["sha256"] for item in items}) if items else {}
+    for item in items:
+        document = json.loads(blobs[item["sha256"]])
+        CheckResult.objects.create(
+            run_id=item["run_id"],
+            check_id=document["check"],
+            status=document["status"],
+            summary=document["summary"],
+            evidence=list(document.get("evidence", ())),
+        )
+        RecordedFinding.objects.bulk_create(
+            RecordedFinding(
+                run_id=item["run_id"],
+                check_id=document["check"],
+                rule=finding["rule"],
+                system_id=finding["system_id"],
+                subject=finding["subject"],
+                detail=finding["detail"],
+                evidence_sha256=finding["evidence_sha256"],
+            )
+            for finding in document.get("findings", ())
+        )
 
 
 def _continue_numbering(model: Any) -> None:
