@@ -32,11 +32,13 @@ def test_a_run_fills_the_locker_and_verify_passes(ran: Path, capsys: Capture) ->
     assert Checkpoint.objects.count() == 2
     assert main(["verify", "--file", str(ran)]) == 0
     out = capsys.readouterr().out
-    assert f"verified: {items} statements, 2 checkpoints, {items} blobs" in out
+    statements = items + 2  # and each run's outcome, appended once its rows are committed
+    assert f"verified: {statements} statements, 2 checkpoints, {statements} blobs" in out
+    assert "runs: 2 completed, 0 failed, 0 no outcome recorded\n" in out
 
 
 def test_verify_exits_3_naming_the_broken_item(ran: Path, capsys: Capture) -> None:
-    batch = ran.parent / ".assay/locker/log/000000000002.jsonl"
+    batch = ran.parent / ".assay/locker/log/000000000003.jsonl"  # the second run's evidence
     lines = batch.read_bytes().splitlines()
     batch.write_bytes(b"\n".join(lines[:-1]) + b"\n")
     assert main(["verify", "--file", str(ran)]) == 3
@@ -222,5 +224,5 @@ def test_a_team_locker_on_s3_is_filled_by_runs_and_verifies(
     assert not (sample / ".assay" / "locker").exists()
     capsys.readouterr()
     assert main(["verify", "--file", str(programme)]) == 0
-    items = EvidenceItem.objects.count()
-    assert f"verified: {items} statements, 2 checkpoints" in capsys.readouterr().out
+    statements = EvidenceItem.objects.count() + 2  # and the two runs' outcomes
+    assert f"verified: {statements} statements, 2 checkpoints" in capsys.readouterr().out

@@ -19,6 +19,8 @@ from assay.evidence.statements import NewEvidence, Retention
 from assay.evidence.verify import ExpectedCheckpoint
 
 RETAIN = Retention(datetime(2030, 1, 1, tzinfo=UTC))
+ENDED = Retention(datetime(2020, 1, 1, tzinfo=UTC))
+"""Retention already over: the writer keeps each blob until it is recorded, and no longer."""
 
 
 @pytest.fixture
@@ -69,16 +71,18 @@ def evidence_items(run: int, count: int = 4) -> list[NewEvidence]:
     return items
 
 
-def append_run(backend: Backend, key: SigningKey, run: int) -> Checkpoint:
+def append_run(
+    backend: Backend, key: SigningKey, run: int, retention: Retention = RETAIN
+) -> Checkpoint:
     with Locker(backend).writer(key) as writer:
-        writer.append(evidence_items(run), RETAIN)
+        writer.append(evidence_items(run), retention)
         return writer.checkpoint()
 
 
-def build(directory: Path, runs: int = 3) -> Built:
+def build(directory: Path, runs: int = 3, retention: Retention = RETAIN) -> Built:
     key = generate_key(directory / "keys" / "signing-key.pem")
     root = directory / "locker"
-    checkpoints = [append_run(LocalBackend(root), key, run) for run in range(runs)]
+    checkpoints = [append_run(LocalBackend(root), key, run, retention) for run in range(runs)]
     return Built(root, key, checkpoints)
 
 

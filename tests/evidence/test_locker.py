@@ -6,19 +6,17 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.evidence.conftest import RETAIN, Built, append_run, evidence_items
+from tests.evidence.conftest import ENDED, RETAIN, Built, append_run, build, evidence_items
 
 from assay.errors import AssayError, VerificationError
 from assay.evidence import merkle
 from assay.evidence.backends import Backend, LocalBackend
-from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Locker, Timestamper
 from assay.evidence.retention import prune
 from assay.evidence.signing import generate_key
@@ -110,32 +108,18 @@ def test_pinning_another_anchor_fails(built: Built) -> None:
         verify(LocalBackend(built.root), anchor="0" * 32)
 
 
-def test_retention_deletes_packs_with_signed_tombstones(built: Built) -> None:
-    locker = built.locker()
-    assert prune(locker, built.key, RETAIN.default - timedelta(days=1)).deleted == ()
-    done = prune(locker, built.key, RETAIN.default + timedelta(days=1))
-    assert len(done.deleted) == 3
-    report = verify(LocalBackend(built.root), anchor=built.key.id, expected=built.expected)
-    assert (report.tombstoned, report.blobs_verified) == (15, 0)
-
-
-def test_a_tombstone_dated_before_retention_ended_fails(built: Built) -> None:
-    backend = LocalBackend(built.root)
-    _, statement = next(built.locker().statements())
-    body = {
-        "pack": statement.pack,
-        "deleted_at": datetime.now(UTC).isoformat(),
-        "retain_until": statement.retain_until.isoformat(),
-        "reason": "early",
-        "key_id": built.key.id,
-    }
-    backend.put(
-        f"tombstones/{statement.pack}.json",
-        canonical_json({**body, "signature": built.key.sign(body)}),
-    )
-    backend.delete(f"packs/{statement.pack}.pack")
-    with pytest.raises(VerificationError, match="before its retention ended"):
-        verify(backend, anchor=built.key.id)
+def test_retention_deletes_packs_with_tombstones_in_the_log(built: Built, tmp_path: Path) -> None:
+    assert prune(built.locker(), built.key, RETAIN).deleted == ()  # kept until 2030
+    ended = build(tmp_path / "ended", retention=ENDED)
+    done = prune(ended.locker(), ended.key, RETAIN)
+    assert len(done.deleted) == 3 and done.checkpoint is not None
+    assert not list((ended.root / "packs").glob(f"{done.deleted[0]}.pack"))
+    tombstones = [s for _, s in ended.locker().statements() if s.kind == "tombstone"]
+    assert sorted(s.subject for s in tombstones) == sorted(done.deleted)
+    expected = [*ended.expected, ExpectedCheckpoint(4, done.checkpoint.sha256)]
+    report = verify(LocalBackend(ended.root), anchor=ended.key.id, expected=expected)
+    assert (report.tombstoned, report.blobs_verified) == (15, 3)  # the tombstones' own blobs
+    assert prune(ended.locker(), ended.key, RETAIN).deleted == ()  # tombstones are kept
 
 
 def test_checkpoints_carry_a_verified_rfc3161_timestamp(tmp_path: Path) -> None:
@@ -179,18 +163,18 @@ def test_the_locker_works_the_same_on_s3(
 def test_each_kind_is_kept_for_its_own_period(tmp_path: Path) -> None:
     key = generate_key(tmp_path / "key.pem")
     backend = LocalBackend(tmp_path / "locker")
-    short = datetime(2027, 1, 1, tzinfo=UTC)
-    policy = Retention(RETAIN.default, {"payload": short})
+    policy = Retention(RETAIN.default, {"payload": ENDED.default})
     with Locker(backend).writer(key) as writer:
         appended = writer.append(evidence_items(1), policy)
         writer.checkpoint()
     kept = {a.statement.kind: (a.statement.retain_until, a.statement.pack) for a in appended}
-    assert kept["payload"][0] == short and kept["snapshot"][0] == RETAIN.default
+    assert kept["payload"][0] == appended[0].statement.recorded_at  # kept until recorded
+    assert kept["snapshot"][0] == RETAIN.default
     assert kept["payload"][1] != kept["snapshot"][1]  # one pack per retention date
-    done = prune(Locker(backend), key, short + timedelta(days=1))
+    done = prune(Locker(backend), key, RETAIN)
     assert done.deleted == (kept["payload"][1],)
     report = verify(backend, anchor=key.id)
-    assert (report.tombstoned, report.blobs_verified) == (4, 1)
+    assert (report.tombstoned, report.blobs_verified) == (4, 2)
 
 
 def test_an_empty_locker_names_the_checkpoint_someone_recorded(tmp_path: Path) -> None:

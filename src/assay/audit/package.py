@@ -2,8 +2,9 @@
 
 The package holds the whole log, every checkpoint and key (proofs need all of them), the packs
 holding the blobs of the statements effective in the chosen window, tombstones, a signed manifest
-listing every file with its sha-256, and a README telling the auditor how to check it — with Assay,
-or by hand.
+listing every file with its sha-256 and the runs whose evidence the window holds with each run's
+outcome as the log records it, and a README telling the auditor how to check it — with Assay, or by
+hand.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import InputError, VerificationError
+from assay.evidence import ledger
 from assay.evidence.backends import LocalBackend
 from assay.evidence.canonical import canonical_json
-from assay.evidence.locker import Locker, pack_name
+from assay.evidence.locker import Locker, batch_name, pack_name
 from assay.evidence.signing import SigningKey, trusted_keys, verify_signature
+from assay.evidence.statements import Statement
 from assay.evidence.verify import ExpectedCheckpoint, Report, Window, verify
 
 FORMAT = "assay-audit-package/1"
@@ -59,23 +62,37 @@ def export_package(locker: Locker, key: SigningKey, out: Path, start: date, end:
             for name in backend.names(prefix):
                 copy(name)
         in_window = 0
-        for _, statement in locker.statements():
-            if window.holds(statement):
+        runs = ledger.Runs()
+        held: dict[str, None] = {}  # the runs with evidence in the window, in log order
+        of_no_run = 0
+        for number, statements in locker.batches():
+            owner = _run_records(runs, number, [s for _, s in statements])
+            for _, statement in statements:
+                if not window.holds(statement):
+                    continue
                 in_window += 1
+                run = statement.subject if statement.kind == ledger.RUN else owner
+                if run is not None:
+                    held[run] = None
+                elif statement.kind not in (ledger.TOMBSTONE, ledger.INDEX):
+                    of_no_run += 1
                 pack = pack_name(statement.pack)
                 if pack not in files and backend.exists(pack):
                     copy(pack)
+    outcomes = [runs.outcome(run) for run in held]
     body: dict[str, Any] = {
         "format": FORMAT,
         "created": datetime.now(UTC).isoformat(),
         "window": {"from": start.isoformat(), "to": end.isoformat()},
         "anchor_key": anchor,
         "statements_in_window": in_window,
+        "runs": [{"run": o.run, "outcome": o.state, "reason": o.reason} for o in outcomes],
+        "statements_of_no_run": of_no_run,
         "key_id": key.id,
         "files": dict(sorted(files.items())),
     }
     target.put(MANIFEST, canonical_json({**body, "signature": key.sign(body)}))
-    target.put(README, _readme(start, end, anchor, in_window).encode())
+    target.put(README, _readme(start, end, anchor, in_window, outcomes, of_no_run).encode())
     target.flush()
     return Exported(out, len(files), in_window, anchor)
 
@@ -113,6 +130,31 @@ def verify_package(
     return verify(backend, anchor=anchor, window=window, expected=expected)
 
 
+def _run_records(runs: ledger.Runs, number: int, statements: list[Statement]) -> str | None:
+    """Add a batch's run records to ``runs``; return the run the batch's evidence belongs to."""
+    owner = None
+    for line, statement in enumerate(statements, 1):
+        if statement.kind != ledger.RUN:
+            continue
+        try:
+            state = ledger.RunState.of(statement.subject, statement.parameters)
+            runs.add(state, f"{batch_name(number)}:{line}")
+        except ledger.MalformedRecord as error:
+            raise VerificationError(f"{batch_name(number)}:{line}: {error}") from None
+        if state.state == ledger.STARTED:
+            owner = state.run
+    return owner
+
+
+def _runs_text(outcomes: list[ledger.RunState], of_no_run: int) -> str:
+    lines = [f"- run {o.run}: {o.state}" + (f" ({o.reason})" if o.reason else "") for o in outcomes]
+    if of_no_run:
+        lines.append(
+            f"- {of_no_run} statements recorded before Assay wrote run outcomes (no run named)"
+        )
+    return "\n".join(lines) or "- none"
+
+
 def _key_records(backend: LocalBackend) -> list[dict[str, Any]]:
     return [json.loads(backend.get(n)) for n in backend.names("keys/") if n.endswith(".json")]
 
@@ -125,12 +167,31 @@ def _all_names(backend: LocalBackend) -> list[str]:
     ]
 
 
-def _readme(start: date, end: date, anchor: str, in_window: int) -> str:
+def _readme(
+    start: date,
+    end: date,
+    anchor: str,
+    in_window: int,
+    outcomes: list[ledger.RunState],
+    of_no_run: int,
+) -> str:
     return f"""# Evidence package: {start} to {end}
 
 This folder lets you check, without trusting the company or its tools, that the evidence it shows
 you for {start} to {end} is what was collected, when it was collected, and that nothing was
 removed. It holds {in_window} statements in that window.
+
+## Which runs this evidence belongs to
+
+Each run of Assay appends its evidence as one batch opened by a `run` statement (`started`), and
+then its outcome: `completed` once its results were committed, or `failed` with a one-line
+reason. Evidence of a run with no outcome recorded comes from a run that was interrupted (or still
+running): do not rely on it as a completed run's. The runs with evidence in this window:
+
+{_runs_text(outcomes, of_no_run)}
+
+`assay verify` reads the outcomes from the log itself and prints how many runs completed, failed,
+or have no outcome recorded.
 
 ## Check it with Assay
 
@@ -159,7 +220,11 @@ package's check as `--checkpoint SEQ:SHA256`, it makes sure the log was not cut 
   where the checkpoint says `"heads_changes": true`, only those whose latest statement changed
   since the previous checkpoint. Writers resume from them; they say nothing the log does not.
 - `keys/*.json`: public Ed25519 keys; every key after the first is endorsed by its predecessor.
-- `tombstones/*.json`: signed records of packs deleted once their retention period ended.
+- `tombstones/*.json`: records of deleted packs written by older versions of Assay; they prove
+  nothing. A pack is accounted for only by a statement of kind `tombstone` in the log, naming the
+  pack as its subject: its `recorded_at` is when the pack was deleted, and must be after every
+  `retain_until` of the statements naming the pack, no later than the checkpoint that signs it,
+  and not in the future.
 - `manifest.json`: every file's sha-256, signed.
 
 ## Checking by hand

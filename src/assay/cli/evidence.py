@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from assay.errors import InputError, VerificationError
-from assay.evidence import merkle
+from assay.evidence import ledger, merkle
 from assay.evidence.verify import ExpectedCheckpoint, Report
 from assay.programme import load
 from assay.programme.model import Programme
@@ -42,12 +42,12 @@ audit_app = typer.Typer(
 )
 
 
-def _programme(file: Path) -> Programme:
-    """Load the programme file and open its database."""
-    from assay._internal import db
+def _programme(file: Path, *, check: bool = True) -> Programme:
+    """Load the programme file and open its database (refused if it does not know the locker)."""
+    from assay.evidence import service
 
     programme = load(file)
-    db.setup(programme.data_dir)
+    service.open_database(programme, check=check)
     return programme
 
 
@@ -59,12 +59,23 @@ def _print_report(report: Report) -> None:
     )
     if report.outside_window:
         typer.echo(f"  {report.outside_window} statements fall outside the package's window")
+    if report.runs:
+        counts = (_runs(outcome, runs) for outcome, runs in report.runs.items())
+        typer.echo("runs: " + ", ".join(counts))
     if report.unchecked_tail:
         typer.echo(f"  warning: {report.unchecked_tail} statements after the last checkpoint")
     typer.echo(f"signing key (trust anchor): {report.anchor}")
     if report.latest is not None:
         latest = report.latest
         typer.echo(f"latest checkpoint: {latest.seq}:{latest.sha256} (pin it with --checkpoint)")
+
+
+def _runs(outcome: str, runs: tuple[str, ...], shown: int = 10) -> str:
+    """``2 failed (4, 7)``: how many runs have an outcome, naming them unless they completed."""
+    if not runs or outcome == ledger.COMPLETED:
+        return f"{len(runs)} {outcome}"
+    named = ", ".join(runs[:shown]) + (", …" if len(runs) > shown else "")
+    return f"{len(runs)} {outcome} (run {named})"
 
 
 def _pinned(value: str) -> ExpectedCheckpoint:
@@ -216,15 +227,51 @@ def rotate_key(file: FileOption = Path("assay.yaml")) -> None:
 
 @evidence_app.command()
 def prune(file: FileOption = Path("assay.yaml")) -> None:
-    """Delete blobs whose retention period has ended, leaving signed tombstones."""
+    """Delete packs whose retention period has ended, recording a tombstone for each in the log."""
     from assay.evidence import service
+    from assay.evidence.models import Checkpoint
     from assay.evidence.retention import prune as prune_locker
 
     programme = _programme(file)
     done = prune_locker(
-        service.open_locker(programme), service.signing_key(programme), datetime.now(UTC)
+        service.open_locker(programme), service.signing_key(programme), service.retention(programme)
     )
-    typer.echo(f"deleted {len(done.deleted)} blob(s) past retention; kept {done.kept}")
+    if done.checkpoint is not None:
+        Checkpoint.record(done.checkpoint)
+    typer.echo(f"deleted {len(done.deleted)} pack(s) past retention; kept {done.kept}")
+    if done.recorded:
+        typer.echo(
+            f"recorded in the log {len(done.recorded)} deletion(s) an older Assay left only in "
+            "tombstones/"
+        )
+
+
+@evidence_app.command()
+def reindex(file: FileOption = Path("assay.yaml"), trust: TrustOption = None) -> None:
+    """Rebuild an empty database from the locker (runs, evidence index, checkpoints, check
+    results and findings), after verifying it; the rebuild is recorded in the locker. Control
+    results and the current inventory come back with the next 'assay run'."""
+    from assay.evidence import index, service
+
+    programme = _programme(file, check=False)
+    done = index.rebuild(
+        service.open_locker(programme),
+        service.signing_key(programme),
+        service.retention(programme),
+        organisation=programme.organisation,
+        anchor=trust,
+        tsa_ca=service.authority_certificate(programme),
+    )
+    typer.echo(
+        f"rebuilt the index from the locker: {done.runs} runs (the next is "
+        f"{done.highest_run + 1}), {done.statements} statements, {done.checkpoints} checkpoints; "
+        f"recorded in the locker as rebuilt by {done.by}"
+    )
+    if done.of_no_run:
+        typer.echo(
+            f"  {done.of_no_run} statements from before Assay recorded runs in the log name no "
+            "run and are not indexed"
+        )
 
 
 @audit_app.command("export")

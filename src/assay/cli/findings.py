@@ -48,10 +48,10 @@ def findings(
     """List the findings of the latest completed run (or of --run).
 
     JSON output always carries both lists, `findings` and `unjudged`."""
-    from assay._internal import db
+    from assay.evidence import service
     from assay.programme import load
 
-    db.setup(load(file).data_dir)
+    service.open_database(load(file))
     from assay.checks.models import RecordedFinding, UnjudgedItem
     from assay.monitor.models import Run
 

@@ -31,11 +31,11 @@ RunOption = Annotated[int | None, typer.Option("--run", help="A run id; default 
 
 
 def _open(file: Path) -> Programme:
-    from assay._internal import db
+    from assay.evidence import service
     from assay.programme import load
 
     programme = load(file)
-    db.setup(programme.data_dir)
+    service.open_database(programme)
     return programme
 
 

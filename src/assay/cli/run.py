@@ -89,7 +89,7 @@ def run(
 
     Every in-scope system is collected; with --every the run repeats on that period, and the
     evidence log is checkpointed in between (--checkpoint-every)."""
-    from assay._internal import db
+    from assay.evidence import service
     from assay.monitor.schedule import Schedule, parse_duration
     from assay.programme import load
 
@@ -101,7 +101,7 @@ def run(
             runs,
         )
     programme = load(file)
-    db.setup(programme.data_dir)
+    service.open_database(programme)
     if schedule is None:
         _run_once(programme)
     else:

@@ -16,7 +16,8 @@ Layout, the same on every backend and in an auditor's package:
   Writers refuse a newer format than their own; but an Assay from before format 3 does not, and
   would take a change set for the full map: upgrade every writer of a shared locker together;
 - ``keys/<key id>.json``: published public keys, each after the first endorsed by its predecessor;
-- ``tombstones/<sha-256>.json``: signed records of packs deleted by the retention policy;
+- ``tombstones/<sha-256>.json``: signed records of packs deleted by the retention policy, written
+  by Assay before tombstones were statements in the log (``evidence.ledger``); kept, not trusted;
 - ``authority/<sha-256>.pem``: the time-stamp authority's CA certificate, when one is used.
 
 Writers hold the backend's lock from reading the log's head to writing the new checkpoint, so two
@@ -187,10 +188,20 @@ class Locker:
 
     def statements(self) -> Iterator[tuple[str, Statement]]:
         """Every statement in log order, with its id."""
+        for _, statements in self.batches():
+            yield from statements
+
+    def batches(self) -> Iterator[tuple[int, list[tuple[str, Statement]]]]:
+        """Each batch's number and its statements with their ids, in log order."""
         for number in numbered(self.backend, "log/", ".jsonl"):
             name = batch_name(number)
-            for line, data in enumerate(split_statements(self.backend.get(name)), 1):
-                yield statement_id(data), Statement.from_bytes(data, f"{name}:{line}")
+            yield (
+                number,
+                [
+                    (statement_id(data), Statement.from_bytes(data, f"{name}:{line}"))
+                    for line, data in enumerate(split_statements(self.backend.get(name)), 1)
+                ],
+            )
 
     def checkpoint(self, seq: int) -> dict[str, Any]:
         """A checkpoint's fields, as written (verify the locker to trust them)."""

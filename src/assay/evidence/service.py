@@ -30,6 +30,18 @@ def open_locker(programme: Programme) -> Locker:
     return Locker(backend_for(programme))
 
 
+def open_database(programme: Programme, *, check: bool = True) -> None:
+    """Open the programme's database — the one place every command does — and refuse one that
+    does not know the locker beside it (``evidence.index``); only a rebuild skips the check."""
+    from assay._internal import db
+
+    db.setup(programme.data_dir)
+    if check:
+        from assay.evidence import index
+
+        index.check(backend_for(programme))
+
+
 def key_path(programme: Programme) -> Path:
     """The private key file: ``ASSAY_SIGNING_KEY`` if set, else the programme's setting."""
     override = os.environ.get(KEY_ENVIRONMENT_VARIABLE)

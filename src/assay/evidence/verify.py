@@ -4,10 +4,11 @@ Checked, in one pass over the log: every key's endorsement; every checkpoint's s
 to the previous checkpoint and its time order; that the log is complete (no missing batch, not
 truncated below a checkpoint); every statement's form, its link to the previous statement of its
 subject and its times; every blob's sha-256 and size inside its pack, and that a pack holds nothing
-else — or a signed tombstone whose deletion the retention policy allowed; and that each checkpoint's
-root is the root of the log at its size, and its subject heads (or the changes to them since the
-previous checkpoint) those of the log. The first failure raises ``VerificationError`` naming the
-item and the broken property.
+else — or, for a pack that is gone, a tombstone statement in the log, signed by a checkpoint,
+dated after every retention date naming the pack and not after this verifier's clock; that each
+checkpoint's root is the root of the log at its size, and its subject heads (or the changes to them
+since the previous checkpoint) those of the log; and each run's outcome as the log records it.
+The first failure raises ``VerificationError`` naming the item and the broken property.
 
 Each checkpoint's signature, and each batch on its own — its statements' form, blobs, packs, leaf
 hashes and the links between its own statements — are checked by ``_Reader``: the checkpoints in
@@ -26,17 +27,18 @@ import operator
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
 import orjson
 
 from assay.errors import AssayError, VerificationError
+from assay.evidence import ledger
 from assay.evidence.backends import Backend, LocalBackend, MissingObject
 from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import (
@@ -51,7 +53,7 @@ from assay.evidence.locker import (
     tombstone_name,
 )
 from assay.evidence.merkle import Frontier, leaf_hashes
-from assay.evidence.signing import trusted_keys, verify_signature
+from assay.evidence.signing import trusted_keys
 from assay.evidence.statements import FORMAT_VERSION, Statement
 
 _sha256 = hashlib.sha256
@@ -84,6 +86,8 @@ class Report:
     anchor: str
     latest: ExpectedCheckpoint | None = None
     """The last checkpoint, to record now and expect in the locker (or a package) later."""
+    runs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Run numbers by outcome: completed, failed, and no outcome recorded (interrupted)."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,10 @@ def verify(
     expected: Iterable[ExpectedCheckpoint] = (),
     window: Window | None = None,
     tsa_ca: bytes | None = None,
+    now: datetime | None = None,
 ) -> Report:
+    """``now`` is the verifier's clock, which no deletion may be dated after."""
+    now = now or datetime.now(UTC)
     records = _records(backend)
     expected = list(expected)
     if not records and not backend.names("log/") and not backend.names("checkpoints/"):
@@ -117,7 +124,7 @@ def verify(
     # Checkpoints are listed before batches, so a writer appending meanwhile only adds a tail.
     seqs = numbered(backend, "checkpoints/", ".json")
     batches = numbered(backend, "log/", ".jsonl")
-    reader = _Reader(backend, window, keys, frozenset(backend.names("tombstones/")))
+    reader = _Reader(backend, window, keys)
     with _runner(backend, len(batches)) as run:
         # The batches start now in the workers, if any, while this process checks the
         # checkpoints (small: a signature and a digest each); both are settled in order.
@@ -151,17 +158,88 @@ def verify(
             f"{checkpoint_name(log.pending[0].body['seq'])}: covers batches the log does not hold"
         )
     signed = last["size"] if last else 0
+    tombstoned = _deletions(backend, log, last["batches"] if last else 0, now)
     return Report(
         statements=log.frontier.size,
         checkpoints=len(checkpoints),
         blobs_verified=log.counts["blobs"],
         bytes_verified=log.counts["bytes"],
-        tombstoned=log.counts["tombstoned"],
+        tombstoned=tombstoned,
         outside_window=log.counts["outside"],
         unchecked_tail=log.frontier.size - signed,
         anchor=next(iter(keys)),
         latest=ExpectedCheckpoint(last["seq"], checkpoints[-1].sha256) if last else None,
+        runs=log.runs.by_outcome(),
     )
+
+
+def _what(batch: _Batch, line: int) -> str:
+    """``tombstone of packs/….pack, `` when the line is a tombstone, so a failure names the pack."""
+    for at, kind, subject, _, _ in batch.records:
+        if at == line and kind == ledger.TOMBSTONE:
+            return f"tombstone of {pack_name(subject)}, "
+    return ""
+
+
+def _deletions(backend: Backend, log: _Log, signed_batches: int, now: datetime) -> int:
+    """Every pack that is gone must have a tombstone in the log, in a batch a checkpoint signs,
+    dated after every retention date naming the pack and not after ``now``; return how many
+    statements those tombstones account for."""
+    accounted = 0
+    for pack, absent in log.absent.items():
+        name = pack_name(pack)
+        found = log.tombstones.get(pack)
+        if found is None:
+            older = tombstone_name(pack)
+            note = (
+                f"; {older} is a file-only tombstone from an older Assay, which proves nothing "
+                "('assay evidence prune' records it in the log if its retention has ended)"
+                if backend.exists(older)
+                else ""
+            )
+            raise VerificationError(
+                f"{absent.where}: {name} is missing and no tombstone in the log accounts for it"
+                f"{note}"
+            )
+        deleted = found.recorded.isoformat(timespec="seconds")
+        if found.batch > signed_batches:
+            raise VerificationError(
+                f"{absent.where}: {name} is missing and its tombstone ({found.where}) is not yet "
+                "signed by a checkpoint"
+            )
+        if found.recorded < absent.retain_until:
+            raise VerificationError(
+                f"{absent.where}: {name} deleted at {deleted} ({found.where}), before its "
+                f"retention ended ({absent.retain_until.isoformat(timespec='seconds')})"
+            )
+        if found.recorded > now:
+            raise VerificationError(
+                f"{absent.where}: {name} deleted at {deleted} ({found.where}), after this "
+                f"verifier's clock ({now.isoformat(timespec='seconds')})"
+            )
+        accounted += absent.statements
+    return accounted
+
+
+@dataclass
+class _Absent:
+    """A pack that is not there: where a statement first names it, the latest retention date
+    of the statements naming it, and how many do."""
+
+    where: str
+    retain_until: datetime
+    statements: int = 1
+
+    def merge(self, other: _Absent) -> None:
+        self.retain_until = max(self.retain_until, other.retain_until)
+        self.statements += other.statements
+
+
+@dataclass(frozen=True)
+class _Tombstone:
+    where: str
+    recorded: datetime
+    batch: int
 
 
 @dataclass(frozen=True)
@@ -213,6 +291,11 @@ class _Batch:
     heads_digest: bytes = b""
     """The digest of ``heads``: what a checkpoint that adds only this batch signs."""
     counts: dict[str, int] = field(default_factory=dict)
+    absent: dict[str, _Absent] = field(default_factory=dict)
+    """Packs the batch's statements name that are not there (and not outside the window)."""
+    records: list[tuple[int, str, str, Any, datetime]] = field(default_factory=list)
+    """The ledger statements (run outcomes, tombstones): line, kind, subject, parameters and
+    recording time."""
 
 
 class _Log:
@@ -228,8 +311,12 @@ class _Log:
         """The heads changed since the last checkpoint, and each of those batches' digest."""
         self.changed_digests: list[bytes] = []
         self.pending = list(checkpoints)
-        self.counts = dict.fromkeys(("blobs", "bytes", "tombstoned", "outside"), 0)
+        self.counts = dict.fromkeys(("blobs", "bytes", "outside"), 0)
         self.previous_time: datetime | None = None
+        self.absent: dict[str, _Absent] = {}
+        self.tombstones: dict[str, _Tombstone] = {}
+        """Each pack's latest tombstone in the log."""
+        self.runs = ledger.Runs()
         self.settle(0)
 
     def add(self, number: int, batch: _Batch) -> None:
@@ -243,11 +330,13 @@ class _Log:
                 break
             if self.previous_time is not None and recorded < self.previous_time:
                 raise VerificationError(
-                    f"{name}:{line}: recorded before the checkpoint that precedes it"
+                    f"{name}:{line}: {_what(batch, line)}recorded before the checkpoint that "
+                    "precedes it"
                 )
             if latest is not None and recorded > latest:
                 raise VerificationError(
-                    f"{name}:{line}: recorded after the checkpoint that covers it"
+                    f"{name}:{line}: {_what(batch, line)}recorded after the checkpoint that "
+                    "covers it"
                 )
         if broken is not None:
             raise VerificationError(
@@ -262,6 +351,20 @@ class _Log:
         self.frontier.extend(batch.leaves)
         for key, value in batch.counts.items():
             self.counts[key] += value
+        for pack, absent in batch.absent.items():
+            if (known := self.absent.get(pack)) is None:
+                self.absent[pack] = absent
+            else:
+                known.merge(absent)
+        for line, kind, subject, parameters, recorded in batch.records:
+            where = f"{name}:{line}"
+            if kind == ledger.TOMBSTONE:
+                self.tombstones[subject] = _Tombstone(where, recorded, number)
+                continue
+            try:
+                self.runs.add(ledger.RunState.of(subject, parameters), where)
+            except ledger.MalformedRecord as error:
+                raise VerificationError(f"{where}: {error}") from None
         self.settle(number)
 
     def settle(self, batches_done: int) -> None:
@@ -353,7 +456,6 @@ class _Reader:
     backend: Backend
     window: Window | None
     keys: dict[str, bytes]
-    tombstones: frozenset[str]
 
     def checkpoint(self, seq: int) -> _Signed:
         name = checkpoint_name(seq)
@@ -415,12 +517,14 @@ class _Reader:
         recorded_at = collected_at = pack = _UNSET
         content: memoryview | None = None
         spans: list[tuple[int, int]] = []
+        records: list[tuple[int, str, str, Any, datetime]] = []
         failure = None
         try:
             for line, data in enumerate(lines, 1):
                 try:
                     raw = loads(data)
-                    chain = f"{raw['kind']}/{raw['subject']}"
+                    kind = raw["kind"]
+                    chain = f"{kind}/{raw['subject']}"
                     previous = raw["previous"]
                     if raw["v"] != FORMAT_VERSION:
                         raise ValueError(f"unknown format version {raw['v']!r}")
@@ -448,6 +552,9 @@ class _Reader:
                         raise VerificationError(f"{name}:{line}: collected after it was recorded")
                     if recorded_at not in recorded_lines:
                         recorded_lines[recorded_at] = (line, recorded)
+                if kind in _LEDGER:
+                    subject = str(raw["subject"])
+                    records.append((line, kind, subject, raw.get("parameters"), recorded))
                 try:
                     offset, size, digest = raw["offset"], raw["size"], raw["sha256"]
                     if type(offset) is not int or type(size) is not int:
@@ -481,8 +588,21 @@ class _Reader:
         except VerificationError as error:
             failure = str(error)
         first_recorded = list(recorded_lines.values())
-        return _Batch(failure, links, first_recorded, leaves, heads, _digest(heads), packs.counts)
+        return _Batch(
+            failure,
+            links,
+            first_recorded,
+            leaves,
+            heads,
+            _digest(heads),
+            packs.counts,
+            packs.absent_packs,
+            records,
+        )
 
+
+_LEDGER = frozenset((ledger.RUN, ledger.TOMBSTONE))
+"""The statement kinds whose records ``_Log`` settles: run outcomes and tombstones."""
 
 _UNSET: Any = object()
 """Differs from every field read from a statement."""
@@ -584,7 +704,8 @@ class _Packs:
 
     def __init__(self, batch: _Reader) -> None:
         self.batch = batch
-        self.counts = dict.fromkeys(("blobs", "bytes", "tombstoned", "outside"), 0)
+        self.counts = dict.fromkeys(("blobs", "bytes", "outside"), 0)
+        self.absent_packs: dict[str, _Absent] = {}
         self.open: dict[str, tuple[memoryview | None, list[tuple[int, int]]]] = {}
         """By the pack's sha-256: its bytes (None when absent) and the spans statements name."""
 
@@ -613,20 +734,18 @@ class _Packs:
                 raise VerificationError(f"{pack_name(pack)}: holds bytes no statement names")
 
     def absent(self, data: bytes, where: str) -> None:
-        """A statement whose pack is gone: outside the package's window, or deleted by policy."""
+        """A statement whose pack is gone: outside the package's window, or to be accounted for
+        by a tombstone in the log (settled once the whole log is read)."""
         statement = Statement.from_bytes(data, where)
         window = self.batch.window
         if window is not None and not window.holds(statement):
             self.counts["outside"] += 1
             return
-        tombstone = tombstone_name(statement.pack)
-        if tombstone not in self.batch.tombstones:
-            raise VerificationError(
-                f"{where}: {pack_name(statement.pack)} is missing and no tombstone accounts for it"
-            )
-        backend, keys = self.batch.backend, self.batch.keys
-        _check_tombstone(backend.get(tombstone), tombstone, statement, where, keys)
-        self.counts["tombstoned"] += 1
+        absent = _Absent(where, statement.retain_until)
+        if (known := self.absent_packs.get(statement.pack)) is None:
+            self.absent_packs[statement.pack] = absent
+        else:
+            known.merge(absent)
 
 
 def _end_to_end(spans: list[tuple[int, int]]) -> int:
@@ -646,23 +765,3 @@ def _chain(spans: Iterable[tuple[int, int]]) -> tuple[int, bool]:
             return position, False
         position = end
     return position, True
-
-
-def _check_tombstone(
-    data: bytes, name: str, statement: Statement, where: str, keys: dict[str, bytes]
-) -> None:
-    try:
-        raw = json.loads(data)
-        body = {k: v for k, v in raw.items() if k != "signature"}
-        key = keys[raw["key_id"]]
-        deleted = datetime.fromisoformat(raw["deleted_at"])
-        if raw["pack"] != statement.pack:
-            raise VerificationError(f"{name}: names another pack")
-    except (ValueError, KeyError, TypeError) as error:
-        raise VerificationError(f"{name}: malformed or untrusted tombstone ({error})") from None
-    verify_signature(key, raw["signature"], body, name)
-    if deleted < statement.retain_until:
-        raise VerificationError(
-            f"{where}: pack deleted on {deleted.date()} before its retention ended "
-            f"({statement.retain_until.date()})"
-        )

@@ -1,13 +1,18 @@
 """``assay run``: collect, record, correlate, check, report.
 
 Collection and judgement happen first and entirely in memory, so malformed input stops the run
-before anything is written. Then, in one database transaction, the evidence is appended to the
-locker as one batch and a signed checkpoint is written; the rows follow. A run either completes
-with all its evidence and results, or is recorded as failed with none of them.
+before anything is written. The run's number is committed first, so no two runs share one. Then, in
+one database transaction, the evidence is appended to the locker as one batch (opened by a
+``run/<number> started`` statement) and the rows follow. A run either completes with all its
+evidence and results, or is recorded as failed with none of them; either way, once its evidence is
+in the locker, its outcome is appended too (``completed`` after the commit, or ``failed`` with a
+one-line reason) and a signed checkpoint covers both. A run stopped between the two leaves evidence
+with no outcome, which ``assay verify`` reports as such.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,7 +33,7 @@ from assay.checks.models import CheckResult, ControlResult, RecordedFinding, Unj
 from assay.checks.registry import CHECKS
 from assay.connectors.base import Collected, ConnectorConfig
 from assay.connectors.registry import connector_for, populations_of
-from assay.evidence import service
+from assay.evidence import ledger, service
 from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Appended, Writer
 from assay.evidence.models import Checkpoint, EvidenceItem
@@ -93,6 +98,12 @@ def execute(
     programme_bytes = programme.path.read_bytes()
     programme_sha = hashlib.sha256(programme_bytes).hexdigest()
     started = datetime.now(UTC)
+    run = Run.objects.create(
+        started_at=started,
+        status=Run.Status.RUNNING,
+        programme_sha256=programme_sha,
+        organisation=programme.organisation,
+    )
     try:
         key = service.signing_key(programme)
         collected = []
@@ -100,32 +111,51 @@ def execute(
             say(f"collecting {system.id}")
             collected.append(_collect(programme, system))
         locker = service.open_locker(programme)
+        judged = _judge(run, programme, programme_bytes, collected, as_of or started)
+        say("recording evidence")
+        with locker.writer(key, timestamper=service.timestamper(programme)) as writer:
+            _record_run(run, judged, writer, service.retention(programme), programme)
+    except Exception as error:
+        run.status = Run.Status.FAILED
+        run.finished_at = datetime.now(UTC)
+        run.error = str(error) or type(error).__name__
+        run.save()
+        raise
+    say(f"run {run.pk} completed")
+    return judged.outcome
+
+
+def _record_run(
+    run: Run, judged: _Judged, writer: Writer, retention: Retention, programme: Programme
+) -> None:
+    """Record the run in one transaction; then, if its evidence reached the locker, append its
+    outcome and a checkpoint covering both. A failure's reason is one line, secrets masked."""
+    batches = writer.head.batches
+    try:
         with transaction.atomic():
-            run = Run.objects.create(
-                started_at=started,
-                status=Run.Status.RUNNING,
-                programme_sha256=programme_sha,
-                organisation=programme.organisation,
-            )
-            judged = _judge(run, programme, programme_bytes, collected, as_of or started)
-            say("recording evidence")
-            with locker.writer(key, timestamper=service.timestamper(programme)) as writer:
-                _record(run, judged, writer, service.retention(programme))
+            _record(run, judged, writer, retention)
             run.status = Run.Status.COMPLETED
             run.finished_at = datetime.now(UTC)
             run.save()
     except Exception as error:
-        Run.objects.create(
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            status=Run.Status.FAILED,
-            error=str(error) or type(error).__name__,
-            programme_sha256=programme_sha,
-            organisation=programme.organisation,
-        )
+        if writer.head.batches > batches:
+            reason = f"{type(error).__name__}: {error}"
+            for system in _systems_to_collect(programme):
+                assert system.connector is not None
+                for secret in resolve_secrets(system.connector, system.id).values():
+                    reason = reason.replace(secret, "[secret]")
+            # If the locker cannot take the outcome either, the run's evidence is left with
+            # none, which verify reports; the run's own error is the one to raise.
+            with contextlib.suppress(Exception):
+                _close(run, writer, ledger.run_failed(run.pk, reason), retention)
         raise
-    say(f"run {run.pk} completed")
-    return judged.outcome
+    _close(run, writer, ledger.run_completed(run.pk), retention)
+
+
+def _close(run: Run, writer: Writer, outcome: NewEvidence, retention: Retention) -> None:
+    """Append a run's outcome and sign a checkpoint over it and the run's evidence."""
+    writer.append([outcome], retention)
+    Checkpoint.record(writer.checkpoint(), run)
 
 
 @dataclass(frozen=True)
@@ -216,9 +246,10 @@ def _judge(
 
 
 def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> None:
-    """Append the evidence, checkpoint it, and index it all in the database."""
-    appended: list[Appended] = writer.append(judged.evidence, retention)
-    checkpoint = writer.checkpoint()
+    """Append the evidence, opened by the run's start, and index it all in the database."""
+    appended: list[Appended] = writer.append(
+        [ledger.run_started(run.pk), *judged.evidence], retention
+    )
     insert_rows(
         EvidenceItem,
         (
@@ -235,7 +266,6 @@ def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> 
             for a in appended
         ),
     )
-    Checkpoint.record(checkpoint, run)
     for check_id, outcome in judged.outcome.outcomes.items():
         CheckResult.objects.create(
             run=run,
