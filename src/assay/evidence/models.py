@@ -15,7 +15,8 @@ class EvidenceItem(models.Model):
 
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=32)
-    subject = models.CharField(max_length=300)
+    subject = models.TextField()
+    """A payload's name within its snapshot, which may hold a source's identifiers of any length."""
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField()
     statement_id = models.CharField(max_length=64, unique=True)
