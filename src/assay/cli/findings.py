@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from assay.cli._output import add_row, csv_text, json_text, show, table
 from assay.errors import InputError
 
 COLUMNS = ("check", "rule", "system", "subject", "detail", "evidence_sha256")
@@ -62,17 +58,11 @@ def findings(
         for f in rows
     ]
     if output is Format.JSON:
-        typer.echo(json.dumps({"run": chosen.pk, "findings": records}, indent=2))
+        typer.echo(json_text({"run": chosen.pk, "findings": records}))
     elif output is Format.CSV:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        typer.echo(out.getvalue(), nl=False)
+        typer.echo(csv_text(COLUMNS, records), nl=False)
     else:
-        table = Table(title=f"run {chosen.pk}: {len(records)} finding(s)")
-        for column in COLUMNS[:-1]:
-            table.add_column(column)
+        listed = table(f"run {chosen.pk}: {len(records)} finding(s)", *COLUMNS[:-1])
         for record in records:
-            table.add_row(*(record[c] for c in COLUMNS[:-1]))
-        Console().print(table)
+            add_row(listed, *(record[c] for c in COLUMNS[:-1]))
+        show(listed)
