@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,12 +25,14 @@ def _free_port() -> int:
 
 @pytest.fixture
 def daemon(history: History) -> Iterator[str]:  # noqa: F811
-    """``git daemon`` serving the history's parent directory; yields the repository's URL."""
+    """``git daemon`` serving the history's parent directory; yields the repository's URL once
+    the daemon says it listens (``--verbose`` logs "Ready to rumble" after binding its port)."""
     port = _free_port()
     process = subprocess.Popen(
         [
             "git",
             "daemon",
+            "--verbose",
             "--reuseaddr",
             "--export-all",
             "--listen=127.0.0.1",
@@ -40,15 +41,18 @@ def daemon(history: History) -> Iterator[str]:  # noqa: F811
             str(history.repo.parent),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    assert process.stderr is not None
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        said = []
+        for line in process.stderr:  # ends if the daemon exits without listening
+            said.append(line)
+            if "Ready to rumble" in line:
                 break
-            except OSError:
-                time.sleep(0.05)
+        else:
+            pytest.fail(f"git daemon did not start: {''.join(said)}")
         yield f"git://127.0.0.1:{port}/{history.repo.name}"
     finally:
         process.terminate()

@@ -1,15 +1,18 @@
 """The ``assay`` command.
 
 Every user error is an ``AssayError``: it is printed as one line on standard error and the process
-exits with the error's code (2 for bad input, 3 for failed verification). No traceback.
+exits with the error's code (2 for bad input, 3 for failed verification). No traceback. The line
+is inert (``cli._output``): an error may quote a value from an export or a package.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 
 import typer
 
+from assay.cli._output import inert
 from assay.errors import AssayError
 
 app = typer.Typer(
@@ -39,21 +42,29 @@ def _register_subcommands() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code instead of raising."""
     _register_subcommands()
+    for stream in (sys.stdout, sys.stderr):
+        # A character the output's encoding cannot hold is shown as an escape, not a traceback.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         result = app(args=argv, prog_name="assay", standalone_mode=False)
     except AssayError as error:
-        typer.echo(f"assay: {error}", err=True)
+        _fail(error)
         return error.exit_code
     except typer.Abort:
-        typer.echo("assay: aborted", err=True)
+        _fail("aborted")
         return 1
     except typer.TyperException as error:
         # Usage errors: a bad option or argument is bad input. (Help shown for a bare command
         # group is one too, with no message of its own.)
         if message := error.format_message():
-            typer.echo(f"assay: {message}", err=True)
+            _fail(message)
         return 2
     return result if isinstance(result, int) else 0
+
+
+def _fail(problem: object) -> None:
+    typer.echo(f"assay: {inert(problem)}", err=True)
 
 
 if __name__ == "__main__":

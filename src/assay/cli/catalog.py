@@ -5,7 +5,6 @@ Presentation only; lookups, CSF 1.1 resolution and coverage live in ``assay.cata
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import date
 from enum import StrEnum
@@ -13,8 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from assay.catalog import (
     Catalog,
@@ -26,6 +23,7 @@ from assay.catalog import (
     CsfSubcategory,
     load_catalog,
 )
+from assay.cli._output import add_row, json_text, show, table, text
 from assay.errors import InputError
 from assay.programme import load
 
@@ -65,14 +63,7 @@ def _category(value: str) -> Category:
 
 
 def _echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2))
-
-
-def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    return table
+    typer.echo(json_text(data))
 
 
 @app.command()
@@ -89,10 +80,10 @@ def tsc(
     if fmt is _Format.JSON:
         _echo_json([asdict(criterion) for criterion in criteria])
         return
-    table = _table(f"Trust Services Criteria ({len(criteria)})", "id", "category", "title")
+    listed = table(f"Trust Services Criteria ({len(criteria)})", "id", "category", "title")
     for criterion in criteria:
-        table.add_row(criterion.id, criterion.category.label, criterion.title)
-    Console().print(table)
+        add_row(listed, criterion.id, criterion.category.label, criterion.title)
+    show(listed)
 
 
 @app.command()
@@ -118,17 +109,17 @@ def csf(
             }
         )
         return
-    table = _table(f"NIST CSF 2.0 ({len(catalog.csf_subcategories)} subcategories)", "id", "title")
+    listed = table(f"NIST CSF 2.0 ({len(catalog.csf_subcategories)} subcategories)", "id", "title")
     for function in catalog.csf_functions:
-        table.add_row(function.id, function.title.upper(), style="bold")
+        add_row(listed, function.id, function.title.upper(), style="bold")
         for category in catalog.csf_categories:
             if category.function != function.id:
                 continue
-            table.add_row(category.id, category.title, style="cyan")
+            add_row(listed, category.id, category.title, style="cyan")
             for subcategory in catalog.csf_subcategories:
                 if subcategory.category == category.id:
-                    table.add_row(subcategory.id, subcategory.title)
-    Console().print(table)
+                    add_row(listed, subcategory.id, subcategory.title)
+    show(listed)
 
 
 def _show_resolution(catalog: Catalog, resolution: CsfResolution, fmt: _Format) -> None:
@@ -187,9 +178,10 @@ def controls(
     title = f"Controls ({len(chosen)})"
     if criterion:
         title = f"Controls covering {catalog.criterion(criterion).id} ({len(chosen)})"
-    table = _table(title, "id", "title", "owner", "frequency", "tested by", "TSC", "CSF")
+    listed = table(title, "id", "title", "owner", "frequency", "tested by", "TSC", "CSF")
     for control in chosen:
-        table.add_row(
+        add_row(
+            listed,
             control.id,
             control.title,
             control.owner_role,
@@ -198,7 +190,7 @@ def controls(
             ", ".join(link.target for link in control.tsc),
             ", ".join(link.target for link in control.csf),
         )
-    Console().print(table)
+    show(listed)
 
 
 @app.command()
@@ -255,13 +247,13 @@ def coverage(
             }
         )
         return
-    table = _table(
+    listed = table(
         f"Coverage: {len(rows) - gaps} of {len(rows)} criteria covered, {gaps} gap(s)",
         "criterion",
         "title",
         "controls",
     )
     for row in rows:
-        covered_by = ", ".join(row.controls) if row.controls else "[bold red]GAP[/]"
-        table.add_row(row.criterion.id, row.criterion.title, covered_by)
-    Console().print(table)
+        covered_by = text(", ".join(row.controls)) if row.controls else text(("GAP", "bold red"))
+        add_row(listed, row.criterion.id, row.criterion.title, covered_by)
+    show(listed)

@@ -3,17 +3,13 @@ with ``--unjudged`` what the checks could not judge, so that 'not tested' says w
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from assay.cli._output import add_row, csv_text, json_text, show, table
 from assay.errors import InputError
 
 COLUMNS = ("check", "rule", "system", "subject", "detail", "evidence_sha256")
@@ -86,9 +82,7 @@ def findings(
         for u in UnjudgedItem.objects.filter(**filters)
     ]
     if output is Format.JSON:
-        typer.echo(
-            json.dumps({"run": chosen.pk, "findings": found, "unjudged": not_judged}, indent=2)
-        )
+        typer.echo(json_text({"run": chosen.pk, "findings": found, "unjudged": not_judged}))
         return
     columns: tuple[str, ...]
     records: list[dict[str, str]]
@@ -98,17 +92,11 @@ def findings(
     else:
         columns, records = COLUMNS, found
     if output is Format.CSV:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        typer.echo(out.getvalue(), nl=False)
+        typer.echo(csv_text(columns, records), nl=False)
     else:
         what = "item(s) not judged" if unjudged else "finding(s)"
-        table = Table(title=f"run {chosen.pk}: {len(records)} {what}")
         shown = columns if unjudged else columns[:-1]
-        for column in shown:
-            table.add_column(column)
+        listed = table(f"run {chosen.pk}: {len(records)} {what}", *shown)
         for record in records:
-            table.add_row(*(record[c] for c in shown))
-        Console().print(table)
+            add_row(listed, *(record[c] for c in shown))
+        show(listed)

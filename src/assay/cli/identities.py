@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass, fields
 from datetime import datetime
@@ -10,9 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from assay.cli._output import add_row, json_text, show, table
 from assay.cli.findings import Format
 from assay.errors import InputError
 from assay.inventory.records import AccountStatus
@@ -75,12 +73,12 @@ def _inventory(programme: Programme, run: int | None, *, back: int = 0) -> Inven
 
 def _show(rows: list[Reach], title: str, output: Format) -> None:
     if output is Format.JSON:
-        typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        typer.echo(json_text([asdict(row) for row in rows]))
         return
     if output is Format.CSV:
         raise InputError("--format", "identities are shown as a table or JSON")
-    table = Table(title=title)
-    for column in (
+    reach = table(
+        title,
         "person",
         "system",
         "account",
@@ -90,10 +88,10 @@ def _show(rows: list[Reach], title: str, output: Format) -> None:
         "mfa",
         "how linked",
         "entitlements",
-    ):
-        table.add_column(column)
+    )
     for row in rows:
-        table.add_row(
+        add_row(
+            reach,
             row.person,
             row.system,
             row.account,
@@ -104,7 +102,7 @@ def _show(rows: list[Reach], title: str, output: Format) -> None:
             row.how_linked,
             ", ".join(row.entitlements),
         )
-    Console().print(table)
+    show(reach)
 
 
 @app.command()
@@ -174,24 +172,20 @@ def diff_runs(
     changes = diff(before, after)
     if output is Format.JSON:
         typer.echo(
-            json.dumps(
-                {
-                    "old": before.run_id,
-                    "new": after.run_id,
-                    "changes": [asdict(c) for c in changes],
-                },
-                indent=2,
+            json_text(
+                {"old": before.run_id, "new": after.run_id, "changes": [asdict(c) for c in changes]}
             )
         )
         return
     if output is Format.CSV:
         raise InputError("--format", "identity changes are shown as a table or JSON")
-    table = Table(title=f"run {before.run_id} → run {after.run_id}: {len(changes)} change(s)")
-    for column in ("change", "system", "subject", "detail"):
-        table.add_column(column)
+    listed = table(
+        f"run {before.run_id} → run {after.run_id}: {len(changes)} change(s)",
+        *("change", "system", "subject", "detail"),
+    )
     for change in changes:
-        table.add_row(change.kind, change.system, change.subject, change.detail)
-    Console().print(table)
+        add_row(listed, change.kind, change.system, change.subject, change.detail)
+    show(listed)
 
 
 @dataclass(frozen=True)
@@ -244,7 +238,7 @@ def nonhuman_report(
             )
         )
     if output is Format.JSON:
-        typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        typer.echo(json_text([asdict(row) for row in rows]))
         return
     if output is Format.CSV:
         raise InputError("--format", "non-human identities are shown as a table or JSON")
@@ -253,12 +247,10 @@ def nonhuman_report(
 
 def _print_rows(title: str, columns: type[Any], rows: Sequence[Any]) -> None:
     """A table whose columns are the fields of the dataclass ``columns``, a row per instance."""
-    table = Table(title=title)
-    for column in fields(columns):
-        table.add_column(column.name.replace("_", " "))
+    listed = table(title, *(column.name.replace("_", " ") for column in fields(columns)))
     for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in astuple(row)))
-    Console().print(table)
+        add_row(listed, *astuple(row))
+    show(listed)
 
 
 @dataclass(frozen=True)
@@ -327,7 +319,7 @@ def leavers_report(
             "deadline_hours": hours(deadline),
             "accounts": [asdict(row) for row in rows],
         }
-        typer.echo(json.dumps(document, indent=2))
+        typer.echo(json_text(document))
         return
     if output is Format.CSV:
         raise InputError("--format", "leavers are shown as a table or JSON")

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from assay.checks.base import Status
+from assay.cli._output import add_row, inert, show, table, text
 from assay.errors import InputError
 
 if TYPE_CHECKING:
+    from assay.monitor.run import RunOutcome
     from assay.monitor.schedule import Schedule
     from assay.programme.model import Programme
 
@@ -122,42 +123,75 @@ def _follow(programme: Programme, schedule: Schedule) -> None:
         try:
             _run_once(programme)
         except InputError as error:
-            console.print(f"[red]run failed:[/red] {error}")
+            show(text(("run failed:", "red"), f" {error}"), console)
 
     def one_checkpoint() -> None:
         made = service.checkpoint(programme)
-        console.print(f"checkpoint {made.seq}: {made.size} statements")
+        show(text(f"checkpoint {made.seq}: {made.size} statements"), console)
 
     try:
         done = follow(schedule, Jobs(one_run, one_checkpoint, stop.is_set, sleep=stop.wait))
     except KeyboardInterrupt:
         done = None
-    console.print(f"stopped after {done} run(s)" if done is not None else "stopped")
+    show(text(f"stopped after {done} run(s)" if done is not None else "stopped"), console)
 
 
 def _run_once(programme: Programme) -> None:
+    """One run, then its summary. The report is written before anything built from source data
+    is printed, and a summary that cannot be printed does not undo a committed run."""
     from assay.audit import readiness
     from assay.monitor.run import execute
 
     console = Console()
-    with console.status("running") as status:
-        outcome = execute(programme, progress=lambda message: status.update(message))
+    if console.is_terminal:
+        with console.status("running") as status:
+            outcome = execute(programme, progress=lambda message: status.update(text(message)))
+    else:  # a file or a pipe gets the summary only, written once the run has committed
+        outcome = execute(programme)
+    report = readiness.write(outcome, programme.data_dir / "reports")
+    try:
+        _summarise(console, programme, outcome, report)
+    except (OSError, UnicodeError) as error:
+        typer.echo(
+            inert(
+                f"assay: run {outcome.run_id} completed and its report is at {report}, "
+                f"but its summary could not be printed: {error}"
+            ),
+            err=True,
+        )
 
-    table = Table(title=f"{programme.organisation}: controls by Trust Services category")
-    table.add_column("Category")
+
+def _summarise(console: Console, programme: Programme, outcome: RunOutcome, report: Path) -> None:
+    summary_table = table(f"{programme.organisation}: controls by Trust Services category")
+    summary_table.add_column("Category")
     for state in Status:
-        table.add_column(state.label, justify="right", style=_STYLE[state])
+        summary_table.add_column(state.label, justify="right", style=_STYLE[state])
     for summary in outcome.categories:
-        table.add_row(summary.category.label, *(str(summary.counts[s]) for s in Status))
-    console.print(table)
+        add_row(summary_table, summary.category.label, *(summary.counts[s] for s in Status))
+    show(summary_table, console)
 
     findings = outcome.findings
-    console.print(f"[bold]{len(findings)} finding(s)[/bold]")
+    show(text((f"{len(findings)} finding(s)", "bold")), console)
     for finding in findings[:15]:
-        console.print(
-            f"  [red]{finding.rule}[/red] {finding.system_id}: {finding.subject} — {finding.detail}"
+        show(
+            text(
+                "  ",
+                (finding.rule, "red"),
+                f" {finding.system_id}: {finding.subject} — {finding.detail}",
+            ),
+            console,
         )
     if len(findings) > 15:
-        console.print(f"  … and {len(findings) - 15} more in the report")
-    report = readiness.write(outcome, programme.data_dir / "reports")
-    console.print(f"report: {report}")
+        show(text(f"  … and {len(findings) - 15} more in the report"), console)
+    unjudged = [u for result in outcome.outcomes.values() for u in result.unjudged]
+    if unjudged:
+        systems = sorted({u.system_id for u in unjudged if u.subject is None})
+        whole = f", and systems not judged at all: {', '.join(systems)}" if systems else ""
+        show(
+            text(
+                (f"{len(unjudged)} item(s) could not be judged", "yellow"),
+                f"{whole} (assay findings --unjudged)",
+            ),
+            console,
+        )
+    show(text(f"report: {report}"), console)

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from assay.catalog import load_catalog
+from assay.cli._output import add_row, show, table
 from assay.programme import load
 from assay.programme.lint import lint
 
@@ -32,10 +31,8 @@ def check(
     if not problems:
         typer.echo("scope: no problems")
         return
-    table = Table(title=f"scope: {len(problems)} problem(s) in {file}")
-    for column in ("rule", "subject", "problem"):
-        table.add_column(column)
+    listed = table(f"scope: {len(problems)} problem(s) in {file}", "rule", "subject", "problem")
     for problem in problems:
-        table.add_row(problem.rule, problem.subject, problem.message)
-    Console().print(table)
+        add_row(listed, problem.rule, problem.subject, problem.message)
+    show(listed)
     raise typer.Exit(1)
