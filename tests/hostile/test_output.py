@@ -266,6 +266,9 @@ def test_the_readiness_report_escapes_hostile_html(hostile: Hostile) -> None:
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;@acme.example" in html
     assert "temp.admin[/bold]@acme.example" in html
+    # Bidi overrides and terminal controls show as escapes, not as a name that reads reversed.
+    assert "admin\\u202egpj.exe@acme.example" in html and "\u202e" not in html
+    assert "\\x1b[2J\\x1b[31mscreen.cleared@acme.example" in html and "\x1b" not in html
     template = Path(__file__).parents[2] / "src/assay/audit/templates/assay/readiness.html"
     source = template.read_text(encoding="utf-8")
     assert "|safe" not in source.replace(" ", "") and "autoescape off" not in source

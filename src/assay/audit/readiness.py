@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
+from assay._internal.text import inert
 from assay.checks.base import Status
 from assay.monitor.run import RunOutcome
 
@@ -42,7 +43,7 @@ def render(outcome: RunOutcome) -> str:
 def write(outcome: RunOutcome, directory: Path) -> Path:
     """Write the report for this run and a stable ``readiness.html`` copy; return the latter."""
     directory.mkdir(parents=True, exist_ok=True)
-    html = render(outcome)
+    html = inert(render(outcome), keep="\n\t")  # Django escapes markup; this, bidi and controls
     (directory / f"readiness-run-{outcome.run_id}.html").write_text(html, encoding="utf-8")
     latest = directory / "readiness.html"
     latest.write_text(html, encoding="utf-8")

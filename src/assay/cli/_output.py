@@ -6,7 +6,8 @@ obey ``ESC [2J``, an OSC 8 hyperlink, a carriage return, a backspace or a bidi o
 spreadsheet would evaluate ``=HYPERLINK(…)`` in a CSV cell. Every table, line and file the
 command writes is built here, so no caller has to remember:
 
-- ``inert(value)``: the string, with each character that could act written as its escape;
+- ``inert(value)`` (from ``_internal.text``): the string, with each character that could act
+  written as its escape;
 - ``text(*parts)``: a Rich ``Text`` of inert parts, each plain or ``(part, style)``, never markup;
 - ``table(title, *columns)``, ``add_row(table, *cells)`` and ``show(renderable)``: Rich tables;
 - ``say(line)``: one plain line on standard output;
@@ -19,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 import typer
@@ -27,27 +27,12 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-# Control (C0, DEL, C1), format (bidi overrides and isolates, zero-width characters, …), line and
-# paragraph separators, and lone surrogates (which no output encoding can write).
-_ACTIVE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+from assay._internal.text import inert
+
+__all__ = ["add_row", "csv_cell", "csv_text", "inert", "json_text", "say", "show", "table", "text"]
+
 # OWASP's list for CSV injection: a cell starting with one of these is read as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _escape(char: str) -> str:
-    if unicodedata.category(char) not in _ACTIVE:
-        return char
-    return char.encode("unicode_escape", "backslashreplace").decode("ascii")
-
-
-def inert(value: object) -> str:
-    """``value`` as a string in which every control, format, separator and lone-surrogate
-    character is written as its Python escape (``\\x1b``, ``\\r``, ``\\u202e``): it shows, and
-    does nothing to the terminal or to anything else that reads it. Other text is unchanged."""
-    string = "" if value is None else str(value)
-    if string.isprintable():  # the common case, fast; some printable-false text is kept below
-        return string
-    return "".join(_escape(char) for char in string)
 
 
 def text(*parts: object | tuple[object, str]) -> Text:
