@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from assay._internal.strict_json import ParseProblem, decode_utf8, parse_json
 from assay.connectors._http import ApiClient
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -86,19 +86,22 @@ def require_payload(index: Mapping[str, RawPayload], name: str) -> RawPayload:
 def decode_text(payload: RawPayload) -> str:
     """UTF-8 text, with a leading byte-order mark removed."""
     try:
-        return payload.data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(payload.source, f"not valid UTF-8 text (byte {exc.start})") from exc
+        return decode_utf8(payload.data)
+    except ParseProblem as problem:
+        raise _bad_input(payload.source, problem) from None
 
 
 def load_json(payload: RawPayload) -> Any:
+    """The payload's JSON document, read strictly: see ``assay._internal.strict_json``."""
     text = decode_text(payload)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{payload.source}:{exc.lineno}", f"invalid JSON at column {exc.colno}: {exc.msg}"
-        ) from exc
+        return parse_json(text)
+    except ParseProblem as problem:
+        raise _bad_input(payload.source, problem) from None
+
+
+def _bad_input(source: str, problem: ParseProblem) -> InputError:
+    return InputError(f"{source}:{problem.line}" if problem.line else source, problem.problem)
 
 
 def json_kind(value: Any) -> str:

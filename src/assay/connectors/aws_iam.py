@@ -93,6 +93,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
+from assay._internal.strict_json import ParseProblem, parse_json
 from assay.connectors import _api, _export
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -968,10 +969,10 @@ def _role(payload: RawPayload, path: str, role: Mapping[str, Any]) -> _Role:
     document: Any = role.get("AssumeRolePolicyDocument")
     if isinstance(document, str):
         try:
-            document = json.loads(unquote(document))
-        except json.JSONDecodeError as exc:
+            document = parse_json(unquote(document))
+        except ParseProblem as exc:
             raise InputError(
-                payload.source, f"{path}.AssumeRolePolicyDocument: not a JSON policy: {exc.msg}"
+                payload.source, f"{path}.AssumeRolePolicyDocument: not a JSON policy: {exc}"
             ) from None
     if document is None:
         return _Role(name, arn, ())
