@@ -5,18 +5,26 @@ hang or memory without bound."""
 from __future__ import annotations
 
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from tests.programme.conftest import VALID
 
 from assay._internal.strict_json import MAX_DEPTH as MAX_JSON_DEPTH
 from assay._internal.strict_json import ParseProblem, parse_json
 from assay.catalog import load_catalog
-from assay.connectors.base import ConnectorConfig
+from assay.connectors import entra, registry
+from assay.connectors._export import OUTSIDE_EXPORT
+from assay.connectors.base import Collected, ConnectorConfig
 from assay.connectors.okta import OktaConnector
 from assay.errors import InputError
 from assay.programme import load
@@ -178,3 +186,174 @@ def test_a_deeply_nested_export_is_exit_2_from_the_cli(sample: Path) -> None:
         f"assay: {sample}/exports/okta/users.json:1: "
         f"nested deeper than {MAX_JSON_DEPTH} levels at column {MAX_JSON_DEPTH + 1}"
     )
+
+
+# --- symbolic links out of an export: one rule for every export reader ------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """A valid export of one connector type: its ``path`` setting, other settings, and the file
+    (relative to the export's directory) a hostile copy links outside."""
+
+    path: str
+    link: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+def write_files(directory: Path, files: Mapping[str, bytes]) -> None:
+    for name, data in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(data)
+
+
+def json_bytes(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+def sample_export(sample: Path, tmp_path: Path, source: str) -> Path:
+    target = tmp_path / "export"
+    shutil.copytree(sample / source, target, symlinks=True)
+    return target
+
+
+def hr_xlsx_export(tmp_path: Path) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in ROSTER:
+        sheet.append(list(row))
+    (tmp_path / "export").mkdir()
+    workbook.save(tmp_path / "export" / "roster.xlsx")
+    return tmp_path / "export"
+
+
+ROSTER = [
+    (
+        "employee_id",
+        "email",
+        "name",
+        "status",
+        "employment_type",
+        "start_date",
+        "end_date",
+        "manager_email",
+        "department",
+        "title",
+    ),
+    ("E1", "ada@example.com", "Ada", "active", "employee", "2020-01-06", "", "", "", ""),
+]
+LDIF = b"dn: uid=ada,ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: ada\ncn: Ada\n"
+
+
+def build_export(kind: str, sample: Path, tmp_path: Path) -> tuple[Path, Export]:
+    """A valid export of connector type ``kind`` under ``tmp_path``."""
+    directory = tmp_path / "export"
+    if kind == "hr_csv":
+        return sample_export(sample, tmp_path, "exports/hr"), Export("roster.csv", "roster.csv")
+    if kind == "hr_xlsx":
+        return hr_xlsx_export(tmp_path), Export("roster.xlsx", "roster.xlsx")
+    if kind == "aws_iam":
+        return sample_export(sample, tmp_path, "exports/aws"), Export(".", "credential-report.csv")
+    if kind == "okta":
+        export = sample_export(sample, tmp_path, "exports/okta")
+        factors = sorted((export / "factors").iterdir())[0].name
+        return export, Export(".", f"factors/{factors}")
+    if kind == "github":
+        export = sample_export(sample, tmp_path, "exports/github")
+        return export, Export(".", "members.json", {"org": "acme"})
+    if kind == "linux":
+        return sample_export(sample, tmp_path, "exports/hosts/bastion"), Export(".", "etc/group")
+    directory.mkdir()
+    if kind == "entra":
+        write_files(directory, {f"{name}.json": json_bytes({"value": []}) for name in entra.PATHS})
+        return directory, Export(".", "users.json", {"tenant_id": "tenant"})
+    if kind == "google_workspace":
+        write_files(directory, {"users.json": json_bytes({"users": []})})
+        return directory, Export(".", "users.json")
+    if kind == "jumpcloud":
+        write_files(directory, {"systemusers.json": json_bytes({"totalCount": 0, "results": []})})
+        return directory, Export(".", "systemusers.json")
+    if kind == "ldap":
+        write_files(directory, {"directory.ldif": LDIF})
+        return directory, Export(".", "directory.ldif")
+    if kind == "postgres":
+        write_files(directory, {"roles.json": b"[]", "memberships.json": b"[]"})
+        return directory, Export(".", "memberships.json")
+    raise AssertionError(f"no export for connector type {kind}")
+
+
+NOT_EXPORT_READERS = {"git": "reads a repository through git, which follows its own layout"}
+EXPORT_READERS = sorted(set(registry.CONNECTOR_TYPES) - set(NOT_EXPORT_READERS))
+
+
+def test_every_connector_type_is_covered_or_named_as_no_export_reader() -> None:
+    assert set(NOT_EXPORT_READERS) <= set(registry.CONNECTOR_TYPES)
+    assert len(EXPORT_READERS) == len(registry.CONNECTOR_TYPES) - len(NOT_EXPORT_READERS)
+
+
+def collect(kind: str, directory: Path, export: Export) -> Collected:
+    settings = {"path": str(directory / export.path), **export.settings}
+    config = ConnectorConfig(kind, "export", settings, {}, directory)
+    return registry.connector_for(kind).collect(config)
+
+
+@pytest.mark.parametrize("kind", EXPORT_READERS)
+def test_a_link_out_of_the_export_is_refused_unread(
+    kind: str, sample: Path, tmp_path: Path
+) -> None:
+    directory, export = build_export(kind, sample, tmp_path)
+    collect(kind, directory, export)  # the export as built is valid
+    link = directory / export.link
+    outside = tmp_path / "outside" / link.name
+    outside.parent.mkdir()
+    link.rename(outside)
+    link.symlink_to(outside)
+
+    with pytest.raises(InputError) as caught:
+        collect(kind, directory, export)
+
+    assert (caught.value.where, caught.value.problem) == (str(link), OUTSIDE_EXPORT)
+    assert caught.value.exit_code == 2
+
+
+def test_a_link_inside_the_export_is_read(sample: Path, tmp_path: Path) -> None:
+    directory, export = build_export("okta", sample, tmp_path)
+    (directory / "users-2026.json").write_bytes((directory / "users.json").read_bytes())
+    (directory / "users.json").unlink()
+    (directory / "users.json").symlink_to("users-2026.json")
+    assert collect("okta", directory, export).payloads[0].name == "users.json"
+
+
+def test_a_linked_directory_out_of_the_export_is_refused(sample: Path, tmp_path: Path) -> None:
+    directory, export = build_export("okta", sample, tmp_path)
+    (directory / "factors").rename(tmp_path / "factors")
+    (directory / "factors").symlink_to(tmp_path / "factors")
+    with pytest.raises(InputError) as caught:
+        collect("okta", directory, export)
+    assert caught.value.problem == OUTSIDE_EXPORT
+    assert Path(caught.value.where).parent == directory / "factors"
+
+
+def test_a_pipe_in_an_export_is_refused_without_waiting(sample: Path, tmp_path: Path) -> None:
+    directory, export = build_export("okta", sample, tmp_path)
+    (directory / "apps.json").unlink()
+    os.mkfifo(directory / "apps.json")
+    with pytest.raises(InputError) as caught:
+        collect("okta", directory, export)
+    assert (caught.value.where, caught.value.problem) == (
+        str(directory / "apps.json"),
+        "not a regular file",
+    )
+
+
+def test_the_cli_refuses_a_factors_file_linked_to_a_file_outside(sample: Path) -> None:
+    factors = sorted((sample / "exports/okta/factors").iterdir())[0]
+    secret = sample.parent / "shadow.json"
+    factors.rename(secret)
+    factors.symlink_to(secret)
+
+    result = assay("run", cwd=sample)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"assay: {factors}: {OUTSIDE_EXPORT}"

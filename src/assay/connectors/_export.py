@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -42,15 +44,33 @@ def unsupported_mode(
     )
 
 
-def read_payload(path: Path, name: str) -> RawPayload:
-    """Read one export file byte for byte; a missing file is an ``InputError`` naming it."""
-    source = path.absolute()
+OUTSIDE_EXPORT = "a symbolic link leading outside the export directory; not read"
+
+
+def read_payload(root: Path, name: str) -> RawPayload:
+    """Read the export file ``name`` (a path relative to ``root``) byte for byte.
+
+    Every export reader reads through here, so one rule holds for all of them: the file must be
+    a regular file whose real path is inside ``root``, the directory the programme names (or the
+    directory of a file it names). A symbolic link leading anywhere else — a factors file linked
+    to ``/etc/shadow`` — is refused before anything is read, as is a device or a pipe.
+    """
+    source = (root / name).absolute()
     if not source.exists():
         raise InputError(str(source), "file not found")
-    if not source.is_file():
+    real = source.resolve()
+    if not real.is_relative_to(root.absolute().resolve()):
+        raise InputError(str(source), OUTSIDE_EXPORT)
+    if not real.is_file():
         raise InputError(str(source), "not a regular file")
     try:
-        data = source.read_bytes()
+        # The resolved path, not following a link swapped in since; non-blocking, so a pipe
+        # swapped in is not waited on but refused as not a regular file.
+        descriptor = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise InputError(str(source), "not a regular file")
+            data = file.read()
     except OSError as exc:
         raise InputError(str(source), f"cannot read file: {exc.strerror or exc}") from exc
     return RawPayload(name=name, source=str(source), data=data)
@@ -299,7 +319,7 @@ def collect_single_file(
         where = {"url": payload.source}
     elif config.mode == EXPORT_MODE:
         path = config.path()
-        payload = read_payload(path, path.name)
+        payload = read_payload(path.parent, path.name)
         where = {"path": payload.source}
     else:
         raise unsupported_mode(config, connector_type, MODES)

@@ -188,7 +188,7 @@ class AwsIamConnector(_api.ApiConnector):
         started_at = datetime.now(UTC)
         path = config.path()
         if not path.is_dir():
-            payload = _export.read_payload(path, path.name)
+            payload = _export.read_payload(path.parent, path.name)
             parsed = _parse([payload], config)
             parameters: dict[str, Any] = {
                 "path": payload.source,
@@ -199,9 +199,9 @@ class AwsIamConnector(_api.ApiConnector):
                 config, self.type, self.version, started_at, [payload], parsed.records, parameters
             )
         directory = _export.require_directory(path)
-        payloads = [_export.read_payload(directory / REPORT, REPORT)]
+        payloads = [_export.read_payload(directory, REPORT)]
         payloads += [
-            _export.read_payload(directory / name, name)
+            _export.read_payload(directory, name)
             for name in LAYOUT[1:]
             if (directory / name).exists()
         ]
