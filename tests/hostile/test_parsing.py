@@ -41,9 +41,12 @@ def assay(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
     command = [sys.executable, "-c", "import sys; from assay.cli import main; sys.exit(main())"]
+    # The programme's own SQLite database, as a user's command has, not the test run's.
+    unset = ("DJANGO_SETTINGS_MODULE", "ASSAY_SQLITE_PATH", "ASSAY_DATABASE_URL")
     return subprocess.run(
         [*command, *args],
         cwd=cwd,
+        env={name: value for name, value in os.environ.items() if name not in unset},
         capture_output=True,
         text=True,
         preexec_fn=cap_memory,
@@ -357,3 +360,22 @@ def test_the_cli_refuses_a_factors_file_linked_to_a_file_outside(sample: Path) -
 
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == f"assay: {factors}: {OUTSIDE_EXPORT}"
+
+
+# --- a garbled database ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["run", "findings", "verify"])
+def test_a_garbled_sqlite_database_is_exit_2_naming_it_and_left_untouched(
+    sample: Path, command: str
+) -> None:
+    database = sample / ".assay" / "assay.sqlite3"
+    garbage = b"not a database, " * 512
+    database.write_bytes(garbage)
+
+    result = assay(command, cwd=sample)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"assay: {database}: not an SQLite database Assay can open")
+    assert "restore it from a backup" in result.stderr and result.stderr.count("\n") == 1
+    assert database.read_bytes() == garbage
