@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
+from tests.connectors.test_hr_xlsx import GOOD, HEADER, write_book
 from tests.programme.conftest import VALID
 
 from assay._internal.strict_json import MAX_DEPTH as MAX_JSON_DEPTH
@@ -221,31 +221,11 @@ def sample_export(sample: Path, tmp_path: Path, source: str) -> Path:
 
 
 def hr_xlsx_export(tmp_path: Path) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for row in ROSTER:
-        sheet.append(list(row))
     (tmp_path / "export").mkdir()
-    workbook.save(tmp_path / "export" / "roster.xlsx")
+    write_book(tmp_path / "export", {"Staff": [HEADER, GOOD]})
     return tmp_path / "export"
 
 
-ROSTER = [
-    (
-        "employee_id",
-        "email",
-        "name",
-        "status",
-        "employment_type",
-        "start_date",
-        "end_date",
-        "manager_email",
-        "department",
-        "title",
-    ),
-    ("E1", "ada@example.com", "Ada", "active", "employee", "2020-01-06", "", "", "", ""),
-]
 LDIF = b"dn: uid=ada,ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: ada\ncn: Ada\n"
 
 
