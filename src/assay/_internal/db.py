@@ -8,6 +8,8 @@ from pathlib import Path
 import django
 from django.conf import settings
 
+from assay.errors import InputError
+
 
 def setup(data_dir: Path) -> None:
     """Configure Django with the SQLite file in ``data_dir`` (unless PostgreSQL is configured)."""
@@ -17,5 +19,16 @@ def setup(data_dir: Path) -> None:
         os.environ["DJANGO_SETTINGS_MODULE"] = "assay._internal.settings"
     django.setup()
     from django.core.management import call_command
+    from django.db import DatabaseError, connection
 
-    call_command("migrate", verbosity=0, interactive=False)
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+    except DatabaseError as error:
+        if connection.vendor != "sqlite":
+            raise
+        # A garbled file: say so and leave it, as it may be all that is left of the index.
+        raise InputError(
+            str(connection.settings_dict["NAME"]),
+            f"not an SQLite database Assay can open ({error}); it was left untouched: "
+            "restore it from a backup, or move it aside to start a new index",
+        ) from None

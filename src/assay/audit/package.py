@@ -10,13 +10,13 @@ hand.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from assay._internal.strict_json import ParseProblem, decode_utf8, parse_json
 from assay.errors import InputError, VerificationError
 from assay.evidence import ledger
 from assay.evidence.backends import LocalBackend
@@ -103,8 +103,10 @@ def verify_package(
     """Verify a package offline: its signed manifest, every file's hash, then the locker in it,
     which must hold every ``expected`` checkpoint unchanged."""
     backend = LocalBackend(path)
+    raw = _json_file(backend, MANIFEST)
     try:
-        raw = json.loads(backend.get(MANIFEST))
+        if not isinstance(raw, dict):
+            raise TypeError(f"expected a JSON object, got {type(raw).__name__}")
         body = {k: v for k, v in raw.items() if k != "signature"}
         if raw["format"] != FORMAT:
             raise VerificationError(f"{MANIFEST}: unknown format {raw['format']!r}")
@@ -112,10 +114,15 @@ def verify_package(
             date.fromisoformat(raw["window"]["from"]), date.fromisoformat(raw["window"]["to"])
         )
         files: dict[str, str] = raw["files"]
+        if not isinstance(files, dict) or not all(map(_is_text, [*files, *files.values()])):
+            raise TypeError("files must map each name to its sha-256")
+        key_id = raw.get("key_id", "")
+        if not isinstance(key_id, str):
+            raise TypeError("key_id must be a string")
     except (ValueError, KeyError, TypeError) as error:
         raise VerificationError(f"{MANIFEST}: malformed ({error})") from None
     keys = trusted_keys(_key_records(backend), anchor)
-    manifest_key = keys.get(raw.get("key_id", ""))
+    manifest_key = keys.get(key_id)
     if manifest_key is None:
         raise VerificationError(f"{MANIFEST}: signed by a key that is not trusted")
     verify_signature(manifest_key, str(raw.get("signature")), body, MANIFEST)
@@ -156,7 +163,26 @@ def _runs_text(outcomes: list[ledger.RunState], of_no_run: int) -> str:
 
 
 def _key_records(backend: LocalBackend) -> list[dict[str, Any]]:
-    return [json.loads(backend.get(n)) for n in backend.names("keys/") if n.endswith(".json")]
+    records = []
+    for name in backend.names("keys/"):
+        if name.endswith(".json"):
+            record = _json_file(backend, name)
+            if not isinstance(record, dict):
+                raise VerificationError(f"{name}: malformed key record (not a JSON object)")
+            records.append(record)
+    return records
+
+
+def _json_file(backend: LocalBackend, name: str) -> Any:
+    """A JSON file of the package, read strictly; one that is not JSON fails verification."""
+    try:
+        return parse_json(decode_utf8(backend.get(name)))
+    except ParseProblem as problem:
+        raise VerificationError(f"{name}: not JSON ({problem})") from None
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
 def _all_names(backend: LocalBackend) -> list[str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from assay._internal.strict_json import ParseProblem, decode_utf8, parse_json
 from assay.connectors._http import ApiClient
 from assay.connectors.base import Collected, ConnectorConfig, RawPayload
 from assay.errors import InputError
@@ -42,15 +44,33 @@ def unsupported_mode(
     )
 
 
-def read_payload(path: Path, name: str) -> RawPayload:
-    """Read one export file byte for byte; a missing file is an ``InputError`` naming it."""
-    source = path.absolute()
+OUTSIDE_EXPORT = "a symbolic link leading outside the export directory; not read"
+
+
+def read_payload(root: Path, name: str) -> RawPayload:
+    """Read the export file ``name`` (a path relative to ``root``) byte for byte.
+
+    Every export reader reads through here, so one rule holds for all of them: the file must be
+    a regular file whose real path is inside ``root``, the directory the programme names (or the
+    directory of a file it names). A symbolic link leading anywhere else — a factors file linked
+    to ``/etc/shadow`` — is refused before anything is read, as is a device or a pipe.
+    """
+    source = (root / name).absolute()
     if not source.exists():
         raise InputError(str(source), "file not found")
-    if not source.is_file():
+    real = source.resolve()
+    if not real.is_relative_to(root.absolute().resolve()):
+        raise InputError(str(source), OUTSIDE_EXPORT)
+    if not real.is_file():
         raise InputError(str(source), "not a regular file")
     try:
-        data = source.read_bytes()
+        # The resolved path, not following a link swapped in since; non-blocking, so a pipe
+        # swapped in is not waited on but refused as not a regular file.
+        descriptor = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise InputError(str(source), "not a regular file")
+            data = file.read()
     except OSError as exc:
         raise InputError(str(source), f"cannot read file: {exc.strerror or exc}") from exc
     return RawPayload(name=name, source=str(source), data=data)
@@ -86,19 +106,22 @@ def require_payload(index: Mapping[str, RawPayload], name: str) -> RawPayload:
 def decode_text(payload: RawPayload) -> str:
     """UTF-8 text, with a leading byte-order mark removed."""
     try:
-        return payload.data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(payload.source, f"not valid UTF-8 text (byte {exc.start})") from exc
+        return decode_utf8(payload.data)
+    except ParseProblem as problem:
+        raise _bad_input(payload.source, problem) from None
 
 
 def load_json(payload: RawPayload) -> Any:
+    """The payload's JSON document, read strictly: see ``assay._internal.strict_json``."""
     text = decode_text(payload)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{payload.source}:{exc.lineno}", f"invalid JSON at column {exc.colno}: {exc.msg}"
-        ) from exc
+        return parse_json(text)
+    except ParseProblem as problem:
+        raise _bad_input(payload.source, problem) from None
+
+
+def _bad_input(source: str, problem: ParseProblem) -> InputError:
+    return InputError(f"{source}:{problem.line}" if problem.line else source, problem.problem)
 
 
 def json_kind(value: Any) -> str:
@@ -296,7 +319,7 @@ def collect_single_file(
         where = {"url": payload.source}
     elif config.mode == EXPORT_MODE:
         path = config.path()
-        payload = read_payload(path, path.name)
+        payload = read_payload(path.parent, path.name)
         where = {"path": payload.source}
     else:
         raise unsupported_mode(config, connector_type, MODES)

@@ -95,6 +95,7 @@ from urllib.parse import unquote
 
 from pydantic import StrictStr
 
+from assay._internal.strict_json import ParseProblem, parse_json
 from assay.connectors import _api, _export
 from assay.connectors.base import (
     Collected,
@@ -206,7 +207,7 @@ class AwsIamConnector(_api.ApiConnector):
         started_at = datetime.now(UTC)
         path = config.path()
         if not path.is_dir():
-            payload = _export.read_payload(path, path.name)
+            payload = _export.read_payload(path.parent, path.name)
             parsed = _parse([payload], config)
             parameters: dict[str, Any] = {
                 "path": payload.source,
@@ -217,9 +218,9 @@ class AwsIamConnector(_api.ApiConnector):
                 config, self.type, self.version, started_at, [payload], parsed.records, parameters
             )
         directory = _export.require_directory(path)
-        payloads = [_export.read_payload(directory / REPORT, REPORT)]
+        payloads = [_export.read_payload(directory, REPORT)]
         payloads += [
-            _export.read_payload(directory / name, name)
+            _export.read_payload(directory, name)
             for name in LAYOUT[1:]
             if (directory / name).exists()
         ]
@@ -989,10 +990,10 @@ def _role(payload: RawPayload, path: str, role: Mapping[str, Any]) -> _Role:
     document: Any = role.get("AssumeRolePolicyDocument")
     if isinstance(document, str):
         try:
-            document = json.loads(unquote(document))
-        except json.JSONDecodeError as exc:
+            document = parse_json(unquote(document))
+        except ParseProblem as exc:
             raise InputError(
-                payload.source, f"{path}.AssumeRolePolicyDocument: not a JSON policy: {exc.msg}"
+                payload.source, f"{path}.AssumeRolePolicyDocument: not a JSON policy: {exc}"
             ) from None
     if document is None:
         return _Role(name, arn, ())

@@ -184,7 +184,7 @@ class EntraConnector(_api.ApiConnector):
             for name in (f"{folder}/{file.name}" for file in (directory / folder).iterdir())
             if PER_ITEM_EXPORT.fullmatch(name) or PAGE_NAME.fullmatch(name)
         )
-        payloads = [_export.read_payload(directory / name, name) for name in [*names, *per_item]]
+        payloads = [_export.read_payload(directory, name) for name in [*names, *per_item]]
         records, snapshot = _read(payloads, config, started_at)
         problems = snapshot.problems()
         return _export.finish(

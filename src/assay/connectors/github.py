@@ -323,7 +323,7 @@ class _ExportSource:
         file = self.directory / f"{name}.json"
         if name != MEMBERS_LIST and not file.exists():
             return ()
-        self.payloads.append(_export.read_payload(file, f"{name}.json"))
+        self.payloads.append(_export.read_payload(self.directory, f"{name}.json"))
         return self.payloads[-1:]
 
 

@@ -120,7 +120,7 @@ class GoogleWorkspaceConnector(_api.ApiConnector):
             if tokens_dir.is_dir()
             else []
         )
-        payloads = [_export.read_payload(directory / name, name) for name in [*names, *token_names]]
+        payloads = [_export.read_payload(directory, name) for name in [*names, *token_names]]
         records, snapshot = _read(payloads, config)
         problems = snapshot.problems()
         return _export.finish(

@@ -122,7 +122,7 @@ class JumpCloudConnector(_api.ApiConnector):
             raise InputError(
                 str(directory), f"holds neither {USERS}.json nor {USERS}.page-NNN.json files"
             )
-        payloads = [_export.read_payload(directory / name, name) for name in names]
+        payloads = [_export.read_payload(directory, name) for name in names]
         records, snapshot = _read(payloads, config, started_at)
         problems = snapshot.problems()
         return _export.finish(

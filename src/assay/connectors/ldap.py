@@ -545,12 +545,13 @@ def _ldif_line(name: bytes, value: bytes) -> bytes:
 def _read_export(config: ConnectorConfig) -> tuple[list[RawPayload], dict[str, Any]]:
     path = config.path().absolute()
     if path.is_dir():
+        root = path
         files = sorted(file for file in path.iterdir() if file.suffix.lower() == ".ldif")
         if not files:
             raise InputError(str(path), "holds no .ldif files")
     else:
-        files = [path]
-    payloads = [_export.read_payload(file, file.name) for file in files]
+        root, files = path.parent, [path]
+    payloads = [_export.read_payload(root, file.name) for file in files]
     return payloads, {"path": str(path), "files": [payload.name for payload in payloads]}
 
 

@@ -231,8 +231,10 @@ class LinuxConnector:
         optional = _optional_files(
             _files_in(root, SUDOERS_DIR), homes, _files_in(root, SSHD_CONFIG_DIR)
         )
-        payloads = [_read(root, PASSWD), _read(root, GROUP)]
-        payloads.extend(_read(root, name) for name in optional if (root / name).exists())
+        payloads = [_export.read_payload(root, PASSWD), _export.read_payload(root, GROUP)]
+        payloads.extend(
+            _export.read_payload(root, name) for name in optional if (root / name).exists()
+        )
         records = parse(payloads, config)
         names = {payload.name for payload in payloads}
         return _export.finish(
@@ -273,13 +275,6 @@ def _files_in(root: Path, directory: str) -> list[str]:
     if not folder.is_dir():
         return []
     return [f"{directory}/{file.name}" for file in sorted(folder.iterdir()) if file.is_file()]
-
-
-def _read(root: Path, name: str) -> RawPayload:
-    path = root / name
-    if path.exists() and not path.resolve().is_relative_to(root.resolve()):
-        raise InputError(str(path), "a symbolic link leading outside the copied root")
-    return _export.read_payload(path, name)
 
 
 def _host(config: ConnectorConfig) -> str:

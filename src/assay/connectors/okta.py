@@ -134,14 +134,14 @@ class OktaConnector(_api.ApiConnector):
     def _collect_export(self, config: ConnectorConfig) -> Collected:
         started_at = datetime.now(UTC)
         directory = _export.require_directory(config.path())
-        payloads = [_export.read_payload(directory / USERS, USERS)]
+        payloads = [_export.read_payload(directory, USERS)]
         factors_dir = directory / FACTORS_DIR
         if factors_dir.is_dir():
             for file in sorted(factors_dir.glob("*.json")):
                 if file.is_file():
-                    payloads.append(_export.read_payload(file, f"{FACTORS_DIR}/{file.name}"))
+                    payloads.append(_export.read_payload(directory, f"{FACTORS_DIR}/{file.name}"))
         optional = [name for name in (RULES, APPS) if (directory / name).exists()]
-        payloads.extend(_export.read_payload(directory / name, name) for name in optional)
+        payloads.extend(_export.read_payload(directory, name) for name in optional)
         records = parse(payloads, config)
         return _export.finish(
             config,

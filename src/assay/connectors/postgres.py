@@ -292,9 +292,9 @@ def _scalar(connection: psycopg.Connection[Any], sql: str) -> str:
 
 def _read_export(config: ConnectorConfig) -> tuple[list[RawPayload], dict[str, Any]]:
     directory = _export.require_directory(config.path())
-    payloads = [_export.read_payload(directory / name, name) for name in (ROLES, MEMBERSHIPS)]
+    payloads = [_export.read_payload(directory, name) for name in (ROLES, MEMBERSHIPS)]
     if (directory / SERVER).exists():
-        payloads.append(_export.read_payload(directory / SERVER, SERVER))
+        payloads.append(_export.read_payload(directory, SERVER))
     return payloads, {"path": str(directory), "files": [payload.name for payload in payloads]}
 
 

@@ -3,6 +3,10 @@
 PyYAML's constructor forgets where values came from, so the file is composed into a node tree
 and built by hand here, recording the line of every mapping key and sequence item by its path.
 A pydantic error's ``loc`` is then mapped back to the nearest recorded line.
+
+A programme file is small, and aliases let a small file stand for an enormous tree ("billion
+laughs"), so the file's size, the number of values it expands to and its nesting are bounded
+before anything is built.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from yaml.constructor import ConstructorError
 from assay.errors import InputError
 from assay.programme.model import ConnectorSpec, FieldProblem, Loc, Programme
 
+MAX_BYTES = 1024 * 1024
+"""The largest programme file read: hundreds of systems fit in a tenth of it."""
+MAX_VALUES = 100_000
+"""The most values (scalars and collections) a file may expand to with its aliases resolved."""
+MAX_DEPTH = 64
+"""The deepest nesting of collections a file may have."""
+
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
@@ -28,7 +39,12 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 def load(path: Path) -> Programme:
     """Load and validate a programme file; raise ``InputError`` naming file, line and field."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            problem = f"larger than {MAX_BYTES // 1024} KiB; not a programme file"
+            raise InputError(str(path), problem)
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(str(path), "file not found") from None
     except IsADirectoryError:
@@ -60,6 +76,53 @@ def resolve_secrets(connector: ConnectorSpec, system_id: str | None = None) -> d
             raise InputError(where, f"environment variable {variable} (secret '{key}') is not set")
         resolved[key] = value
     return resolved
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A safe loader that counts, as it composes, how many values each node stands for with its
+    aliases expanded, and refuses a document past ``MAX_VALUES`` or nested past ``MAX_DEPTH``.
+
+    The composer shares an aliased node rather than copying it, so composing is cheap; building
+    plain data from the nodes is what would expand it. Counting here stops a bomb before the
+    builder sees it, at the line of the collection that crosses the bound.
+    """
+
+    def __init__(self, text: str, path: Path) -> None:
+        super().__init__(text)
+        self.path = path
+        self._expanded: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        if self._depth >= MAX_DEPTH:
+            where = f"{self.path}:{mark.line + 1}"
+            raise InputError(where, f"nested deeper than {MAX_DEPTH} levels")
+        self._depth += 1
+        try:
+            node: yaml.Node | None = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is not None and id(node) not in self._expanded:
+            self._expanded[id(node)] = size = 1 + sum(map(self._size, _children(node)))
+            if size > MAX_VALUES:
+                raise InputError(
+                    f"{self.path}:{mark.line + 1}",
+                    f"expands to more than {MAX_VALUES} values with its aliases resolved",
+                )
+        return node
+
+    def _size(self, node: yaml.Node) -> int:
+        # A node still being composed is an alias to itself; the builder reports that.
+        return self._expanded.get(id(node), 1)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 class _Builder:
@@ -116,7 +179,7 @@ class _Builder:
 
 def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[Loc, int]]:
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text, path)
         try:
             root = loader.get_single_node()
             if root is None:
