@@ -30,5 +30,6 @@ def setup(data_dir: Path) -> None:
         raise InputError(
             str(connection.settings_dict["NAME"]),
             f"not an SQLite database Assay can open ({error}); it was left untouched: "
-            "restore it from a backup, or move it aside to start a new index",
+            "restore it from a backup, or move it aside and rebuild the index from the locker "
+            "with 'assay evidence reindex'",
         ) from None
