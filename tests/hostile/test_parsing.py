@@ -191,6 +191,27 @@ def test_a_deeply_nested_export_is_exit_2_from_the_cli(sample: Path) -> None:
     )
 
 
+def test_a_lone_surrogate_in_an_export_is_exit_2_not_a_crash_when_it_is_written(
+    sample: Path,
+) -> None:
+    """Half a character parses, then cannot be written as UTF-8 (canonical JSON, the database)."""
+    users = sample / "exports/okta/users.json"
+    text = users.read_text()
+    assert '"login": "temp.admin@acme.example"' in text
+    users.write_text(text.replace('"temp.admin@acme.example"', '"temp.\\ud800admin@acme.example"'))
+
+    result = assay("run", cwd=sample)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"assay: {users}:")
+    assert "a lone surrogate \\ud800 is not a character at column" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_surrogate_pair_and_an_escaped_backslash_are_fine() -> None:
+    assert parse_json('["\\ud83d\\ude00", "\\\\ud800"]') == ["\U0001f600", "\\ud800"]
+
+
 # --- symbolic links out of an export: one rule for every export reader ------------------------
 
 

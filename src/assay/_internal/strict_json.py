@@ -1,10 +1,11 @@
 """The one reader of JSON from outside: vendor exports and responses, and auditor packages.
 
 Python's ``json`` takes the last of two equal keys, recurses once per level of nesting (a deep
-document is a ``RecursionError``) and reports a bad UTF-8 byte by its offset only. Here a
-duplicate key, nesting past ``MAX_DEPTH`` and an undecodable byte are each a ``ParseProblem``
-with the line and column, which each caller turns into its own error (bad input, or a package
-that fails verification).
+document is a ``RecursionError``), accepts ``"\\ud800"`` (half a character, which crashes whatever
+writes it out later) and reports a bad UTF-8 byte by its offset only. Here a duplicate key, nesting
+past ``MAX_DEPTH``, a lone surrogate and an undecodable byte are each a ``ParseProblem`` with the
+line and column, which each caller turns into its own error (bad input, or a package that fails
+verification).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ _NOT_BRACKET = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[^"\[\]{}]++', re.DOTALL)
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 # What the location walk needs to see: strings, brackets, and the separators of an object.
 _TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{},:]', re.DOTALL)
+# A surrogate escape: a high one followed by a low one is a character, anything else is half of one.
+_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
 
 
 class ParseProblem(ValueError):
@@ -49,8 +54,10 @@ def decode_utf8(data: bytes) -> str:
 
 
 def parse_json(text: str) -> Any:
-    """Parse one JSON document, refusing duplicate keys and nesting deeper than ``MAX_DEPTH``."""
+    """Parse one JSON document, refusing duplicate keys, nesting deeper than ``MAX_DEPTH`` and
+    a lone surrogate escape (half a character, which no UTF-8 output can hold)."""
     _check_depth(text)
+    _check_surrogates(text)
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except _DuplicateKey:
@@ -83,6 +90,16 @@ def _check_depth(text: str) -> None:
         depth += _STEP.get(token[0], 0)
         if depth > MAX_DEPTH:
             raise _at(text, token.start(), f"nested deeper than {MAX_DEPTH} levels")
+
+
+def _check_surrogates(text: str) -> None:
+    if "\\ud" not in text and "\\uD" not in text:
+        return
+    for escape in _SURROGATE.finditer(text):
+        start = escape.start()
+        backslashes = start - len(text[:start].rstrip("\\"))
+        if len(escape[0]) == 6 and backslashes % 2 == 0:  # not itself an escaped backslash
+            raise _at(text, start, f"a lone surrogate {escape[0]} is not a character")
 
 
 def _first_duplicate(text: str) -> tuple[int, str]:
