@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from assay.connectors.base import Collected
 from assay.inventory.correlation import Link
-from assay.inventory.records import Person
+from assay.inventory.records import Person, Records
 from assay.programme.model import Programme
 
 
@@ -30,19 +30,8 @@ class Status(StrEnum):
         return self.value.replace("_", " ")
 
 
-POPULATIONS: frozenset[str] = frozenset(
-    {
-        "people",
-        "accounts",
-        "credentials",
-        "changes",
-        "entitlements",
-        "grants",
-        "applications",
-        "branch_protections",
-    }
-)
-"""The kinds of record a snapshot can hold (the fields of ``Records``)."""
+POPULATIONS: frozenset[str] = frozenset(f.name for f in fields(Records)) - {"warnings"}
+"""The kinds of record a snapshot can hold: the fields of ``Records`` that hold records."""
 
 
 @dataclass(frozen=True)
@@ -157,10 +146,6 @@ class Unjudged:
     system_id: str
     subject: str | None
     reason: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.system_id}: {self.subject}" if self.subject else self.system_id
 
 
 @dataclass(frozen=True)

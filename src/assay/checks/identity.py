@@ -118,8 +118,8 @@ def leaver_access(ctx: CheckContext) -> Outcome:
         account, person = link.account, link.person
         if link.service or account.system_id not in needed:
             continue  # a service account whose owner left: nonhuman_owners reports it
-        tested += 1
         if person is None or not is_leaver(person, ctx.as_of.date()):
+            tested += 1
             continue
         left = f"{person.name} ({person.email}) left on {person.end_date or 'an unrecorded date'}"
         sha = needed.sha(account.system_id)
@@ -144,10 +144,11 @@ def leaver_access(ctx: CheckContext) -> Outcome:
                 )
             )
         elif account.status == AccountStatus.UNKNOWN:
-            tested -= 1
             unjudged.append(
                 _unknown(account, f"{left}; whether this account is still active is unknown")
             )
+            continue
+        tested += 1
     return verdict(findings, unjudged, tested, needed.evidence, "leaver")
 
 
