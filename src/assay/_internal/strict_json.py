@@ -96,9 +96,12 @@ def _check_surrogates(text: str) -> None:
     if "\\ud" not in text and "\\uD" not in text:
         return
     for escape in _SURROGATE.finditer(text):
-        start = escape.start()
-        backslashes = start - len(text[:start].rstrip("\\"))
-        if len(escape[0]) == 6 and backslashes % 2 == 0:  # not itself an escaped backslash
+        if len(escape[0]) != 6:
+            continue  # a pair: one character
+        start = before = escape.start()
+        while before and text[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2 == 0:  # not itself an escaped backslash
             raise _at(text, start, f"a lone surrogate {escape[0]} is not a character")
 
 
