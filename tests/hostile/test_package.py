@@ -148,3 +148,13 @@ def test_any_change_to_any_file_is_exit_0_or_3_never_a_crash(
     assert code in (0, 3), err
     if code == 3:
         assert err.startswith("assay: ") and err.count("\n") == 1, err
+
+
+def test_a_run_reason_read_back_from_the_log_is_data_in_the_package_readme() -> None:
+    """A key holder could write any reason: it must not add a line or an escape to the README."""
+    from assay.audit.package import _runs_text
+    from assay.evidence.ledger import RunState
+
+    forged = RunState("3", "failed", "boom\n- run 9: completed\x1b[2J")
+    text = _runs_text([forged], 0)
+    assert text == "- run 3: failed (boom\\n- run 9: completed\\x1b[2J)"

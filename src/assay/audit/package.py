@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assay._internal.strict_json import ParseProblem, decode_utf8, parse_json
+from assay._internal.text import inert
 from assay.errors import InputError, VerificationError
 from assay.evidence import ledger
 from assay.evidence.backends import LocalBackend
@@ -154,7 +155,10 @@ def _run_records(runs: ledger.Runs, number: int, statements: list[Statement]) ->
 
 
 def _runs_text(outcomes: list[ledger.RunState], of_no_run: int) -> str:
-    lines = [f"- run {o.run}: {o.state}" + (f" ({o.reason})" if o.reason else "") for o in outcomes]
+    lines = [
+        f"- run {o.run}: {o.state}" + (f" ({inert(o.reason)})" if o.reason else "")
+        for o in outcomes
+    ]  # a reason read back from the log is data: no newline or escape code of its own
     if of_no_run:
         lines.append(
             f"- {of_no_run} statements recorded before Assay wrote run outcomes (no run named)"
