@@ -28,8 +28,15 @@ def setup(data_dir: Path) -> None:
             raise
         # A garbled file: say so and leave it, as it may be all that is left of the index.
         raise InputError(
-            str(connection.settings_dict["NAME"]),
+            database_name(),
             f"not an SQLite database Assay can open ({error}); it was left untouched: "
             "restore it from a backup, or move it aside and rebuild the index from the locker "
             "with 'assay evidence reindex'",
         ) from None
+
+
+def database_name() -> str:
+    """The database a message should name: the SQLite file, or the PostgreSQL database."""
+    from django.db import connection
+
+    return str(connection.settings_dict["NAME"])

@@ -21,12 +21,13 @@ import hashlib
 import json
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 from django.db import connection, transaction
 
+from assay._internal import db
 from assay.errors import InputError
 from assay.evidence import ledger
 from assay.evidence.backends import Backend, MissingObject
@@ -45,11 +46,6 @@ from assay.evidence.verify import verify
 REINDEX = "'assay evidence reindex'"
 
 
-def database_name() -> str:
-    name = connection.settings_dict["NAME"]
-    return str(name)
-
-
 def check(backend: Backend) -> None:
     """Refuse a database that does not know the locker's checkpoints or runs (exit 2)."""
     from assay.evidence.models import Checkpoint
@@ -61,7 +57,7 @@ def check(backend: Backend) -> None:
     known = Checkpoint.objects.order_by("-seq").first()
     if known is None:
         raise InputError(
-            database_name(),
+            db.database_name(),
             f"records none of the {len(seqs)} checkpoints in {backend.location}: the database was "
             f"emptied or replaced; rebuild it from the locker with {REINDEX}",
         )
@@ -79,7 +75,7 @@ def check(backend: Backend) -> None:
         run = _highest_run(backend.get(batch_name(number)))
         if run > highest:
             raise InputError(
-                database_name(),
+                db.database_name(),
                 f"never numbered run {run}, which {batch_name(number)} in {backend.location} "
                 "records: the database is older than the locker (restored from a backup?); move "
                 f"it aside and rebuild it from the locker with {REINDEX}",
@@ -127,7 +123,7 @@ def rebuild(
     runs, checkpoints = Run.objects.count(), Checkpoint.objects.count()
     if runs or checkpoints:
         raise InputError(
-            database_name(),
+            db.database_name(),
             f"already indexes {runs} runs and {checkpoints} checkpoints; reindex fills an empty "
             "database only (move this one aside, or point ASSAY_DATABASE_URL at an empty one)",
         )
@@ -139,9 +135,7 @@ def rebuild(
         writer.append([record], retention)
         Checkpoint.record(writer.checkpoint())
         _continue_numbering(Run)
-    return Reindexed(
-        done.runs, done.highest_run, done.checkpoints, done.statements, done.of_no_run, by
-    )
+    return replace(done, by=by)
 
 
 def _index(locker: Locker, organisation: str) -> Reindexed:
