@@ -23,6 +23,14 @@ a password is still refused."""
 LOOPBACK = "127.0.0.0/8, ::1, localhost"
 
 
+def allowed(url: str, *, sends_secret: bool) -> str:
+    """``url`` when the rule allows it; else ``ValueError`` with the problem (for validators)."""
+    problem = url_problem(url, sends_secret=sends_secret)
+    if problem is not None:
+        raise ValueError(problem)
+    return url
+
+
 def url_problem(url: str, *, sends_secret: bool) -> str | None:
     """Why ``url`` must not be used, or None; ``sends_secret`` says a secret would go with it.
 

@@ -41,10 +41,7 @@ SettingLoc = tuple[str | int, ...]
 
 def _url(value: str, info: ValidationInfo) -> str:
     context = info.context if isinstance(info.context, Mapping) else {}
-    problem = _urls.url_problem(value, sends_secret=bool(context.get("secrets")))
-    if problem is not None:
-        raise ValueError(problem)
-    return value
+    return _urls.allowed(value, sends_secret=bool(context.get("secrets")))
 
 
 Url = Annotated[StrictStr, AfterValidator(_url)]
