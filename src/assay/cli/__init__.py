@@ -26,7 +26,7 @@ app = typer.Typer(
 
 
 def _register_subcommands() -> None:
-    from assay.cli import catalog, evidence, findings, identities, run, scope
+    from assay.cli import catalog, evidence, findings, identities, run, scope, web
 
     app.command()(run.init)
     app.command()(run.run)
@@ -37,6 +37,9 @@ def _register_subcommands() -> None:
     app.add_typer(identities.app, name="identities")
     app.add_typer(catalog.app, name="catalog")
     app.add_typer(scope.app, name="scope")
+    app.command()(web.serve)
+    app.add_typer(web.users_app, name="users")
+    app.add_typer(web.tokens_app, name="tokens")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,8 @@ bound that time.
   is the statement's ``recorded_at``, which must fall after every ``retain_until`` naming the pack
   and not after the verifier's clock.
 - ``index/database``: the database's index was rebuilt from the locker, by whom, up to which run.
+- ``action/<actor>``: something a person did through the web app, the API or an admin command
+  (signed in, failed to, changed a role, downloaded evidence): who, what, on what, from where.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from assay.evidence.statements import NewEvidence
 RUN = "run"
 TOMBSTONE = "tombstone"
 INDEX = "index"
+ACTION = "action"
 
 STARTED = "started"
 COMPLETED = "completed"
@@ -66,6 +69,14 @@ def tombstone(pack: str, retain_until: datetime, reason: str) -> NewEvidence:
 def index_rebuilt(by: str, runs: int, highest_run: int, checkpoints: int) -> NewEvidence:
     facts = {"rebuilt_by": by, "runs": runs, "highest_run": highest_run, "checkpoints": checkpoints}
     return _record(INDEX, "database", facts)
+
+
+def user_action(
+    actor: str, action: str, target: str, outcome: str, address: str, at: datetime
+) -> NewEvidence:
+    facts = {"action": action, "target": target, "outcome": outcome, "address": address}
+    document = {"kind": ACTION, "subject": actor, "at": at.isoformat(), **facts}
+    return NewEvidence(ACTION, actor, canonical_json(document), at, parameters=facts)
 
 
 def one_line(text: str) -> str:

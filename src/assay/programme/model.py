@@ -358,6 +358,24 @@ class EvidenceSettings(_Model):
         return self
 
 
+class Oidc(_Model):
+    """Single sign-on by OpenID Connect: the issuer's discovery document says the rest."""
+
+    issuer: Url
+    client_id: Text
+    client_secret_env: EnvVarName
+    """The environment variable holding the client secret (never the secret itself)."""
+    name: Text = "Single sign-on"
+    role_claim: Text | None = None
+    """An ID-token claim naming the person's Assay role; without it an admin assigns roles."""
+
+
+class Web(_Model):
+    """The web application's settings that belong with the programme."""
+
+    oidc: Oidc | None = None
+
+
 class Programme(_Model):
     """A whole programme file: who, which report, which criteria, which systems and vendors."""
 
@@ -371,6 +389,7 @@ class Programme(_Model):
     people: People | None = None
     controls: dict[str, ControlOverride] = Field(default_factory=dict)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    web: Web = Field(default_factory=Web)
 
     @field_validator("categories")
     @classmethod

@@ -1,0 +1,138 @@
+"""Every response's security headers, and the one gate every request passes (``AccessPolicy``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from assay.web import accounts, roles
+
+Handler = Callable[[HttpRequest], HttpResponse]
+API_PREFIX = "/api/"
+
+
+def content_security_policy() -> str:
+    """No inline script anywhere. Forms post only here, and to the SSO issuer (the sign-in form
+    is redirected to it). Styles may be inline: the server-drawn SVG charts carry theirs."""
+    form_action = ["'self'"]
+    from assay.web import context
+
+    served = context.programme_or_none()
+    if served is not None and served.web.oidc is not None:
+        parts = urlsplit(served.web.oidc.issuer)
+        form_action.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            f"form-action {' '.join(form_action)}",
+        )
+    )
+
+
+def security_headers(get_response: Handler) -> Handler:
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        if request.user.is_authenticated if hasattr(request, "user") else False:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return middleware
+
+
+class AccessPolicy:
+    """Deny by default: a request reaches a view only if ``roles.POLICY`` lets its role open the
+    view's URL name. An API request may carry ``Authorization: Bearer <token>`` instead of a
+    session; a read-only token is refused any method that could change something. Admins and
+    programme owners must have a second factor before they see anything but its set-up pages."""
+
+    MFA_SETUP = frozenset(
+        {
+            "mfa_index",
+            "mfa_activate_totp",
+            "mfa_view_recovery_codes",
+            "mfa_generate_recovery_codes",
+            "mfa_download_recovery_codes",
+            "mfa_add_webauthn",
+            "mfa_reauthenticate",
+            "account_reauthenticate",
+            "account_logout",
+        }
+    )
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        name = match.view_name if match is not None else ""
+        api = request.path.startswith(API_PREFIX)
+        bearer = api and "Authorization" in request.headers
+        if bearer and (refused := self._bearer(request)) is not None:
+            return refused
+        role = accounts.role_of(request.user)
+        if roles.allows(name, role):
+            # A token was issued out of band by an admin; a session needs the second factor.
+            if bearer or role is None or not role.needs_mfa or name in self.MFA_SETUP:
+                return None
+            if _has_second_factor(request.user):
+                return None
+            if api:
+                return _refuse(request, api, 403, "set up a second factor first")
+            return redirect("mfa_index")
+        if name not in roles.POLICY:
+            return _refuse(request, api, 404, "not found")
+        if not request.user.is_authenticated:
+            if api:
+                return _refuse(request, api, 401, "sign in or send a bearer token")
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        return _refuse(request, api, 403, "your role may not open this")
+
+    @staticmethod
+    def _bearer(request: HttpRequest) -> HttpResponse | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, presented = header.partition(" ")
+        token = accounts.authenticate_token(presented.strip()) if scheme == "Bearer" else None
+        if token is None:
+            return _refuse(request, True, 401, "the bearer token is unknown, expired or revoked")
+        if token.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+            return _refuse(request, True, 403, "this token is read-only")
+        request.user = token.user
+        request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # no cookie is used
+        return None
+
+
+def _has_second_factor(user: Any) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return bool(Authenticator.objects.filter(user=user).exists())
+
+
+def _refuse(request: HttpRequest, api: bool, status: int, why: str) -> HttpResponse:
+    if api:
+        return JsonResponse({"detail": why}, status=status)
+    from django.template.loader import render_to_string
+
+    body = render_to_string("web/refused.html", {"status": status, "why": why}, request=request)
+    if status == 403:
+        return HttpResponseForbidden(body)
+    return HttpResponse(body, status=status)

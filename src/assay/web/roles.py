@@ -1,0 +1,114 @@
+"""Roles and who may open what: one table for every page and API endpoint (deny by default).
+
+``AccessPolicy`` (middleware) looks up each request's URL name here; a name not listed is refused
+to everybody, so a new view is closed until someone decides who may see it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from assay.errors import InputError
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PROGRAMME_OWNER = "programme_owner"
+    CONTROL_OWNER = "control_owner"
+    REVIEWER = "reviewer"
+    EMPLOYEE = "employee"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def needs_mfa(self) -> bool:
+        """Roles that can change the programme or its people sign in with a second factor."""
+        return self in (Role.ADMIN, Role.PROGRAMME_OWNER)
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        known = ", ".join(role.value for role in Role)
+        raise InputError("role", f"unknown role '{value}' (known: {known})") from None
+
+
+ANYONE = "anyone"
+"""Open without signing in: the sign-in pages themselves and the health check."""
+
+EVERYONE = frozenset(Role)
+PROGRAMME = frozenset({Role.ADMIN, Role.PROGRAMME_OWNER, Role.CONTROL_OWNER, Role.AUDITOR})
+"""Those who see the programme: its controls, scope, evidence, identities and findings."""
+ADMINS = frozenset({Role.ADMIN})
+
+_SIGN_IN = (
+    "account_login",
+    "account_logout",
+    "account_inactive",
+    "mfa_authenticate",
+    "mfa_reauthenticate",
+    "openid_connect_login",
+    "openid_connect_callback",
+    "socialaccount_login_error",
+    "socialaccount_login_cancelled",
+    "socialaccount_signup",
+    "health",
+)
+_OWN_ACCOUNT = (
+    "account_reauthenticate",
+    "account_change_password",
+    "mfa_index",
+    "mfa_activate_totp",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "mfa_list_webauthn",
+    "mfa_add_webauthn",
+    "mfa_remove_webauthn",
+    "mfa_edit_webauthn",
+    "profile",
+    "profile_token_create",
+    "profile_token_revoke",
+)
+_PROGRAMME_PAGES = (
+    "dashboard",
+    "controls",
+    "control",
+    "scope",
+    "evidence",
+    "statement",
+    "statement_blob",
+    "statement_proof",
+    "checkpoints",
+    "identities",
+    "person",
+    "system_population",
+    "privileged",
+    "nonhuman",
+    "leavers",
+    "findings",
+)
+_ADMIN_PAGES = ("users", "user_set_role", "user_disable")
+
+POLICY: dict[str, frozenset[Role] | str] = {
+    **dict.fromkeys(_SIGN_IN, ANYONE),
+    **dict.fromkeys(_OWN_ACCOUNT, EVERYONE),
+    **dict.fromkeys(_PROGRAMME_PAGES, PROGRAMME),
+    **dict.fromkeys(_ADMIN_PAGES, ADMINS),
+}
+"""URL name → who may open it. API operations are added by ``web.api`` under ``api:<name>``."""
+
+
+def allows(url_name: str, role: Role | None) -> bool:
+    """Whether ``role`` (None: not signed in) may open the page or endpoint named ``url_name``."""
+    allowed = POLICY.get(url_name)
+    if allowed is None:
+        return False
+    if allowed == ANYONE:
+        return True
+    return role is not None and role in allowed

@@ -1,0 +1,49 @@
+"""What every view needs: the programme served, the runs the viewer may see, rendering."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from assay.monitor.models import Run
+from assay.programme.model import Programme
+from assay.web import accounts, context
+from assay.web.roles import Role
+
+
+def programme() -> Programme:
+    return context.programme()
+
+
+def role(request: HttpRequest) -> Role | None:
+    return accounts.role_of(request.user)
+
+
+def period_bounds(request: HttpRequest) -> tuple[datetime | None, datetime | None]:
+    """The auditor sees only the audit period (both days whole); everyone else sees it all."""
+    if role(request) is not Role.AUDITOR:
+        return None, None
+    period = programme().audit.period
+    from datetime import UTC
+
+    return (
+        datetime.combine(period.start, time.min, tzinfo=UTC),
+        datetime.combine(period.end, time.max, tzinfo=UTC),
+    )
+
+
+def visible_runs(request: HttpRequest) -> QuerySet[Run]:
+    """Runs the viewer may see, newest first."""
+    start, end = period_bounds(request)
+    runs = Run.objects.all()
+    if start is not None and end is not None:
+        runs = runs.filter(started_at__gte=start, started_at__lte=end)
+    return runs
+
+
+def page(request: HttpRequest, template: str, values: dict[str, Any]) -> HttpResponse:
+    return render(request, template, {"programme": programme(), **values})

@@ -1,0 +1,17 @@
+"""The controls pages (being built)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from assay.web.views._common import page
+
+
+def controls(request: HttpRequest, **_: Any) -> HttpResponse:
+    return page(request, "web/placeholder.html", {"title": "controls"})
+
+
+def control(request: HttpRequest, **_: Any) -> HttpResponse:
+    return page(request, "web/placeholder.html", {"title": "control"})

@@ -1,0 +1,64 @@
+"""The web app's fixtures: the sample organisation after one run, served to one person per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import User
+from django.test import Client
+
+from assay.cli import main
+from assay.web.context import PROGRAMME_VARIABLE
+from assay.web.models import Profile
+from assay.web.roles import Role
+
+PASSWORD = "correct-horse-battery-staple-9"
+
+
+@pytest.fixture
+def served(sample: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample organisation after one completed run, as the web app serves it."""
+    programme = sample / "assay.yaml"
+    assert main(["run", "--file", str(programme)]) == 0
+    monkeypatch.setenv(PROGRAMME_VARIABLE, str(programme))
+    return programme
+
+
+@dataclass(frozen=True)
+class Person:
+    user: User
+    role: Role | None
+    totp_secret: str | None
+
+
+def make_person(email: str, role: Role | None, *, second_factor: bool | None = None) -> Person:
+    """A person with a password; a TOTP authenticator when their role needs one (or asked)."""
+    user = User.objects.create_user(username=email, email=email, password=PASSWORD)
+    if role is not None:
+        Profile.objects.create(user=user, role=role.value)
+    wanted = role is not None and role.needs_mfa if second_factor is None else second_factor
+    secret = None
+    if wanted:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+    return Person(user, role, secret)
+
+
+@pytest.fixture
+def people(served: Path) -> dict[Role, Person]:
+    return {role: make_person(f"{role.value}@acme.example", role) for role in Role}
+
+
+@pytest.fixture
+def clients(people: dict[Role, Person]) -> Iterator[dict[Role | None, Client]]:
+    """A signed-in test client per role, and ``None``: an anonymous visitor."""
+    made: dict[Role | None, Client] = {None: Client()}
+    for role, person in people.items():
+        client = Client()
+        client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+        made[role] = client
+    yield made
