@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect
@@ -90,7 +90,7 @@ class AccessPolicy:
         if bearer and (refused := self._bearer(request)) is not None:
             return refused
         role = accounts.role_of(request.user)
-        if roles.allows(name, role):
+        if roles.allows(name, role, signed_in=request.user.is_authenticated):
             # A token was issued out of band by an admin; a session needs the second factor.
             if bearer or role is None or not role.needs_mfa or name in self.MFA_SETUP:
                 return None
@@ -104,7 +104,7 @@ class AccessPolicy:
         if not request.user.is_authenticated:
             if api:
                 return _refuse(request, api, 401, "sign in or send a bearer token")
-            return redirect(f"{reverse('account_login')}?next={request.path}")
+            return _refused(redirect(f"{reverse('account_login')}?next={quote(request.path)}"))
         return _refuse(request, api, 403, "your role may not open this")
 
     @staticmethod
@@ -127,12 +127,19 @@ def _has_second_factor(user: Any) -> bool:
     return bool(Authenticator.objects.filter(user=user).exists())
 
 
+def _refused(response: HttpResponse) -> HttpResponse:
+    """Mark a response as the policy's refusal (the role-matrix test tells it from a view's own
+    404 or redirect by this; it never leaves the process)."""
+    response.refused_by_policy = True  # type: ignore[attr-defined]
+    return response
+
+
 def _refuse(request: HttpRequest, api: bool, status: int, why: str) -> HttpResponse:
     if api:
-        return JsonResponse({"detail": why}, status=status)
+        return _refused(JsonResponse({"detail": why}, status=status))
     from django.template.loader import render_to_string
 
     body = render_to_string("web/refused.html", {"status": status, "why": why}, request=request)
     if status == 403:
-        return HttpResponseForbidden(body)
-    return HttpResponse(body, status=status)
+        return _refused(HttpResponseForbidden(body))
+    return _refused(HttpResponse(body, status=status))

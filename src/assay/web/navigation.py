@@ -20,7 +20,9 @@ SECTIONS = (
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
-    role = accounts.role_of(getattr(request, "user", None))
+    user = getattr(request, "user", None)
+    role = accounts.role_of(user)
+    signed_in = bool(user is not None and user.is_authenticated)
     match = getattr(request, "resolver_match", None)
     here = match.url_name if match is not None else ""
     return {
@@ -28,8 +30,6 @@ def context(request: HttpRequest) -> dict[str, Any]:
         "navigation": [
             {"name": name, "label": label, "current": here == name}
             for name, label in SECTIONS
-            if roles.allows(name, role)
+            if roles.allows(name, role, signed_in=signed_in)
         ],
-        "signed_in": role is not None
-        or (getattr(request, "user", None) is not None and request.user.is_authenticated),
     }

@@ -40,6 +40,8 @@ def parse_role(value: str) -> Role:
 ANYONE = "anyone"
 """Open without signing in: the sign-in pages themselves and the health check."""
 
+SIGNED_IN = "signed in"
+"""Any signed-in person, with a role or not yet: their own profile, password and second factor."""
 EVERYONE = frozenset(Role)
 PROGRAMME = frozenset({Role.ADMIN, Role.PROGRAMME_OWNER, Role.CONTROL_OWNER, Role.AUDITOR})
 """Those who see the programme: its controls, scope, evidence, identities and findings."""
@@ -97,18 +99,21 @@ _ADMIN_PAGES = ("users", "user_set_role", "user_disable")
 
 POLICY: dict[str, frozenset[Role] | str] = {
     **dict.fromkeys(_SIGN_IN, ANYONE),
-    **dict.fromkeys(_OWN_ACCOUNT, EVERYONE),
+    **dict.fromkeys(_OWN_ACCOUNT, SIGNED_IN),
     **dict.fromkeys(_PROGRAMME_PAGES, PROGRAMME),
     **dict.fromkeys(_ADMIN_PAGES, ADMINS),
 }
 """URL name → who may open it. API operations are added by ``web.api`` under ``api:<name>``."""
 
 
-def allows(url_name: str, role: Role | None) -> bool:
-    """Whether ``role`` (None: not signed in) may open the page or endpoint named ``url_name``."""
+def allows(url_name: str, role: Role | None, *, signed_in: bool) -> bool:
+    """Whether a visitor (``signed_in`` or not; ``role`` None when they have none) may open the
+    page or endpoint named ``url_name``."""
     allowed = POLICY.get(url_name)
     if allowed is None:
         return False
     if allowed == ANYONE:
         return True
+    if allowed == SIGNED_IN:
+        return signed_in
     return role is not None and role in allowed
