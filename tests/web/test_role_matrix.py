@@ -12,10 +12,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from tests.web.conftest import make_person
 
 from assay.evidence.models import EvidenceItem
 from assay.web.roles import Role
-from tests.web.conftest import make_person
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 
