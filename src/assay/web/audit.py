@@ -1,7 +1,7 @@
 """The audit log of people's actions: kept in the database at once, appended to the locker.
 
 Each action becomes an ``action/<actor>`` statement (``evidence.ledger.user_action``). The row is
-written first, in the request; the append follows under the locker's lock. If the locker cannot
+written first, in the request; the append and a signed checkpoint follow under the locker's lock. If the locker cannot
 be written at that moment the row waits, and the next flush (any later action, or ``assay run``)
 appends it: an action is never lost and never appended twice.
 """
@@ -18,6 +18,7 @@ from django.http import HttpRequest
 
 from assay.errors import AssayError
 from assay.evidence import ledger
+from assay.evidence.models import Checkpoint
 from assay.programme.model import Programme
 from assay.web.models import AuditEvent
 
@@ -94,6 +95,8 @@ def flush(programme: Programme) -> int:
             locker = service.open_locker(programme)
             with locker.writer(service.signing_key(programme)) as writer:
                 appended = writer.append(items, service.retention(programme))
+                # Signed at once: an unsigned tail could be cut off without a trace.
+                Checkpoint.record(writer.checkpoint())
             for event, made in zip(waiting, appended, strict=True):
                 event.statement_id = made.id
             AuditEvent.objects.bulk_update(waiting, ["statement_id"])
