@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from tests.web.conftest import PASSWORD, Person, make_person
 
 from assay.evidence import service
 from assay.evidence.verify import verify
 from assay.programme import load
 from assay.web.models import AuditEvent
 from assay.web.roles import Role
-from tests.web.conftest import PASSWORD, Person, make_person
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 

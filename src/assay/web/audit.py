@@ -1,9 +1,9 @@
 """The audit log of people's actions: kept in the database at once, appended to the locker.
 
 Each action becomes an ``action/<actor>`` statement (``evidence.ledger.user_action``). The row is
-written first, in the request; the append and a signed checkpoint follow under the locker's lock. If the locker cannot
-be written at that moment the row waits, and the next flush (any later action, or ``assay run``)
-appends it: an action is never lost and never appended twice.
+written first, in the request; the append and a signed checkpoint follow under the locker's lock.
+If the locker cannot be written at that moment the row waits, and the next flush (any later
+action, or ``assay run``) appends it: an action is never lost and never appended twice.
 """
 
 from __future__ import annotations

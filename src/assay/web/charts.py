@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure
 
-from assay.checks.base import Status  # noqa: E402
+from assay.checks.base import Status
 
 COLOURS = {
     Status.PASSING: "#1d7a46",
