@@ -16,6 +16,13 @@ run: install
 	.venv/bin/assay init --sample $(SAMPLE)
 	.venv/bin/assay run --file $(SAMPLE)/assay.yaml
 	.venv/bin/assay verify --file $(SAMPLE)/assay.yaml
+	@password=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	echo "$$password" | .venv/bin/assay users add admin@acme.example --role admin \
+	  --password-stdin --file $(SAMPLE)/assay.yaml >/dev/null; \
+	echo; echo "Serve the sample organisation:  .venv/bin/assay serve --file $(SAMPLE)/assay.yaml"; \
+	echo "then open http://127.0.0.1:8000/ and sign in as admin@acme.example with the password"; \
+	echo "  $$password"; \
+	echo "(shown once; an admin sets up an authenticator app at the first sign-in)"
 
 test: install-test
 	scripts/test

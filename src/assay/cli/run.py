@@ -141,7 +141,9 @@ def _run_once(programme: Programme) -> None:
     is printed, and a summary that cannot be printed does not undo a committed run."""
     from assay.audit import readiness
     from assay.monitor.run import execute
+    from assay.web import audit
 
+    audit.flush(programme)  # people's actions the web app could not append yet go first
     console = Console()
     if console.is_terminal:
         with console.status("running") as status:
