@@ -96,6 +96,8 @@ def of_run(programme: Programme, run: int | None = None, *, back: int = 0) -> In
         "sha256", flat=True
     )
     inventory = rebuild(programme, locker, run, snapshots)
+    # The lookups are built with the graph, so that an answer from the cache is quick.
+    inventory._grants, inventory._links_by_person  # noqa: B018
     with _cache_lock:
         _cache[key] = inventory
         while len(_cache) > CACHED_INVENTORIES:
