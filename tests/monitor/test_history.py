@@ -22,6 +22,7 @@ from assay.evidence.models import EvidenceItem
 from assay.evidence.service import open_locker
 from assay.monitor.history import (
     changes_since_previous,
+    collections_of,
     control_timeline,
     open_findings_by,
     readiness_by_category,
@@ -193,3 +194,66 @@ def test_a_control_run_by_run_with_the_evidence_its_checks_read(history: History
     assert first_okta.sha256 != second_okta.sha256
     with pytest.raises(InputError, match="unknown control"):
         control_timeline("XX-99", runs)
+
+
+def test_findings_gone_from_an_incomplete_collection_are_not_resolved(
+    sample: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Okta read live the second time, with one user's factors refused: the collection is
+    incomplete, so none of the okta findings the first run had counts as resolved."""
+    from tests.connectors.okta_server import TOKEN, OktaServer
+
+    file = sample / "assay.yaml"
+    first, _ = _run(file, capsys)
+    exported = sample / "exports/okta"
+    users = json.loads((exported / "users.json").read_text())
+    factors = {
+        u["id"]: json.loads((exported / f"factors/{u['id']}.json").read_text()) for u in users
+    }
+    policy = {
+        "id": "00pDefault",
+        "type": "OKTA_SIGN_ON",
+        "name": "Default",
+        "status": "ACTIVE",
+        "priority": 1,
+        "system": True,
+        "conditions": {"people": {"groups": {"include": ["00gEveryone"]}}},
+    }
+    rules = json.loads((exported / "sign-on-policy-rules.json").read_text())
+    apps = json.loads((exported / "apps.json").read_text())
+    monkeypatch.setenv("ASSAY_TEST_OKTA_TOKEN", TOKEN)
+    with OktaServer(users, factors, [policy], {"00pDefault": rules}, apps) as server:
+        server.throttle[("factors", users[0]["id"])] = 10**6  # asked to wait far too long
+        exported_text = file.read_text()
+        text = exported_text.replace(
+            "connector: {type: okta, mode: export, settings: {path: exports/okta}}",
+            f"connector: {{type: okta, mode: live, settings: {{base_url: '{server.url}'}}, "
+            "secrets: {token: ASSAY_TEST_OKTA_TOKEN}}",
+        )
+        file.write_text(text)
+        second, _ = _run(file, capsys)
+
+    programme = load(file)
+    changes = changes_since_previous(programme, second)
+    assert changes.previous is not None and changes.previous.id == first
+    assert [c.system_id for c in changes.incomplete] == ["okta"]
+    reason = changes.incomplete[0].incomplete_reason
+    assert reason is not None and users[0]["id"] in reason
+    assert changes.cannot_say == (
+        f"okta was collected incompletely in run {second} ({reason}): findings there may be "
+        "missing",
+    )
+    assert changes.resolved is not None and changes.not_confirmed is not None
+    gone = {_key(f) for f in findings_of(first)} - {_key(f) for f in findings_of(second)}
+    okta = {key for key in gone if key[2] == "okta"}
+    assert okta and {_key(n.finding) for n in changes.not_confirmed} >= okta
+    assert not any(f.system == "okta" for f in changes.resolved)
+    assert all("incomplete population" in n.reason for n in changes.not_confirmed)
+
+    # Once a later run replaces the current inventory, the run's manifests in the locker say the
+    # same about how each system was collected.
+    read_from_inventory = collections_of(programme, second)
+    file.write_text(exported_text)
+    _run(file, capsys)
+    assert collections_of(load(file), second) == read_from_inventory
+    assert [c.system_id for c in read_from_inventory if not c.complete] == ["okta"]
