@@ -3,6 +3,7 @@ with ``--unjudged`` what the checks could not judge, so that 'not tested' says w
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -44,45 +45,19 @@ def findings(
     """List the findings of the latest completed run (or of --run).
 
     JSON output always carries both lists, `findings` and `unjudged`."""
+    from assay.checks.results import completed_run, findings_of, unjudged_of
     from assay.evidence import service
     from assay.programme import load
 
     service.open_database(load(file))
-    from assay.checks.models import RecordedFinding, UnjudgedItem
-    from assay.monitor.models import Run
-
-    completed = Run.objects.filter(status=Run.Status.COMPLETED)
-    chosen = completed.filter(pk=run).first() if run is not None else completed.first()
+    chosen = completed_run(run)
     if chosen is None:
         where = f"run {run}" if run is not None else str(file)
         raise InputError(where, "no completed run; run 'assay run' first")
-    filters: dict[str, object] = {"run": chosen}
-    if check:
-        filters["check_id"] = check
-    if system:
-        filters["system_id"] = system
-    found = [
-        dict(
-            zip(
-                COLUMNS,
-                (f.check_id, f.rule, f.system_id, f.subject, f.detail, f.evidence_sha256),
-                strict=True,
-            )
-        )
-        for f in RecordedFinding.objects.filter(**filters)
-    ]
-    not_judged = [
-        dict(
-            zip(
-                UNJUDGED_COLUMNS,
-                (u.check_id, u.system_id, u.subject or None, u.reason),
-                strict=True,
-            )
-        )
-        for u in UnjudgedItem.objects.filter(**filters)
-    ]
+    found = [asdict(f) for f in findings_of(chosen, check=check, system=system)]
+    not_judged = [asdict(u) for u in unjudged_of(chosen, check=check, system=system)]
     if output is Format.JSON:
-        typer.echo(json_text({"run": chosen.pk, "findings": found, "unjudged": not_judged}))
+        typer.echo(json_text({"run": chosen, "findings": found, "unjudged": not_judged}))
         return
     columns: tuple[str, ...]
     records: list[dict[str, str]]
@@ -96,7 +71,7 @@ def findings(
     else:
         what = "item(s) not judged" if unjudged else "finding(s)"
         shown = columns if unjudged else columns[:-1]
-        listed = table(f"run {chosen.pk}: {len(records)} {what}", *shown)
+        listed = table(f"run {chosen}: {len(records)} {what}", *shown)
         for record in records:
             add_row(listed, *(record[c] for c in shown))
         show(listed)

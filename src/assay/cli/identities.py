@@ -14,7 +14,7 @@ from assay.cli._output import add_row, json_text, show, table
 from assay.cli.findings import Format
 from assay.errors import InputError
 from assay.inventory.records import AccountStatus
-from assay.inventory.replay import Inventory, Reach
+from assay.inventory.replay import Reach, of_run
 from assay.programme.model import Programme
 
 app = typer.Typer(
@@ -37,38 +37,11 @@ def _open(file: Path) -> Programme:
     return programme
 
 
-def _completed_runs() -> list[int]:
-    """Completed runs, newest first."""
-    from assay.monitor.models import Run
-
-    return list(Run.objects.filter(status=Run.Status.COMPLETED).values_list("pk", flat=True))
-
-
 def _started(run: int) -> datetime:
     """When ``run`` started: the moment its evidence describes."""
     from assay.monitor.models import Run
 
     return Run.objects.get(pk=run).started_at
-
-
-def _inventory(programme: Programme, run: int | None, *, back: int = 0) -> Inventory:
-    """The identity graph of ``run``; without one, of the latest completed run (``back`` runs
-    before it)."""
-    from assay.evidence import service
-    from assay.evidence.models import EvidenceItem
-    from assay.inventory.replay import rebuild
-
-    completed = _completed_runs()
-    if run is None:
-        if len(completed) <= back:
-            raise InputError(str(programme.path), f"needs {back + 1} completed run(s)")
-        run = completed[back]
-    elif run not in completed:
-        raise InputError(f"run {run}", "no such completed run")
-    snapshots = EvidenceItem.objects.filter(run_id=run, kind="snapshot").values_list(
-        "sha256", flat=True
-    )
-    return rebuild(programme, service.open_locker(programme), run, snapshots)
 
 
 def _show(rows: list[Reach], title: str, output: Format) -> None:
@@ -115,7 +88,7 @@ def person(
     """Everything this person can reach."""
     from assay.inventory.replay import person_reach
 
-    inventory = _inventory(_open(file), run)
+    inventory = of_run(_open(file), run)
     rows = person_reach(inventory, who)
     _show(rows, f"{who}: {len(rows)} account(s), run {inventory.run_id}", output)
 
@@ -130,7 +103,7 @@ def system(
     """Everyone who can reach this system."""
     from assay.inventory.replay import system_reach
 
-    inventory = _inventory(_open(file), run)
+    inventory = of_run(_open(file), run)
     rows = system_reach(inventory, system_id)
     _show(rows, f"{system_id}: {len(rows)} account(s), run {inventory.run_id}", output)
 
@@ -148,7 +121,7 @@ def privileged(
     """Every privileged account on every system, with its MFA and whose it is."""
     from assay.inventory.replay import privileged_reach
 
-    inventory = _inventory(_open(file), run)
+    inventory = of_run(_open(file), run)
     rows = [r for r in privileged_reach(inventory) if include_unknown or r.privileged == "yes"]
     count = sum(1 for r in rows if r.privileged == "yes")
     _show(rows, f"{count} privileged account(s), run {inventory.run_id}", output)
@@ -167,8 +140,8 @@ def diff_runs(
     from assay.inventory.diff import diff
 
     programme = _open(file)
-    after = _inventory(programme, new)
-    before = _inventory(programme, old, back=1)
+    after = of_run(programme, new)
+    before = of_run(programme, old, back=1)
     changes = diff(before, after)
     if output is Format.JSON:
         typer.echo(
@@ -212,7 +185,7 @@ def nonhuman_report(
     owner still works here."""
     from assay.inventory.nonhuman import OwnerNamedBy, nonhuman_identities
 
-    inventory = _inventory(_open(file), run)
+    inventory = of_run(_open(file), run)
     today = _started(inventory.run_id).date()
     credentials = [c for records in inventory.records.values() for c in records.credentials]
     rows = []
@@ -279,7 +252,7 @@ def leavers_report(
     from assay.inventory.leavers import hours, leavers
 
     programme = _open(file)
-    inventory = _inventory(programme, run)
+    inventory = of_run(programme, run)
     as_of = _started(inventory.run_id)
     deadline = Policy.of(programme).deprovision_within
     rows = []

@@ -7,8 +7,11 @@ is as replayable as a check's verdict.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,13 +35,74 @@ class Inventory:
     """Records per system id."""
 
     def grants_of(self, account: Account) -> list[tuple[Grant, Entitlement | None]]:
-        records = self.records.get(account.system_id, Records())
-        entitlements = {e.entitlement_id: e for e in records.entitlements}
-        return [
-            (grant, entitlements.get(grant.entitlement_id))
-            for grant in records.grants
-            if grant.account_id == account.account_id
-        ]
+        return list(self._grants.get((account.system_id, account.account_id), ()))
+
+    def links_of(self, person: Person) -> list[Link]:
+        """The accounts linked to ``person``, in link order."""
+        return list(self._links_by_person.get(person, ()))
+
+    @functools.cached_property
+    def _grants(self) -> dict[tuple[str, str], list[tuple[Grant, Entitlement | None]]]:
+        """Each account's grants with their entitlements, built once: a page about one person
+        must not walk every grant of a large organisation."""
+        index: dict[tuple[str, str], list[tuple[Grant, Entitlement | None]]] = defaultdict(list)
+        for system_id, records in self.records.items():
+            entitlements = {e.entitlement_id: e for e in records.entitlements}
+            for grant in records.grants:
+                entitlement = entitlements.get(grant.entitlement_id)
+                index[(system_id, grant.account_id)].append((grant, entitlement))
+        return index
+
+    @functools.cached_property
+    def _links_by_person(self) -> dict[Person, list[Link]]:
+        index: dict[Person, list[Link]] = defaultdict(list)
+        for link in self.links:
+            if link.person is not None:
+                index[link.person].append(link)
+        return index
+
+
+CACHED_INVENTORIES = 4
+"""Rebuilt inventories kept in the process: a few, as one of a large organisation is big."""
+
+_cache: OrderedDict[tuple[str, str, int], Inventory] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def of_run(programme: Programme, run: int | None = None, *, back: int = 0) -> Inventory:
+    """The identity graph of completed run ``run``; without one, of the latest completed run
+    (``back`` runs before it). A completed run's evidence never changes, so the last few
+    graphs rebuilt are kept, keyed by the locker, the programme (its correlation rules and
+    connector settings shape the graph) and the run."""
+    from assay.evidence import service
+    from assay.evidence.models import EvidenceItem
+    from assay.monitor.models import Run
+
+    completed = Run.objects.filter(status=Run.Status.COMPLETED).values_list("pk", flat=True)
+    if run is None:
+        run = next(iter(completed[back : back + 1]), None)
+        if run is None:
+            raise InputError(str(programme.path), f"needs {back + 1} completed run(s)")
+    elif not completed.filter(pk=run).exists():
+        raise InputError(f"run {run}", "no such completed run")
+    locker = service.open_locker(programme)
+    fingerprint = hashlib.sha256(programme.model_dump_json().encode()).hexdigest()
+    key = (locker.backend.location, fingerprint, run)
+    with _cache_lock:
+        if (cached := _cache.get(key)) is not None:
+            _cache.move_to_end(key)
+            return cached
+    snapshots = EvidenceItem.objects.filter(run_id=run, kind="snapshot").values_list(
+        "sha256", flat=True
+    )
+    inventory = rebuild(programme, locker, run, snapshots)
+    # The lookups are built with the graph, so that an answer from the cache is quick.
+    inventory._grants, inventory._links_by_person  # noqa: B018
+    with _cache_lock:
+        _cache[key] = inventory
+        while len(_cache) > CACHED_INVENTORIES:
+            _cache.popitem(last=False)
+    return inventory
 
 
 def rebuild(
@@ -126,7 +190,7 @@ def person_reach(inventory: Inventory, who: str) -> list[Reach]:
     )
     if person is None:
         raise InputError(who, "no such person on the roster (give an e-mail or employee id)")
-    return [_reach(inventory, link) for link in inventory.links if link.person == person]
+    return [_reach(inventory, link) for link in inventory.links_of(person)]
 
 
 def system_reach(inventory: Inventory, system_id: str) -> list[Reach]:
