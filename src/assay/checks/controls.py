@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from assay.catalog import Catalog, Category, Control
+from assay.catalog import Catalog, Category, Control, Frequency
 from assay.checks.base import Outcome, Status
 from assay.programme.model import Programme
 
@@ -27,6 +27,17 @@ def _exclusion(programme: Programme, control_id: str, today: date) -> str | None
     return f"excepted until {override.exclude.expires}: {override.exclude.justification}"
 
 
+def owner_of(programme: Programme, control: Control) -> str:
+    """Who answers for ``control``: the programme file's owner for it, else the catalog's role."""
+    override = programme.controls.get(control.id)
+    return (override.owner if override and override.owner else None) or control.owner_role
+
+
+def frequency_of(programme: Programme, control: Control) -> Frequency:
+    override = programme.controls.get(control.id)
+    return (override.frequency if override and override.frequency else None) or control.frequency
+
+
 def relevant_controls(catalog: Catalog, categories: Iterable[Category]) -> tuple[Control, ...]:
     """Controls that map to at least one criterion of the chosen categories."""
     chosen = {criterion.id for criterion in catalog.criteria_in(categories)}
@@ -39,8 +50,7 @@ def evaluate_controls(
     """A control fails if any of its checks fails, passes only if all of them pass."""
     verdicts = []
     for control in relevant_controls(catalog, programme.categories):
-        override = programme.controls.get(control.id)
-        owner = (override.owner if override and override.owner else None) or control.owner_role
+        owner = owner_of(programme, control)
         if (excepted := _exclusion(programme, control.id, today)) is not None:
             verdicts.append(ControlVerdict(control, owner, Status.EXCEPTED, excepted))
             continue

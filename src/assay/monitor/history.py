@@ -16,9 +16,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Q
 
-from assay.catalog import Category, Control, load_catalog
+from assay.catalog import Category, Control, Frequency, load_catalog
 from assay.checks.base import Status
-from assay.checks.controls import ControlVerdict, relevant_controls, summarise_categories
+from assay.checks.controls import (
+    ControlVerdict,
+    frequency_of,
+    owner_of,
+    relevant_controls,
+    summarise_categories,
+)
 from assay.checks.models import CheckResult, ControlResult, RecordedFinding, UnjudgedItem
 from assay.checks.results import FindingRow
 from assay.errors import InputError
@@ -411,3 +417,47 @@ def control_timeline(control_id: str, runs: Sequence[RunSummary]) -> ControlTime
                 ControlInRun(run, None, "no result: the control was not chosen then", tuple(checks))
             )
     return ControlTimeline(control, tuple(timeline))
+
+
+@dataclass(frozen=True)
+class ControlRow:
+    """A control of the programme as one run left it: who owns it, how often it operates, its
+    status (None: the run recorded no result for it, or there is no run yet)."""
+
+    control: Control
+    categories: tuple[Category, ...]
+    owner: str
+    frequency: Frequency
+    status: Status | None
+    reason: str
+
+    @property
+    def automated(self) -> bool:
+        return not self.control.manual
+
+
+def controls_in_run(programme: Programme, run: int | None) -> tuple[ControlRow, ...]:
+    """Every control the programme's categories call for, with its result in ``run``."""
+    catalog = load_catalog()
+    recorded: dict[str, tuple[str, str, str]] = {}
+    if run is not None:
+        rows = ControlResult.objects.filter(run_id=run).values_list(
+            "control_id", "owner", "status", "reason"
+        )
+        recorded = {
+            control_id: (owner, status, reason) for control_id, owner, status, reason in rows
+        }
+    criteria = {criterion.id: criterion.category for criterion in catalog.criteria}
+    made = []
+    for control in relevant_controls(catalog, programme.categories):
+        owner = owner_of(programme, control)
+        frequency = frequency_of(programme, control)
+        categories = tuple(
+            dict.fromkeys(criteria[m.target] for m in control.tsc if m.target in criteria)
+        )
+        if control.id in recorded:
+            owner, status, reason = recorded[control.id]
+            made.append(ControlRow(control, categories, owner, frequency, Status(status), reason))
+        else:
+            made.append(ControlRow(control, categories, owner, frequency, None, ""))
+    return tuple(made)

@@ -45,5 +45,19 @@ def visible_runs(request: HttpRequest) -> QuerySet[Run]:
     return runs
 
 
+def latest_run(request: HttpRequest) -> int | None:
+    """The newest completed run the viewer may see."""
+    return (
+        visible_runs(request)
+        .filter(status=Run.Status.COMPLETED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def may_see_run(request: HttpRequest, run: int) -> bool:
+    return visible_runs(request).filter(pk=run).exists()
+
+
 def page(request: HttpRequest, template: str, values: dict[str, Any]) -> HttpResponse:
     return render(request, template, {"programme": programme(), **values})
