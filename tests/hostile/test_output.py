@@ -22,34 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.hostile.sources import (
+    HOSTILE_LOGINS,
+    LEAVER_EMAIL,
+    ORGANISATION,
+    VENDOR,
+    add_hostile_okta_users,
+    rename_leaver,
+)
 
 from assay.sample import PlantedFinding
 
-TEMPLATE_USER = "temp.admin@acme.example"
-HOSTILE_LOGINS = (
-    "temp.admin[/bold]@acme.example",
-    "[link=javascript:alert(1)]click.me[/link]@acme.example",
-    "[bold red]:thumbs_up:[/]@acme.example",
-    "\x1b[2J\x1b[31mscreen.cleared@acme.example",
-    "\x1b]8;;https://evil.example/\x1b\\phish@acme.example\x1b]8;;\x1b\\",
-    "innocent@acme.example\rEVIL",
-    "bell\x07back\x08\x08space@acme.example",
-    "c1.csi\x9b2J@acme.example",
-    "admin\u202egpj.exe@acme.example",
-    '=HYPERLINK("https://evil.example","click")',
-    "@SUM(1+1)",
-    "-1+1",
-    "+1-1",
-    "<script>alert(1)</script>@acme.example",
-    "Zoë \U0001d518\U0001d52b\U0001d526 zero\u200bwidth line\u2028sep \U0001f600\ufeff@x.example",
-    "x" * 10_000,
-)
-LEAVER_EMAIL = "selin.yilmaz@acme.example"
-LEAVER_EMPLOYEE_ID = "E1046"
-LEAVER_ACCOUNT = "selin[/bold]\x1b[2J@acme.example"  # linked to the leaver by employee id
-LEAVER_NAME = '=HYPERLINK("https://evil.example","Selin") \x1b[2J[/red]'
-ORGANISATION = "Acme [/bold] \x1b[2J Cloud"
-VENDOR = "Ticket[/bold]desk\x1b]8;;https://evil.example\x07"
 # Characters that act on a terminal or reorder what it shows; only the newline may reach it.
 ACTIVE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -92,34 +75,6 @@ def _assay(hostile: Hostile, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _add_hostile_okta_users(exports: Path) -> None:
-    users_path = exports / "okta" / "users.json"
-    users = json.loads(users_path.read_text(encoding="utf-8"))
-    template = next(u for u in users if u["profile"]["login"] == TEMPLATE_USER)
-    factors = (exports / "okta" / "factors" / f"{template['id']}.json").read_text("utf-8")
-    for number, login in enumerate((*HOSTILE_LOGINS, LEAVER_ACCOUNT)):
-        user = json.loads(json.dumps(template))
-        user["id"] = f"00uhostile{number:010d}"
-        user["profile"].update(login=login, email=login, firstName=login[:40])
-        if login == LEAVER_ACCOUNT:
-            user["profile"]["employeeNumber"] = LEAVER_EMPLOYEE_ID
-        users.append(user)
-        (exports / "okta" / "factors" / f"{user['id']}.json").write_text(factors, "utf-8")
-    users_path.write_text(json.dumps(users, indent=1), encoding="utf-8")
-
-
-def _rename_leaver(roster: Path) -> None:
-    with roster.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        if row["email"] == LEAVER_EMAIL:
-            row["name"] = LEAVER_NAME
-    with roster.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 @pytest.fixture(scope="module")
 def hostile(
     sample_master: tuple[Path, tuple[PlantedFinding, ...]],
@@ -132,8 +87,8 @@ def hostile(
     first = _assay(clean, "run", "--file", clean.programme)
     assert first.returncode == 0, first.stderr
 
-    _add_hostile_okta_users(directory / "exports")
-    _rename_leaver(directory / "exports" / "hr" / "roster.csv")
+    add_hostile_okta_users(directory / "exports")
+    rename_leaver(directory / "exports" / "hr" / "roster.csv")
     text = programme.read_text(encoding="utf-8")
     text = text.replace("organisation: Acme Cloud Ltd", f"organisation: {json.dumps(ORGANISATION)}")
     assert "- name: Ticketdesk" in text
