@@ -141,8 +141,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 # Cookies: never readable by scripts, never sent cross-site with a form, HTTPS only (browsers
 # count loopback as secure, so a local `assay serve` works over plain HTTP).
-SESSION_COOKIE_SECURE = os.environ.get("ASSAY_INSECURE_COOKIES") != "1"
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # Lax, not Strict: the SSO provider redirects back by GET
@@ -165,14 +165,12 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     # Lock-out: five failed sign-ins for one address in 15 minutes stop further tries for it.
     "login_failed": "20/15m/ip,5/15m/key",
     "login": "30/m/ip",
 }
-SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
