@@ -201,3 +201,17 @@ def test_the_auditor_gets_404_for_evidence_outside_the_audit_period(
     assert "No checkpoints in view." in auditor.get("/evidence/checkpoints/").content.decode()
     downloads = AuditEvent.objects.filter(action="evidence downloaded")
     assert [event.actor for event in downloads] == ["programme_owner@acme.example"]
+
+
+def test_a_statement_no_checkpoint_signs_has_no_proof_and_says_so(
+    served: Path, clients: dict[Role | None, Client]
+) -> None:
+    assert main(["run", "--file", str(served)]) == 0
+    latest = Checkpoint.objects.order_by("-seq").first()
+    assert latest is not None and latest.run is not None
+    item = EvidenceItem.objects.filter(run=latest.run, kind="snapshot").first()
+    assert item is not None
+    (served.parent / f".assay/locker/checkpoints/{latest.seq:012d}.json").unlink()
+    response = clients[Role.AUDITOR].get(f"/evidence/{item.statement_id}/proof")
+    assert response.status_code == 409
+    assert "no checkpoint in the locker signs it yet" in response.content.decode()

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from assay.errors import AssayError, VerificationError
 from assay.evidence import browse, service
 from assay.evidence.backends import MissingObject
 from assay.evidence.locker import Locker, pack_name
@@ -174,7 +175,12 @@ def statement_blob(request: HttpRequest, statement_id: str) -> HttpResponse:
 @require_GET
 def statement_proof(request: HttpRequest, statement_id: str) -> HttpResponse:
     item = _item(request, statement_id)
-    proof = prove(service.open_locker(programme()), statement_id)
+    try:
+        proof = prove(service.open_locker(programme()), statement_id)
+    except VerificationError as error:
+        return _cannot_prove(request, item, f"the proof does not verify: {error}", 500)
+    except AssayError:
+        return _cannot_prove(request, item, "no checkpoint in the locker signs it yet", 409)
     if request.GET.get("format") == "json":
         response = HttpResponse(
             json.dumps(proof.to_dict(), indent=2), content_type="application/json"
@@ -188,6 +194,14 @@ def statement_proof(request: HttpRequest, statement_id: str) -> HttpResponse:
         "web/proof.html",
         {"title": f"Inclusion proof of {statement_id[:12]}", "item": item, "proof": proof},
     )
+
+
+def _cannot_prove(request: HttpRequest, item: EvidenceItem, why: str, status: int) -> HttpResponse:
+    response = page(
+        request, "web/proof.html", {"title": "Inclusion proof", "item": item, "problem": why}
+    )
+    response.status_code = status
+    return response
 
 
 @require_GET
