@@ -52,11 +52,7 @@ def _programme(file: Path, *, check: bool = True) -> Programme:
 
 
 def _print_report(report: Report) -> None:
-    typer.echo(
-        f"verified: {report.statements} statements, {report.checkpoints} checkpoints, "
-        f"{report.blobs_verified} blobs ({report.bytes_verified} bytes), "
-        f"{report.tombstoned} deleted by retention policy"
-    )
+    typer.echo(report.summary())
     if report.outside_window:
         typer.echo(f"  {report.outside_window} statements fall outside the package's window")
     if report.runs:
@@ -107,20 +103,9 @@ def verify(
             raise InputError(str(package), f"not an evidence package (no {MANIFEST})")
         _print_report(verify_package(package, trust, pinned))
         return
-    programme = _programme(file)
     from assay.evidence import service
-    from assay.evidence.models import Checkpoint
-    from assay.evidence.verify import verify as verify_locker
 
-    recorded = list(Checkpoint.objects.order_by("seq"))
-    anchor = trust or (recorded[0].key_id if recorded else None)
-    report = verify_locker(
-        service.backend_for(programme),
-        anchor=anchor,
-        expected=[*(ExpectedCheckpoint(c.seq, c.sha256) for c in recorded), *pinned],
-        tsa_ca=service.authority_certificate(programme),
-    )
-    _print_report(report)
+    _print_report(service.verify(_programme(file), trust=trust, pinned=pinned))
 
 
 @evidence_app.command()
@@ -130,36 +115,10 @@ def prove(
 ) -> None:
     """Print the inclusion proof of a statement in the latest checkpoint."""
     from assay.evidence import service
+    from assay.evidence.proofs import prove as prove_item
 
-    locker = service.open_locker(_programme(file))
-    checkpoint = locker.checkpoint(locker.latest_checkpoint())
-    leaves: list[bytes] = []
-    index: int | None = None
-    for identifier, statement in locker.statements():
-        if len(leaves) == checkpoint["size"]:
-            break
-        if item in (identifier, statement.sha256):
-            index = len(leaves)
-        leaves.append(bytes.fromhex(identifier))
-    if index is None:
-        raise InputError(item, "no such statement or blob in the checkpointed log")
-    proof = merkle.inclusion_proof(index, leaves)
-    root = bytes.fromhex(checkpoint["root"])
-    if not merkle.verify_inclusion(index, len(leaves), leaves[index], proof, root):
-        raise VerificationError(f"{item}: inclusion proof does not verify against the checkpoint")
-    typer.echo(
-        json.dumps(
-            {
-                "statement": leaves[index].hex(),
-                "index": index,
-                "tree_size": len(leaves),
-                "root": checkpoint["root"],
-                "checkpoint": checkpoint["seq"],
-                "proof": [node.hex() for node in proof],
-            },
-            indent=2,
-        )
-    )
+    proof = prove_item(service.open_locker(_programme(file)), item)
+    typer.echo(json.dumps(proof.to_dict(), indent=2))
 
 
 @evidence_app.command()

@@ -186,6 +186,48 @@ class Locker:
             )
         return found
 
+    def statement(self, identifier: str, index: int) -> Statement:
+        """The statement with this id at this leaf index (as the database indexes it), reading
+        only the batches after the last checkpoint below it: each checkpoint says how many
+        batches and leaves it covers. The bytes read must hash to ``identifier``."""
+        seqs = numbered(self.backend, "checkpoints/", ".json")
+        batches, first = 0, 0
+        lo, hi = 0, len(seqs)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            body = self.checkpoint(seqs[mid])
+            if body["size"] <= index:
+                batches, first = body["batches"], body["size"]
+                lo = mid + 1
+            else:
+                hi = mid
+        for number in numbered(self.backend, "log/", ".jsonl"):
+            if number <= batches:
+                continue
+            name = batch_name(number)
+            lines = split_statements(self.backend.get(name))
+            if index < first + len(lines):
+                data = lines[index - first]
+                if statement_id(data) != identifier:
+                    raise VerificationError(
+                        f"{name}:{index - first + 1}: leaf {index} is not statement {identifier}"
+                    )
+                return Statement.from_bytes(data, f"{name}:{index - first + 1}")
+            first += len(lines)
+        raise AssayError(f"{self.backend.location}: the log holds no leaf {index}")
+
+    def blob(self, statement: Statement) -> bytes:
+        """The bytes a statement names, read from its pack and checked against its sha-256.
+        A pack deleted by retention raises ``backends.MissingObject``."""
+        pack = self.backend.get(pack_name(statement.pack))
+        data = pack[statement.offset : statement.offset + statement.size]
+        if len(data) != statement.size or hashlib.sha256(data).hexdigest() != statement.sha256:
+            raise VerificationError(
+                f"{pack_name(statement.pack)}: bytes at {statement.offset} are not "
+                f"blob {statement.sha256}"
+            )
+        return data
+
     def statements(self) -> Iterator[tuple[str, Statement]]:
         """Every statement in log order, with its id."""
         for _, statements in self.batches():

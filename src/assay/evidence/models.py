@@ -59,3 +59,24 @@ class Checkpoint(models.Model):
             time=made.time,
             key_id=made.key_id,
         )
+
+
+class Verification(models.Model):
+    """One ``assay verify`` of the locker, passed or failed: what the web app shows as the
+    locker's last check, so nobody has to take a page's word that the evidence verifies."""
+
+    at = models.DateTimeField()
+    passed = models.BooleanField()
+    summary = models.TextField()
+    """The line verify printed: its counts when it passed, the first failure when it did not."""
+    statements = models.BigIntegerField(null=True)
+    """Statements and checkpoints checked; unknown (None) when verification stopped early."""
+    checkpoints = models.BigIntegerField(null=True)
+    latest_seq = models.BigIntegerField(null=True)
+    latest_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verify at {self.at:%Y-%m-%d %H:%M} ({'passed' if self.passed else 'failed'})"

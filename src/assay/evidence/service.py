@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from assay.errors import InputError
+from assay.errors import AssayError, InputError
 from assay.evidence.backends import Backend, LocalBackend
 from assay.evidence.locker import Checkpoint, Locker, Timestamper
 from assay.evidence.signing import SigningKey, generate_key, load_key
 from assay.evidence.statements import Retention
+from assay.evidence.verify import ExpectedCheckpoint, Report
 from assay.programme.model import Programme, StorageKind
 
 KEY_ENVIRONMENT_VARIABLE = "ASSAY_SIGNING_KEY"
@@ -101,3 +103,37 @@ def checkpoint(programme: Programme) -> Checkpoint:
         made = writer.checkpoint()
     RecordedCheckpoint.record(made)
     return made
+
+
+def verify(
+    programme: Programme, *, trust: str | None = None, pinned: Sequence[ExpectedCheckpoint] = ()
+) -> Report:
+    """Verify the programme's locker against every checkpoint the database recorded (and any an
+    auditor pinned), and record the outcome, passed or failed, for the web app to show."""
+    from assay.evidence.models import Checkpoint as RecordedCheckpoint
+    from assay.evidence.models import Verification
+    from assay.evidence.verify import verify as verify_locker
+
+    recorded = list(RecordedCheckpoint.objects.order_by("seq"))
+    anchor = trust or (recorded[0].key_id if recorded else None)
+    try:
+        report = verify_locker(
+            backend_for(programme),
+            anchor=anchor,
+            expected=[*(ExpectedCheckpoint(c.seq, c.sha256) for c in recorded), *pinned],
+            tsa_ca=authority_certificate(programme),
+        )
+    except AssayError as error:
+        Verification.objects.create(at=datetime.now(UTC), passed=False, summary=str(error))
+        raise
+    latest = report.latest
+    Verification.objects.create(
+        at=datetime.now(UTC),
+        passed=True,
+        summary=report.summary(),
+        statements=report.statements,
+        checkpoints=report.checkpoints,
+        latest_seq=latest.seq if latest else None,
+        latest_sha256=latest.sha256 if latest else "",
+    )
+    return report

@@ -89,6 +89,14 @@ class Report:
     runs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Run numbers by outcome: completed, failed, and no outcome recorded (interrupted)."""
 
+    def summary(self) -> str:
+        """The one line that says what was checked."""
+        return (
+            f"verified: {self.statements} statements, {self.checkpoints} checkpoints, "
+            f"{self.blobs_verified} blobs ({self.bytes_verified} bytes), "
+            f"{self.tombstoned} deleted by retention policy"
+        )
+
 
 @dataclass(frozen=True)
 class ExpectedCheckpoint:
