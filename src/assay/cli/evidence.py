@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -130,36 +131,10 @@ def prove(
 ) -> None:
     """Print the inclusion proof of a statement in the latest checkpoint."""
     from assay.evidence import service
+    from assay.evidence.proofs import inclusion_proof
 
-    locker = service.open_locker(_programme(file))
-    checkpoint = locker.checkpoint(locker.latest_checkpoint())
-    leaves: list[bytes] = []
-    index: int | None = None
-    for identifier, statement in locker.statements():
-        if len(leaves) == checkpoint["size"]:
-            break
-        if item in (identifier, statement.sha256):
-            index = len(leaves)
-        leaves.append(bytes.fromhex(identifier))
-    if index is None:
-        raise InputError(item, "no such statement or blob in the checkpointed log")
-    proof = merkle.inclusion_proof(index, leaves)
-    root = bytes.fromhex(checkpoint["root"])
-    if not merkle.verify_inclusion(index, len(leaves), leaves[index], proof, root):
-        raise VerificationError(f"{item}: inclusion proof does not verify against the checkpoint")
-    typer.echo(
-        json.dumps(
-            {
-                "statement": leaves[index].hex(),
-                "index": index,
-                "tree_size": len(leaves),
-                "root": checkpoint["root"],
-                "checkpoint": checkpoint["seq"],
-                "proof": [node.hex() for node in proof],
-            },
-            indent=2,
-        )
-    )
+    proof = inclusion_proof(service.open_locker(_programme(file)), item)
+    typer.echo(json.dumps(asdict(proof), indent=2))
 
 
 @evidence_app.command()
