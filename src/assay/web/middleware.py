@@ -138,6 +138,12 @@ def _has_second_factor(user: Any) -> bool:
     return bool(Authenticator.objects.filter(user=user).exists())
 
 
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 for a URL no route matches, in the same form as a refusal (JSON under
+    /api/, so the API answers every path as its description says)."""
+    return _refuse(request, request.path.startswith(API_PREFIX), 404, "not found")
+
+
 def _refuse(request: HttpRequest, api: bool, status: int, why: str) -> HttpResponse:
     if api:
         return JsonResponse({"detail": why}, status=status)

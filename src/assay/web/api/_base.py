@@ -7,14 +7,17 @@ run a request is about (the auditor's within the audit period, as on the pages).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
+from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
+from ninja.signature import ViewSignature
 
 from assay.monitor.models import Run
 from assay.web import roles
@@ -84,13 +87,52 @@ def read(
     tag: str,
     can_fail: bool = True,
 ) -> Callable[[F], F]:
-    """A GET operation at ``path``, named ``api:<name>``, open to the ``allowed`` roles.
-    ``can_fail``: it may answer 404 (an unknown id) or 422 (a bad parameter)."""
+    """A GET operation at ``path``, named ``api:<name>``, open to the ``allowed`` roles. Any
+    operation may refuse a caller (401 without a live token or session, 403 for another role or
+    a write with a read-only token); ``can_fail``: it may also answer 404 (an unknown id) or
+    422 (a bad parameter)."""
     roles.POLICY[f"api:{name}"] = allowed
-    responses: dict[int, Any] = {200: response}
+    responses: dict[int, Any] = {200: response, 401: Problem, 403: Problem}
     if can_fail:
         responses |= {404: Problem, 422: Invalid}
-    return api.get(path, response=responses, url_name=name, operation_id=name, tags=[tag])
+
+    def register(func: F) -> F:
+        made = api.get(path, response=responses, url_name=name, operation_id=name, tags=[tag])
+        return decorate_view(_only_parameters(_query_names(path, func)))(made(func))
+
+    return register
+
+
+def _query_names(path: str, func: Callable[..., Any]) -> frozenset[str]:
+    """The query parameters an operation reads, as ninja reads its signature."""
+    models = ViewSignature(path, func).models
+    return frozenset(
+        name
+        for model in models
+        if model.__ninja_param_source__ == "query"
+        for name in model.__ninja_flatten_map__
+    )
+
+
+def _only_parameters(known: frozenset[str]) -> Callable[[Callable[..., Any]], Any]:
+    """Refuse (422) a query parameter the operation does not have: a misspelt filter would
+    otherwise be ignored silently and answer with everything."""
+
+    def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(run)
+        def checked(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            unknown = sorted(set(request.GET) - known)
+            if not unknown:
+                return run(request, **kwargs)
+            detail = [
+                {"type": "unknown_parameter", "loc": ["query", key], "msg": "no such parameter"}
+                for key in unknown
+            ]
+            return api.create_response(request, {"detail": detail}, status=422)
+
+        return checked
+
+    return decorator
 
 
 def open_description() -> None:
