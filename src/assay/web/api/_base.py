@@ -157,6 +157,11 @@ def completed_run(request: HttpRequest, run: int | None) -> Run:
     return chosen
 
 
+def filtered(rows: QuerySet[M], **wanted: str | int | None) -> QuerySet[M]:
+    """Only the rows equal to each filter given (None: not filtered)."""
+    return rows.filter(**{field: value for field, value in wanted.items() if value is not None})
+
+
 def page_of(rows: QuerySet[M], paging: Paging) -> tuple[dict[str, int], list[M]]:
     """The paging fields of an answer, and the rows of the page asked for."""
     shown = list(rows[paging.offset : paging.offset + paging.limit])

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import P, PathEx, Query, Schema
 
@@ -14,7 +15,7 @@ from assay.errors import AssayError, InputError, VerificationError
 from assay.evidence import service
 from assay.evidence.models import EvidenceItem
 from assay.evidence.proofs import inclusion_proof
-from assay.web.api._base import Name, Page, Paging, RunId, not_found, page_of, read
+from assay.web.api._base import Name, Page, Paging, RunId, filtered, not_found, page_of, read
 from assay.web.roles import PROGRAMME
 from assay.web.views._common import programme, visible_runs
 
@@ -39,7 +40,7 @@ class StatementFilters(Paging):
     run: RunId | None = None
 
 
-def _statements(request: HttpRequest) -> Any:
+def _statements(request: HttpRequest) -> QuerySet[EvidenceItem]:
     return EvidenceItem.objects.filter(run__in=visible_runs(request))
 
 
@@ -59,11 +60,7 @@ def _statement(item: EvidenceItem) -> dict[str, Any]:
 @read("/evidence", name="statements", allowed=PROGRAMME, response=StatementsPage, tag="evidence")
 def statements(request: HttpRequest, filters: Query[StatementFilters]) -> dict[str, Any]:
     """Statements in log order, of the runs the viewer may see."""
-    rows = _statements(request)
-    if filters.kind is not None:
-        rows = rows.filter(kind=filters.kind)
-    if filters.run is not None:
-        rows = rows.filter(run_id=filters.run)
+    rows = filtered(_statements(request), kind=filters.kind, run_id=filters.run)
     fields, shown = page_of(rows, filters)
     return {**fields, "items": [_statement(item) for item in shown]}
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Schema
 
 from assay.catalog import load_catalog
 from assay.checks.models import RecordedFinding, UnjudgedItem
-from assay.web.api._base import M, Name, Page, Paging, RunId, completed_run, page_of, read
+from assay.web.api._base import Name, Page, Paging, RunId, completed_run, filtered, page_of, read
 from assay.web.roles import PROGRAMME
 
 
@@ -23,11 +22,6 @@ def _controls_testing() -> dict[str, tuple[str, ...]]:
         for check in control.checks:
             tested.setdefault(check, []).append(control.id)
     return {check: tuple(ids) for check, ids in tested.items()}
-
-
-def _filtered(rows: QuerySet[M], **wanted: str | None) -> QuerySet[M]:
-    """Only the rows equal to each filter given (None: not filtered)."""
-    return rows.filter(**{field: value for field, value in wanted.items() if value is not None})
 
 
 class FindingOut(Schema):
@@ -59,7 +53,7 @@ class FindingFilters(Paging):
 @read("/findings", name="findings", allowed=PROGRAMME, response=FindingsPage, tag="findings")
 def findings(request: HttpRequest, filters: Query[FindingFilters]) -> dict[str, Any]:
     run = completed_run(request, filters.run)
-    rows = _filtered(
+    rows = filtered(
         RecordedFinding.objects.filter(run=run),
         check_id=filters.check,
         rule=filters.rule,
@@ -107,7 +101,7 @@ class UnjudgedFilters(Paging):
 @read("/unjudged", name="unjudged", allowed=PROGRAMME, response=UnjudgedPage, tag="findings")
 def unjudged(request: HttpRequest, filters: Query[UnjudgedFilters]) -> dict[str, Any]:
     run = completed_run(request, filters.run)
-    rows = _filtered(
+    rows = filtered(
         UnjudgedItem.objects.filter(run=run), check_id=filters.check, system_id=filters.system
     )
     fields, shown = page_of(rows, filters)
