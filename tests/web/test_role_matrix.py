@@ -74,7 +74,7 @@ PROGRAMME_PAGES = {
     "findings",
 }
 ADMIN_PAGES = {"users", "user_set_role", "user_disable"}
-API_FOR_EVERYONE = {"api:health", "api:me"}
+API_FOR_EVERYONE = {"api:health", "api:me", "api:openapi-json"}
 API_FOR_NOBODY = {"api:api-root"}  # django-ninja's index of the API: not offered
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from assay.web import accounts, roles
+from assay.web.models import ApiToken
 
 Handler = Callable[[HttpRequest], HttpResponse]
 API_PREFIX = "/api/"
@@ -117,8 +118,18 @@ class AccessPolicy:
         if token.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
             return _refuse(request, True, 403, "this token is read-only")
         request.user = token.user
+        setattr(request, _TOKEN, token)
         request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # no cookie is used
         return None
+
+
+_TOKEN = "assay_token"
+
+
+def presented_token(request: HttpRequest) -> ApiToken | None:
+    """The token an API request was let in with; None for a session."""
+    found = getattr(request, _TOKEN, None)
+    return found if isinstance(found, ApiToken) else None
 
 
 def _has_second_factor(user: Any) -> bool:
@@ -132,6 +143,12 @@ def _refused(response: HttpResponse) -> HttpResponse:
     404 or redirect by this; it never leaves the process)."""
     response.refused_by_policy = True  # type: ignore[attr-defined]
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 for a URL no route matches, in the same form as a refusal (JSON under
+    /api/, so the API answers every path as its description says)."""
+    return _refuse(request, request.path.startswith(API_PREFIX), 404, "not found")
 
 
 def _refuse(request: HttpRequest, api: bool, status: int, why: str) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from assay.web import middleware
 from assay.web.api import api
 from assay.web.views import controls, dashboard, evidence, findings, identities, people, scope
 
@@ -36,3 +37,4 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
 ]
+handler404 = middleware.not_found
