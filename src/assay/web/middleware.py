@@ -146,17 +146,21 @@ def _refused(response: HttpResponse) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Django's 404 for a URL no route matches, in the same form as a refusal (JSON under
-    /api/, so the API answers every path as its description says)."""
-    return _refuse(request, request.path.startswith(API_PREFIX), 404, "not found")
+    """Django's 404 (no route matches, or a view found nothing), in the same form as a refusal:
+    JSON under /api/, so the API answers every path as its description says."""
+    return _answer(request, request.path.startswith(API_PREFIX), 404, "not found")
 
 
 def _refuse(request: HttpRequest, api: bool, status: int, why: str) -> HttpResponse:
+    return _refused(_answer(request, api, status, why))
+
+
+def _answer(request: HttpRequest, api: bool, status: int, why: str) -> HttpResponse:
     if api:
-        return _refused(JsonResponse({"detail": why}, status=status))
+        return JsonResponse({"detail": why}, status=status)
     from django.template.loader import render_to_string
 
     body = render_to_string("web/refused.html", {"status": status, "why": why}, request=request)
     if status == 403:
-        return _refused(HttpResponseForbidden(body))
-    return _refused(HttpResponse(body, status=status))
+        return HttpResponseForbidden(body)
+    return HttpResponse(body, status=status)
