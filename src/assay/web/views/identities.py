@@ -77,9 +77,7 @@ def identities(request: HttpRequest) -> HttpResponse:
     inventory = _inventory(request)
     if inventory is None:
         return _empty(request, "Identities")
-    stored = {
-        s.system_id: s for s in InventorySystem.objects.filter(run_id=inventory.run_id)
-    }
+    stored = {s.system_id: s for s in InventorySystem.objects.filter(run_id=inventory.run_id)}
     systems = [
         (system_id, records, stored.get(system_id))
         for system_id, records in sorted(inventory.records.items())
