@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,3 +63,19 @@ def clients(people: dict[Role, Person]) -> Iterator[dict[Role | None, Client]]:
         client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
         made[role] = client
     yield made
+
+
+CROWD = 150
+"""GitHub members added by ``crowded``: more than a page of accounts and of findings."""
+
+
+@pytest.fixture
+def crowded(served: Path) -> Path:
+    """The sample after a second run in which GitHub has ``CROWD`` members nobody on the roster
+    is: as many orphan accounts, and as many findings."""
+    members = served.parent / "exports/github/members.json"
+    listed = json.loads(members.read_text())
+    listed += [{**listed[0], "login": f"bulk-{n:04d}", "id": 10_000_000 + n} for n in range(CROWD)]
+    members.write_text(json.dumps(listed))
+    assert main(["run", "--file", str(served)]) == 0
+    return served

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, astuple, dataclass, fields
-from datetime import datetime
+from dataclasses import asdict, astuple, fields
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +12,6 @@ import typer
 from assay.cli._output import add_row, json_text, show, table
 from assay.cli.findings import Format
 from assay.errors import InputError
-from assay.inventory.records import AccountStatus
 from assay.inventory.replay import Reach, of_run
 from assay.programme.model import Programme
 
@@ -35,13 +33,6 @@ def _open(file: Path) -> Programme:
     programme = load(file)
     service.open_database(programme)
     return programme
-
-
-def _started(run: int) -> datetime:
-    """When ``run`` started: the moment its evidence describes."""
-    from assay.monitor.models import Run
-
-    return Run.objects.get(pk=run).started_at
 
 
 def _show(rows: list[Reach], title: str, output: Format) -> None:
@@ -161,19 +152,6 @@ def diff_runs(
     show(listed)
 
 
-@dataclass(frozen=True)
-class NonHumanRow:
-    """One service account or ownerless credential, as a row of ``assay identities nonhuman``."""
-
-    system: str
-    identity: str
-    kind: str
-    owner: str
-    owner_named_by: str
-    owner_status: str
-    active_credentials: int
-
-
 @app.command("nonhuman")
 def nonhuman_report(
     file: FileOption = Path("assay.yaml"),
@@ -183,33 +161,10 @@ def nonhuman_report(
     """Every active service account and every credential that belongs to no account, with the
     owner who answers for it (declared in assay.yaml, or named by the source) and whether that
     owner still works here."""
-    from assay.inventory.nonhuman import OwnerNamedBy, nonhuman_identities
+    from assay.inventory.answers import NonHumanRow, nonhuman_rows
 
     inventory = of_run(_open(file), run)
-    today = _started(inventory.run_id).date()
-    credentials = [c for records in inventory.records.values() for c in records.credentials]
-    rows = []
-    for item in nonhuman_identities(inventory.links, credentials, inventory.people):
-        if item.person is not None:
-            left = item.owner_left(today)
-            status = f"left on {item.person.end_date or 'an unrecorded date'}" if left else "here"
-        elif item.named_by == OwnerNamedBy.DECLARED:
-            status = "declared owner not on the roster"
-        elif item.owner is not None:
-            status = "not on the roster"
-        else:
-            status = "unknown" if item.named_by == OwnerNamedBy.UNKNOWN else "no owner"
-        rows.append(
-            NonHumanRow(
-                item.system_id,
-                item.subject,
-                item.kind,
-                item.owner or "",
-                item.named_by.value,
-                status,
-                item.active_credentials,
-            )
-        )
+    rows = nonhuman_rows(inventory)
     if output is Format.JSON:
         typer.echo(json_text([asdict(row) for row in rows]))
         return
@@ -226,20 +181,6 @@ def _print_rows(title: str, columns: type[Any], rows: Sequence[Any]) -> None:
     show(listed)
 
 
-@dataclass(frozen=True)
-class LeaverRow:
-    """One account of one leaver, as a row of ``assay identities leavers``."""
-
-    person: str
-    last_day: str
-    system: str
-    account: str
-    status: str
-    closed: str
-    delay_hours: int | None
-    within_deadline: str
-
-
 @app.command("leavers")
 def leavers_report(
     file: FileOption = Path("assay.yaml"),
@@ -248,52 +189,17 @@ def leavers_report(
 ) -> None:
     """Each leaver's accounts and how long after their last day each one closed, against the
     programme's deprovisioning deadline."""
-    from assay.checks.base import Policy
-    from assay.inventory.leavers import hours, leavers
+    from assay.inventory.answers import LeaverRow, leaver_rows
 
     programme = _open(file)
-    inventory = of_run(programme, run)
-    as_of = _started(inventory.run_id)
-    deadline = Policy.of(programme).deprovision_within
-    rows = []
-    for leaver in leavers(inventory.people, inventory.links, as_of):
-        person, last_day = leaver.person.email, str(leaver.person.end_date or "not recorded")
-        if not leaver.accounts:
-            rows.append(
-                LeaverRow(person, last_day, "", "no account found", "", "", None, "unknown")
-            )
-        for item in leaver.accounts:
-            account = item.link.account
-            if account.status is AccountStatus.ACTIVE:
-                closed = "still open"
-            elif account.deactivated_at is not None:
-                closed = f"{account.deactivated_at:%Y-%m-%d %H:%M} UTC"
-            else:
-                closed = "not recorded"
-            rows.append(
-                LeaverRow(
-                    person,
-                    last_day,
-                    account.system_id,
-                    account.username,
-                    account.status.value,
-                    closed,
-                    None if item.delay is None else hours(item.delay),
-                    item.on_time(deadline).value,
-                )
-            )
-    title = (
-        f"leavers in run {inventory.run_id}: {len(rows)} account(s), "
-        f"deadline {hours(deadline)} h after the last day"
-    )
+    report = leaver_rows(programme, of_run(programme, run))
     if output is Format.JSON:
-        document = {
-            "run": inventory.run_id,
-            "deadline_hours": hours(deadline),
-            "accounts": [asdict(row) for row in rows],
-        }
-        typer.echo(json_text(document))
+        typer.echo(json_text(asdict(report)))
         return
     if output is Format.CSV:
         raise InputError("--format", "leavers are shown as a table or JSON")
-    _print_rows(title, LeaverRow, rows)
+    title = (
+        f"leavers in run {report.run}: {len(report.accounts)} account(s), "
+        f"deadline {report.deadline_hours} h after the last day"
+    )
+    _print_rows(title, LeaverRow, report.accounts)

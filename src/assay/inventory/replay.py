@@ -41,6 +41,32 @@ class Inventory:
         """The accounts linked to ``person``, in link order."""
         return list(self._links_by_person.get(person, ()))
 
+    def person_named(self, who: str) -> Person | None:
+        """The roster person whose e-mail or employee id is ``who`` (any case)."""
+        return self._people_by_key.get(who.lower())
+
+    def person_of_account(self, system_id: str, login: str) -> Person | None:
+        """The person the account ``login`` (its username or id) on ``system_id`` is linked to."""
+        return self._people_by_account.get((system_id, login.lower()))
+
+    @functools.cached_property
+    def _people_by_key(self) -> dict[str, Person]:
+        index: dict[str, Person] = {}
+        for person in reversed(self.people):  # the first on the roster wins, as it did
+            index[person.employee_id.lower()] = person
+            index[person.email.lower()] = person
+        return index
+
+    @functools.cached_property
+    def _people_by_account(self) -> dict[tuple[str, str], Person]:
+        index: dict[tuple[str, str], Person] = {}
+        for link in self.links:
+            if link.person is not None:
+                account = link.account
+                index[(account.system_id, account.account_id.lower())] = link.person
+                index[(account.system_id, account.username.lower())] = link.person
+        return index
+
     @functools.cached_property
     def _grants(self) -> dict[tuple[str, str], list[tuple[Grant, Entitlement | None]]]:
         """Each account's grants with their entitlements, built once: a page about one person
@@ -97,7 +123,8 @@ def of_run(programme: Programme, run: int | None = None, *, back: int = 0) -> In
     )
     inventory = rebuild(programme, locker, run, snapshots)
     # The lookups are built with the graph, so that an answer from the cache is quick.
-    inventory._grants, inventory._links_by_person  # noqa: B018
+    inventory._grants, inventory._links_by_person, inventory._people_by_key  # noqa: B018
+    inventory._people_by_account  # noqa: B018
     with _cache_lock:
         _cache[key] = inventory
         while len(_cache) > CACHED_INVENTORIES:
@@ -184,10 +211,7 @@ def _reach(inventory: Inventory, link: Link) -> Reach:
 
 def person_reach(inventory: Inventory, who: str) -> list[Reach]:
     """Everything one person can reach: every account linked to them, and what it holds."""
-    wanted = who.lower()
-    person = next(
-        (p for p in inventory.people if wanted in (p.email.lower(), p.employee_id.lower())), None
-    )
+    person = inventory.person_named(who)
     if person is None:
         raise InputError(who, "no such person on the roster (give an e-mail or employee id)")
     return [_reach(inventory, link) for link in inventory.links_of(person)]

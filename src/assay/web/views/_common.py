@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -59,5 +62,42 @@ def may_see_run(request: HttpRequest, run: int) -> bool:
     return visible_runs(request).filter(pk=run).exists()
 
 
-def page(request: HttpRequest, template: str, values: dict[str, Any]) -> HttpResponse:
-    return render(request, template, {"programme": programme(), **values})
+def no_run(request: HttpRequest) -> str:
+    """Why there is no run to answer from, for a viewer ``latest_run`` gave nothing."""
+    if Run.objects.filter(status=Run.Status.COMPLETED).exists():
+        return "no completed run falls inside the audit period, so there is nothing to show"
+    return "no run has completed yet: run 'assay run' first"
+
+
+def page(
+    request: HttpRequest, template: str, values: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    return render(request, template, {"programme": programme(), **values}, status=status)
+
+
+def not_found(request: HttpRequest, why: str) -> HttpResponse:
+    """A 404 that says what was not found."""
+    return page(request, "web/refused.html", {"status": 404, "why": why}, status=404)
+
+
+PAGE_SIZE = 100
+"""Rows per page of a long list: the benchmark organisation has 10,000 people."""
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list, and the query string (without ``page``) its links keep."""
+
+    page: Page[Any]
+    prefix: str
+    """``?`` plus the request's other parameters, ready for ``page=N``."""
+
+
+def paginated(request: HttpRequest, rows: Sequence[Any]) -> Pager:
+    others = request.GET.copy()
+    others.pop("page", None)
+    query = others.urlencode()
+    return Pager(
+        Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        f"?{query}&" if query else "?",
+    )
