@@ -30,9 +30,12 @@ TARGET_SECONDS = 60
 TARGET_RSS_MIB = 1536
 
 
-def _assay(*args: str, cwd: Path) -> None:
+def assay(*args: str, cwd: Path, stdin: str | None = None) -> None:
+    """The real ``assay`` command beside this Python, as a subprocess; stops on a failure."""
     command = [str(Path(sys.executable).with_name("assay")), *args]
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, input=stdin, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
 
@@ -66,10 +69,10 @@ def bench(directory: Path, people: int, systems: int, seed: int) -> None:
     generated = time.perf_counter() - started
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     print(f"generated {people:,} people, {systems} systems in {generated:.1f} s ({size >> 20} MiB)")
-    _assay("init", "--key", "--file", "assay.yaml", cwd=directory)
+    assay("init", "--key", "--file", "assay.yaml", cwd=directory)
 
     started = time.perf_counter()
-    _assay("run", "--file", "assay.yaml", cwd=directory)
+    assay("run", "--file", "assay.yaml", cwd=directory)
     wall = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 

@@ -24,6 +24,7 @@ from assay.monitor.history import (
     changes_since_previous,
     collections_of,
     control_timeline,
+    controls_in_run,
     open_findings_by,
     readiness_by_category,
     runs_in_period,
@@ -194,6 +195,17 @@ def test_a_control_run_by_run_with_the_evidence_its_checks_read(history: History
     assert first_okta.sha256 != second_okta.sha256
     with pytest.raises(InputError, match="unknown control"):
         control_timeline("XX-99", runs)
+
+
+def test_one_control_of_a_run_is_its_row_of_the_whole_list(history: History) -> None:
+    rows = controls_in_run(history.programme, history.second)
+    assert len(rows) > 1 and any(row.status is Status.FAILING for row in rows)
+    for row in rows:
+        assert controls_in_run(history.programme, history.second, only=row.control.id) == (row,)
+    listed = {row.control.id for row in rows}
+    not_called_for = next(c.id for c in load_catalog().controls if c.id not in listed)
+    assert controls_in_run(history.programme, history.second, only=not_called_for) == ()
+    assert controls_in_run(history.programme, None, only=rows[0].control.id)[0].status is None
 
 
 def test_findings_gone_from_an_incomplete_collection_are_not_resolved(

@@ -37,6 +37,20 @@ def test_every_page_carries_a_policy_that_forbids_inline_script_and_framing(
         assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def test_every_response_names_the_apps_own_time_and_nothing_else(
+    clients: dict[Role | None, Client],
+) -> None:
+    for client, url in (
+        (clients[Role.AUDITOR], "/"),
+        (clients[None], "/"),  # refused: a redirect to sign in
+        (clients[None], "/no/such/page/"),
+        (clients[Role.AUDITOR], "/api/v1/openapi.json"),
+    ):
+        metrics = dict(m.split(";dur=") for m in client.get(url)["Server-Timing"].split(", "))
+        assert set(metrics) == {"app", "cpu"}
+        assert 0 <= float(metrics["cpu"]) <= float(metrics["app"]) + 1  # two clocks, each rounded
+
+
 def test_the_session_cookie_is_secure_http_only_and_same_site(served: Path) -> None:
     person = make_person("reader@acme.example", Role.AUDITOR)
     client = Client()

@@ -92,6 +92,7 @@ TEMPLATES = [
     }
 ]
 MIDDLEWARE = [
+    "assay.web.middleware.server_timing",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "assay.web.middleware.security_headers",

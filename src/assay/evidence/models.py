@@ -25,6 +25,9 @@ class EvidenceItem(models.Model):
 
     class Meta:
         ordering = ["leaf_index"]
+        # A run's snapshots (about one in a thousand of its items) are read by the web pages
+        # and the identity graph's replay without scanning the run's every payload.
+        indexes = [models.Index(fields=["run", "kind"], name="evidence_run_kind")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} {self.sha256[:12]}"

@@ -436,20 +436,26 @@ class ControlRow:
         return not self.control.manual
 
 
-def controls_in_run(programme: Programme, run: int | None) -> tuple[ControlRow, ...]:
-    """Every control the programme's categories call for, with its result in ``run``."""
+def controls_in_run(
+    programme: Programme, run: int | None, only: str | None = None
+) -> tuple[ControlRow, ...]:
+    """Every control the programme's categories call for (or just the one whose id is ``only``,
+    if they call for it), with its result in ``run``."""
     catalog = load_catalog()
     recorded: dict[str, tuple[str, str, str]] = {}
     if run is not None:
-        rows = ControlResult.objects.filter(run_id=run).values_list(
-            "control_id", "owner", "status", "reason"
-        )
+        results = ControlResult.objects.filter(run_id=run)
+        if only is not None:
+            results = results.filter(control_id=only)
+        rows = results.values_list("control_id", "owner", "status", "reason")
         recorded = {
             control_id: (owner, status, reason) for control_id, owner, status, reason in rows
         }
     criteria = {criterion.id: criterion.category for criterion in catalog.criteria}
     made = []
     for control in relevant_controls(catalog, programme.categories):
+        if only is not None and control.id != only:
+            continue
         owner = owner_of(programme, control)
         frequency = frequency_of(programme, control)
         categories = tuple(

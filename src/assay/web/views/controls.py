@@ -86,14 +86,7 @@ def control(request: HttpRequest, control_id: str) -> HttpResponse:
         served, start.date() if start else None, end.date() if end else None
     )
     timeline = history.control_timeline(found.id, runs)
-    current = next(
-        (
-            row
-            for row in history.controls_in_run(served, latest_run(request))
-            if row.control.id == found.id
-        ),
-        None,
-    )
+    current = next(iter(history.controls_in_run(served, latest_run(request), only=found.id)), None)
     catalog = load_catalog()
     return page(
         request,
