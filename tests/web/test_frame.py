@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from tests.web.conftest import make_person
 
 from assay.web.roles import Role
-from tests.web.conftest import make_person
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
 
