@@ -77,7 +77,7 @@ def enter_totp(page: Page, secret: str, button: str) -> None:
     for _ in range(2):
         step = int(time.time()) // TOTP_PERIOD
         page.locator('input[name="code"]').fill(totp(secret, step))
-        page.get_by_role("button", name=button).click()
+        page.get_by_role("button", name=button, exact=True).click()
         page.wait_for_load_state()
         stale = int(time.time()) // TOTP_PERIOD != step
         if not (stale and page.locator('input[name="code"]').count()):
@@ -88,17 +88,20 @@ def sign_in_with_password(page: Page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.locator('input[name="login"]').fill(email)
     page.locator('input[name="password"]').fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()
     page.wait_for_load_state()
 
 
 def set_up_totp(page: Page, password: str) -> str:
-    """From the second-factor page a new admin or programme owner is sent to: activate an
-    authenticator app. "Scanning" the QR code is reading the secret shown beside it."""
-    page.goto("/accounts/2fa/totp/activate/")
+    """On the second-factor page a new admin or programme owner is sent to, activate an
+    authenticator app. "Scanning" the QR code is reading the secret shown beside it. Returns
+    the secret; the page is then the recovery codes allauth generates."""
+    assert path_of(page) == "/accounts/2fa/", page.url
+    page.get_by_role("link", name="Activate", exact=True).click()
+    page.wait_for_load_state()
     if path_of(page).startswith("/accounts/reauthenticate/"):
         page.locator('input[name="password"]').fill(password)
-        page.get_by_role("button", name="Confirm").click()
+        page.get_by_role("button", name="Confirm", exact=True).click()
         page.wait_for_load_state()
     assert path_of(page) == "/accounts/2fa/totp/activate/", page.url
     secret = page.locator("#authenticator_secret").input_value()
@@ -109,16 +112,17 @@ def set_up_totp(page: Page, password: str) -> str:
 
 
 def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_load_state()
 
 
 def sign_in_by_sso(page: Page, sub: str) -> None:
-    """From the sign-in page, through the provider's own form, back to Assay."""
-    page.goto("/accounts/oidc/sso/login/")
-    page.get_by_role("button", name="Continue").click()
+    """From the sign-in page's SSO link, through the provider's own form, back to Assay."""
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Single sign-on", exact=True).click()
+    page.get_by_role("button", name="Continue", exact=True).click()
     page.locator('input[name="sub"]').fill(sub)
-    page.get_by_role("button", name="Authorize").click()
+    page.get_by_role("button", name="Authorize", exact=True).click()
     page.wait_for_load_state()
 
 
