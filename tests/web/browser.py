@@ -146,23 +146,26 @@ def changing_forms(page: Page) -> list[str]:
     return found
 
 
-def walk(page: Page, visit: Callable[[Page, Response], None], *, limit: int = 200) -> list[str]:
+def walk(page: Page, visit: Callable[[Page, Response], None], *, limit: int = 60) -> list[str]:
     """Open every page linked from the navigation, then the links inside those pages (same
-    site, HTML only), breadth first, and call ``visit`` on each. Returns the paths seen."""
-    base = page.url
+    site, HTML only), breadth first, at most ``limit`` pages, and call ``visit`` on each.
+    Returns the paths visited, in order (a link answered by a redirect or a download is not
+    visited: assert on the result to catch a navigation link that is)."""
+    base = urlsplit(page.url)
     queue = [href for _, href in navigation(page)]
-    seen: list[str] = []
-    while queue and len(seen) < limit:
-        target = urljoin(base, queue.pop(0))
-        path = urlsplit(target).path
-        if path in seen or urlsplit(target).netloc != urlsplit(base).netloc:
+    tried: set[str] = set()
+    visited: list[str] = []
+    while queue and len(visited) < limit:
+        target = urlsplit(urljoin(page.url, queue.pop(0)))
+        if target.path in tried or target.netloc != base.netloc:
             continue
-        seen.append(path)
-        probe = page.request.get(target, max_redirects=0)
+        tried.add(target.path)
+        probe = page.request.get(target.geturl(), max_redirects=0)
         if "text/html" not in probe.headers.get("content-type", ""):
             continue
-        response = page.goto(target)
+        response = page.goto(target.geturl())
         assert response is not None
+        visited.append(target.path)
         visit(page, response)
         queue.extend(page.locator("main a[href]").evaluate_all("links => links.map(a => a.href)"))
-    return seen
+    return visited

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -120,7 +120,7 @@ class LiveServer:
         def keep(response: httpx.Response) -> None:
             jar.extract_cookies(response)
 
-        hooks = {"request": [send], "response": [keep]}
+        hooks: dict[str, list[Callable[..., None]]] = {"request": [send], "response": [keep]}
         return httpx.Client(base_url=self.url, event_hooks=hooks, timeout=60)
 
 
