@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,16 +80,19 @@ def server(
     provider: oidc.Provider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[live.LiveServer]:
     """``assay serve`` of the sample organisation (one run, ``live.ACCOUNTS`` added, SSO by
-    ``provider`` with the role from the ``assay_role`` claim), once for the session."""
+    ``provider`` with the role from the ``assay_role`` claim), once for the session. Assay is
+    registered with the provider as a client; its secret reaches it only by the environment."""
     directory = tmp_path_factory.mktemp("live")
     programme = directory / "acme" / "assay.yaml"
-    env = live.environment(programme, **{live.OIDC_SECRET_VARIABLE: secrets.token_urlsafe(32)})
+    port = live.free_port()
+    client_id, secret = provider.register(f"http://127.0.0.1:{port}{live.SSO_CALLBACK}")
+    env = live.environment(programme, **{live.OIDC_SECRET_VARIABLE: secret})
     web = (
-        f"web:\n  oidc: {{issuer: '{provider.url}', client_id: {oidc.CLIENT_ID}, "
+        f"web:\n  oidc: {{issuer: '{provider.url}', client_id: '{client_id}', "
         f"client_secret_env: {live.OIDC_SECRET_VARIABLE}, role_claim: assay_role}}\n"
     )
     live.prepare_sample(programme, env, web)
-    with live.serving(programme, env, directory / "serve.log") as running:
+    with live.serving(programme, env, directory / "serve.log", port) as running:
         yield running
 
 

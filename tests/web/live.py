@@ -29,6 +29,7 @@ ASSAY = Path(sys.executable).with_name("assay")
 PASSWORD = "correct-horse-battery-staple-9"
 OIDC_SECRET_VARIABLE = "ASSAY_TEST_OIDC_SECRET"
 READY = "Assay is serving at "
+SSO_CALLBACK = "/accounts/oidc/sso/login/callback/"
 STARTUP_SECONDS = 120
 
 
@@ -125,9 +126,9 @@ class LiveServer:
 
 
 @contextmanager
-def serving(programme: Path, env: dict[str, str], log: Path) -> Iterator[LiveServer]:
-    """``assay serve`` on a free port until the block ends; ready when it prints its URL."""
-    port = free_port()
+def serving(programme: Path, env: dict[str, str], log: Path, port: int) -> Iterator[LiveServer]:
+    """``assay serve`` on ``port`` (see ``free_port``) until the block ends; ready when it
+    prints its URL."""
     with log.open("w") as errors:
         process = subprocess.Popen(
             [

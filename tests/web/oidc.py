@@ -1,7 +1,8 @@
 """A real OpenID Connect provider on loopback for the SSO tests.
 
 oidc-provider-mock (authlib under Flask) serves discovery, the authorization code flow, signed ID
-tokens (RS256, its own key, published at its jwks_uri) and userinfo. Version 0.3.4 registers no
+tokens (RS256, its own key, published at its jwks_uri) and userinfo; only to clients registered
+with it, each with its own secret and redirect URI. Version 0.3.4 registers no
 PKCE extension, so ``Pkce`` in front of it holds the provider to RFC 7636: an authorization
 request without an S256 ``code_challenge`` is refused, and a code is exchanged only with the
 ``code_verifier`` whose hash is that challenge. ``Provider.spoiling`` makes it hand out a bad ID
@@ -28,8 +29,6 @@ import werkzeug.serving
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 Wsgi = Callable[[Environ, StartResponse], Iterable[bytes]]
-
-CLIENT_ID = "assay-tests"
 
 
 class Spoil(Enum):
@@ -128,6 +127,20 @@ class Provider:
         self.url = url
         self.guard = guard
 
+    def register(self, redirect_uri: str) -> tuple[str, str]:
+        """A new client (dynamic registration, RFC 7591) that may be sent back only to
+        ``redirect_uri`` and must present its secret in the token request: (id, secret)."""
+        response = httpx.post(
+            f"{self.url}/oauth2/clients",
+            json={
+                "redirect_uris": [redirect_uri],
+                "token_endpoint_auth_method": "client_secret_post",
+            },
+        )
+        assert response.status_code == 201, response.text
+        answer = response.json()
+        return answer["client_id"], answer["client_secret"]
+
     def set_claims(self, sub: str, claims: dict[str, object]) -> None:
         """What the provider says about ``sub`` at their next sign-in (ID token and userinfo)."""
         response = httpx.put(f"{self.url}/users/{quote(sub, safe='')}", json=claims)
@@ -145,7 +158,7 @@ class Provider:
 @contextmanager
 def provider() -> Iterator[Provider]:
     """The provider on a free loopback port, in a thread of this process, until the block ends."""
-    guard = Pkce(oidc_provider_mock.app())
+    guard = Pkce(oidc_provider_mock.app(require_client_registration=True))
     server = werkzeug.serving.make_server("127.0.0.1", 0, guard, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="oidc-provider", daemon=True)
     thread.start()

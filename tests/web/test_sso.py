@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from tests.web.live import LiveServer, only_form
-from tests.web.oidc import CLIENT_ID, Provider, Spoil, s256
+from tests.web.live import SSO_CALLBACK, LiveServer, only_form
+from tests.web.oidc import Provider, Spoil, s256
 
 pytestmark = pytest.mark.live
 _numbers = itertools.count(1)
@@ -34,12 +34,12 @@ def sso_sign_in(server: LiveServer, client: httpx.Client, sub: str) -> httpx.Res
     authorize = to_provider.headers["Location"]
     query = parse_qs(urlsplit(authorize).query)
     assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
-    assert query["client_id"] == [CLIENT_ID] and query["state"]
+    assert query["redirect_uri"] == [f"{server.url}{SSO_CALLBACK}"] and query["state"]
     assert client.get(authorize).status_code == 200  # the provider's sign-in form
     back = client.post(authorize, data={"sub": sub})
     assert back.status_code == 302, back.text
     callback = back.headers["Location"]
-    assert callback.startswith(f"{server.url}/accounts/oidc/sso/login/callback/?")
+    assert callback.startswith(f"{server.url}{SSO_CALLBACK}?")
     return client.get(callback)
 
 
@@ -130,31 +130,34 @@ def test_an_id_token_for_another_issuer_or_client_is_refused(
     assert sub not in roles_listed(server)
 
 
-def test_the_provider_holds_every_client_to_pkce(provider: Provider) -> None:
-    """What makes the sign-ins above evidence of PKCE: a code is exchanged only with the
-    verifier of its challenge, and an authorization request without one is refused."""
-    verifier = secrets.token_urlsafe(48)
-    request = {
-        "client_id": CLIENT_ID,
-        "response_type": "code",
-        "scope": "openid email",
-        "redirect_uri": "http://127.0.0.1:9/callback",
-        "state": "s",
-    }
-    with httpx.Client(base_url=provider.url) as client:
-        bare = client.post(f"/oauth2/authorize?{urlencode(request)}", data={"sub": "p@x.example"})
-        assert bare.status_code == 400
-        with_pkce = {**request, "code_challenge": s256(verifier), "code_challenge_method": "S256"}
-        granted = client.post(
-            f"/oauth2/authorize?{urlencode(with_pkce)}", data={"sub": "p@x.example"}
-        )
+def test_the_provider_holds_every_client_to_pkce_and_its_secret(provider: Provider) -> None:
+    """What makes the sign-ins above evidence of PKCE and of the secret read from the
+    environment: without a challenge there is no code, and a code is exchanged only with the
+    verifier of its challenge and the client's own secret."""
+    callback = "http://127.0.0.1:9/callback"
+    client_id, secret = provider.register(callback)
+    request = {"client_id": client_id, "response_type": "code", "scope": "openid email"}
+    request |= {"redirect_uri": callback, "state": "s"}
+
+    def authorize(client: httpx.Client, **pkce: str) -> httpx.Response:
+        query = urlencode({**request, **pkce})
+        return client.post(f"/oauth2/authorize?{query}", data={"sub": "p@x.example"})
+
+    def exchange(client: httpx.Client, verifier: str, **sent: str) -> httpx.Response:
+        granted = authorize(client, code_challenge=s256(verifier), code_challenge_method="S256")
         code = parse_qs(urlsplit(granted.headers["Location"]).query)["code"][0]
-        exchange = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": request["redirect_uri"],
-            "client_id": CLIENT_ID,
-            "client_secret": "any",
-        }
-        wrong = client.post("/oauth2/token", data={**exchange, "code_verifier": verifier + "x"})
-        assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback}
+        form |= {"client_id": client_id, "client_secret": secret, "code_verifier": verifier}
+        return client.post("/oauth2/token", data=form | sent)
+
+    verifier = secrets.token_urlsafe(48)
+    with httpx.Client(base_url=provider.url) as client:
+        assert authorize(client).status_code == 400
+        wrong_verifier = exchange(client, verifier, code_verifier=verifier + "x")
+        assert wrong_verifier.status_code == 400
+        assert wrong_verifier.json()["error"] == "invalid_grant"
+        wrong_secret = exchange(client, verifier, client_secret=secret + "x")
+        assert wrong_secret.status_code == 401
+        assert wrong_secret.json()["error"] == "invalid_client"
+        right = exchange(client, verifier)
+        assert right.status_code == 200 and right.json()["id_token"]
