@@ -100,8 +100,7 @@ class LiveServer:
 
     url: str
     programme: Path
-    env: dict[str, str]
-    process: subprocess.Popen[str] = field(repr=False)
+    env: dict[str, str] = field(repr=False)
 
     def assay(self, *args: str) -> str:
         """An ``assay`` command on the served programme (same database), e.g. ``users list``."""
@@ -153,7 +152,7 @@ def serving(programme: Path, env: dict[str, str], log: Path, port: int) -> Itera
         try:
             url = _wait_until_serving(lines, log)
             assert url == f"http://127.0.0.1:{port}/", url
-            yield LiveServer(url.rstrip("/"), programme, env, process)
+            yield LiveServer(url.rstrip("/"), programme, env)
         finally:
             process.terminate()
             try:
@@ -193,8 +192,6 @@ class Form:
     action: str
     method: str
     fields: dict[str, str]
-    buttons: list[tuple[str, str]]
-    """Named submit buttons (name, value): the one pressed is sent with the fields."""
 
     def submit(self, client: httpx.Client, page_url: str, **values: str) -> httpx.Response:
         """Send the form with ``values`` filled in, as the browser would from ``page_url``."""
@@ -214,25 +211,28 @@ class _FormParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Form] = []
+        self.open: Form | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name: value or "" for name, value in attrs}
         if tag == "form":
             method = attributes.get("method", "get").lower()
-            self.forms.append(Form(attributes.get("action", ""), method, {}, []))
-        elif self.forms and tag in ("input", "button", "select", "textarea"):
-            name = attributes.get("name")
-            if not name or "disabled" in attributes:
+            self.open = Form(attributes.get("action", ""), method, {})
+            self.forms.append(self.open)
+        elif self.open is not None and tag == "input" and attributes.get("name"):
+            kind = attributes.get("type", "text")
+            if "disabled" in attributes or kind == "submit":
                 return
-            kind = attributes.get("type", "submit" if tag == "button" else "text")
-            if kind == "submit":
-                self.forms[-1].buttons.append((name, attributes.get("value", "")))
-            elif kind not in ("checkbox", "radio") or "checked" in attributes:
-                self.forms[-1].fields[name] = attributes.get("value", "")
+            if kind not in ("checkbox", "radio") or "checked" in attributes:
+                self.open.fields[attributes["name"]] = attributes.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.open = None
 
 
 def forms(html: str) -> list[Form]:
-    """Every form in ``html`` (fields named by ``input``/``button`` only: enough for sign-in)."""
+    """Every form in ``html`` with the values of its ``input`` fields (enough for sign-in)."""
     parser = _FormParser()
     parser.feed(html)
     return parser.forms

@@ -26,7 +26,7 @@ from tests.web.browser import (
     totp,
     walk,
 )
-from tests.web.live import AUDITOR, OWNER, PASSWORD, LiveServer
+from tests.web.live import AUDITOR, OWNER, PASSWORD
 from tests.web.oidc import Provider
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -89,7 +89,7 @@ def test_sign_in_by_sso_in_the_browser(tab: Page, provider: Provider) -> None:
     assert path_of(tab) == "/accounts/login/"
 
 
-def test_the_auditor_can_reach_no_form_that_changes_anything(tab: Page, server: LiveServer) -> None:
+def test_the_auditor_can_reach_no_form_that_changes_anything(tab: Page) -> None:
     sign_in_with_password(tab, AUDITOR.email, PASSWORD)
     assert path_of(tab) == "/"
     assert navigation(tab) == PROGRAMME_NAVIGATION  # no Users
