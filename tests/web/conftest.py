@@ -1,4 +1,6 @@
-"""The web app's fixtures: the sample organisation after one run, served to one person per role."""
+"""The web app's fixtures: the sample organisation after one run, served to one person per role
+(Django's test client on pytest-django's database); and for the end-to-end tests a live
+``assay serve`` of its own, an OpenID Connect provider, and Chromium."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import User
 from django.test import Client
+from playwright.sync_api import Browser, Page
+from tests.web import browser, live, oidc
 
 from assay.cli import main
 from assay.web.context import PROGRAMME_VARIABLE
 from assay.web.models import Profile
 from assay.web.roles import Role
 
-PASSWORD = "correct-horse-battery-staple-9"
+PASSWORD = live.PASSWORD
 
 
 @pytest.fixture
@@ -79,3 +83,51 @@ def crowded(served: Path) -> Path:
     members.write_text(json.dumps(listed))
     assert main(["run", "--file", str(served)]) == 0
     return served
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[oidc.Provider]:
+    """One OpenID Connect provider for the session, on loopback."""
+    with oidc.provider() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def server(
+    provider: oidc.Provider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[live.LiveServer]:
+    """``assay serve`` of the sample organisation (one run, ``live.ACCOUNTS`` added, SSO by
+    ``provider`` with the role from the ``assay_role`` claim), once for the session. Assay is
+    registered with the provider as a client; its secret reaches it only by the environment."""
+    directory = tmp_path_factory.mktemp("live")
+    programme = directory / "acme" / "assay.yaml"
+    port = live.free_port()
+    client_id, secret = provider.register(f"http://127.0.0.1:{port}{live.SSO_CALLBACK}")
+    env = live.environment(programme, **{live.OIDC_SECRET_VARIABLE: secret})
+    web = (
+        f"web:\n  oidc: {{issuer: '{provider.url}', client_id: '{client_id}', "
+        f"client_secret_env: {live.OIDC_SECRET_VARIABLE}, role_claim: assay_role}}\n"
+    )
+    live.prepare_sample(programme, env, web)
+    with live.serving(programme, env, directory / "serve.log", port) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    with browser.chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def tab(
+    chromium: Browser, server: live.LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A fresh browser context (no cookies) on the live server; its last screen is kept."""
+    context = chromium.new_context(base_url=server.url)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        browser.shot(page, f"{request.node.name}-last")
+        context.close()

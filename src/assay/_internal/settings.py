@@ -79,6 +79,9 @@ WSGI_APPLICATION = "assay.web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The web app's templates first: its allauth/layouts/base.html puts allauth's pages in
+        # Assay's frame (nav, sign-out, CSS); by app order alone allauth's own would win.
+        "DIRS": [Path(__file__).resolve().parents[1] / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "autoescape": True,
