@@ -45,11 +45,12 @@ def findings(
     """List the findings of the latest completed run (or of --run).
 
     JSON output always carries both lists, `findings` and `unjudged`."""
-    from assay.checks.results import completed_run, findings_of, unjudged_of
     from assay.evidence import service
     from assay.programme import load
 
     service.open_database(load(file))
+    from assay.checks.results import completed_run, findings_of, unjudged_of
+
     chosen = completed_run(run)
     if chosen is None:
         where = f"run {run}" if run is not None else str(file)

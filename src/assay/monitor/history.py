@@ -26,7 +26,7 @@ from assay.checks.controls import (
     summarise_categories,
 )
 from assay.checks.models import CheckResult, ControlResult, RecordedFinding, UnjudgedItem
-from assay.checks.results import FindingRow
+from assay.checks.results import FindingRow, findings_of
 from assay.errors import InputError
 from assay.evidence.models import EvidenceItem
 from assay.inventory.models import InventorySystem
@@ -249,12 +249,8 @@ def _key(finding: FindingRow) -> tuple[str, str, str, str]:
 
 
 def _findings(run: int) -> dict[tuple[str, str, str, str], FindingRow]:
-    rows = RecordedFinding.objects.filter(run_id=run).values_list(
-        "check_id", "rule", "system_id", "subject", "detail", "evidence_sha256"
-    )
     found: dict[tuple[str, str, str, str], FindingRow] = {}
-    for row in rows:
-        finding = FindingRow(*row)
+    for finding in findings_of(run):
         found.setdefault(_key(finding), finding)
     return found
 
