@@ -1,8 +1,8 @@
 """The web app as a person uses it, in Debian's Chromium: sign in with a password and TOTP,
 the dashboard, sign out, sign in by SSO, and the auditor's read-only walk.
 
-The pages other than sign-in are still being built; these tests assert the frame every page
-has (heading, navigation, the sign-out form). Screenshots: test-artifacts/screenshots/.
+The owner also follows a failing control to the evidence its latest result read and fetches that
+statement's inclusion proof. Screenshots: test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -71,10 +71,35 @@ def test_a_new_programme_owner_sets_up_totp_then_signs_in_with_it(tab: Page) -> 
     expect(tab.locator("main h1")).to_have_count(1)
     assert navigation(tab) == PROGRAMME_NAVIGATION
     assert OWNER.email in who(tab) and "Programme owner" in who(tab)
+    # The chart is drawn (an inline SVG) and its numbers are in the table beside it.
+    expect(tab.locator("figure.chart svg")).to_be_visible()
+    expect(tab.locator("#status-table tbody tr")).to_have_count(1)
     shot(tab, "owner-dashboard")
+
+    follow_a_failing_control_to_its_proof(tab)
     sign_out(tab)
     tab.goto("/")
     assert path_of(tab) == "/accounts/login/"
+
+
+def follow_a_failing_control_to_its_proof(tab: Page) -> None:
+    tab.get_by_role("navigation", name="Main").get_by_role("link", name="Controls").click()
+    tab.get_by_label("Status").select_option("failing")
+    tab.get_by_role("button", name="Show").click()
+    assert "status=failing" in tab.url
+    tab.locator("main table tbody tr td a").first.click()
+    assert path_of(tab).startswith("/controls/")
+    latest = tab.locator("section.run").first
+    expect(latest.locator("h3")).to_contain_text("Failing")
+    shot(tab, "owner-failing-control")
+    latest.locator("a", has_text="snapshot").first.click()
+    assert path_of(tab).startswith("/evidence/")
+    expect(tab.locator("main")).to_contain_text("sha-256")
+    shot(tab, "owner-evidence-of-the-latest-result")
+    tab.get_by_role("link", name="inclusion proof").first.click()
+    assert path_of(tab).endswith("/proof")
+    expect(tab.locator("main")).to_contain_text("checked before this page was shown")
+    shot(tab, "owner-inclusion-proof")
 
 
 def test_sign_in_by_sso_in_the_browser(tab: Page, provider: Provider) -> None:

@@ -161,3 +161,16 @@ def test_the_provider_holds_every_client_to_pkce_and_its_secret(provider: Provid
         assert wrong_secret.json()["error"] == "invalid_client"
         right = exchange(client, verifier)
         assert right.status_code == 200 and right.json()["id_token"]
+
+
+def test_a_role_an_admin_gave_stands_whatever_the_claim_says(
+    server: LiveServer, provider: Provider
+) -> None:
+    sub = new_sub("kept")
+    server.assay("users", "add", sub, "--role", "control_owner")
+    provider.set_claims(sub, {"email": sub, "email_verified": True, "assay_role": "admin"})
+    with server.client() as client:
+        answer = sso_sign_in(server, client, sub)
+        assert answer.status_code == 302
+        assert signed_in_as(client) == (sub, "Control owner")
+    assert roles_listed(server)[sub] == "control_owner"

@@ -358,10 +358,15 @@ class EvidenceSettings(_Model):
         return self
 
 
+def _issuer(value: str) -> str:
+    """The client secret is sent to the issuer's token endpoint: HTTPS, or loopback."""
+    return allowed(value, sends_secret=True)
+
+
 class Oidc(_Model):
     """Single sign-on by OpenID Connect: the issuer's discovery document says the rest."""
 
-    issuer: Url
+    issuer: Annotated[str, AfterValidator(_text), AfterValidator(_issuer)]
     client_id: Text
     client_secret_env: EnvVarName
     """The environment variable holding the client secret (never the secret itself)."""

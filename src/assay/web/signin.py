@@ -71,10 +71,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
 
 def apply_role_claim(user: Any, claims: dict[str, Any]) -> bool:
     """Set the role from the configured claim; False when there is no usable claim (an unknown
-    value gives no role at all rather than a guess)."""
+    value gives no role at all rather than a guess). A role an admin gave (``assay users``, the
+    users page) stands: the claim never overrides it, so an identity provider whose user has a
+    local admin's e-mail address cannot promote or demote that account."""
     oidc = configured()
     if oidc is None or oidc.role_claim is None:
         return False
+    if Profile.objects.filter(user=user, role_from_sso=False).exists():
+        return True
     places = [claims, claims.get("userinfo"), claims.get("id_token")]
     value = next(
         (p[oidc.role_claim] for p in places if isinstance(p, dict) and oidc.role_claim in p), None

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evidence", "0002_subject_unbounded"),
+        ("evidence", "0003_verification"),
         ("monitor", "0001_initial"),
     ]
 
