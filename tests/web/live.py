@@ -101,6 +101,8 @@ class LiveServer:
     url: str
     programme: Path
     env: dict[str, str] = field(repr=False)
+    log: Path
+    """What the server wrote to its standard error (its log)."""
 
     def assay(self, *args: str) -> str:
         """An ``assay`` command on the served programme (same database), e.g. ``users list``."""
@@ -152,7 +154,7 @@ def serving(programme: Path, env: dict[str, str], log: Path, port: int) -> Itera
         try:
             url = _wait_until_serving(lines, log)
             assert url == f"http://127.0.0.1:{port}/", url
-            yield LiveServer(url.rstrip("/"), programme, env)
+            yield LiveServer(url.rstrip("/"), programme, env, log)
         finally:
             process.terminate()
             try:

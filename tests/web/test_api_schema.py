@@ -8,8 +8,7 @@ this test, named by its operation id, driven by the operation's hypothesis strat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 import requests
@@ -17,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import BaseSchema, Case, GenerationMode
-from tests.web.live_api import LiveApi, live_api
+from tests.web.live import AUDITOR, LiveServer
 
 from assay.web import api as _registers_operations  # noqa: F401
 from assay.web.roles import POLICY
@@ -29,15 +28,31 @@ OPERATIONS = sorted(
 )
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
-    with live_api(tmp_path_factory.mktemp("live-api")) as served:
-        yield served
+pytestmark = pytest.mark.live
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The auditor of the live server, calling with an API token made by ``assay tokens``."""
+
+    server: LiveServer
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 @pytest.fixture(scope="module")
-def api_schema(live: LiveApi) -> BaseSchema:
-    return schemathesis.openapi.from_url(f"{live.url}api/v1/openapi.json", headers=live.headers)
+def live(server: LiveServer) -> Caller:
+    made = server.assay("tokens", "create", AUDITOR.email, "--expires", "1d", "--read-only")
+    return Caller(server, made.strip())
+
+
+@pytest.fixture(scope="module")
+def api_schema(live: Caller) -> BaseSchema:
+    url = f"{live.server.url}/api/v1/openapi.json"
+    return schemathesis.openapi.from_url(url, headers=live.headers)
 
 
 def test_the_served_description_lists_every_operation(api_schema: BaseSchema) -> None:
@@ -49,7 +64,7 @@ def test_the_served_description_lists_every_operation(api_schema: BaseSchema) ->
 
 @pytest.mark.parametrize("operation_id", OPERATIONS)
 def test_every_operation_answers_as_described(
-    operation_id: str, api_schema: BaseSchema, live: LiveApi
+    operation_id: str, api_schema: BaseSchema, live: Caller
 ) -> None:
     operation = api_schema.find_operation_by_id(operation_id)
     generated = st.one_of(
@@ -71,8 +86,8 @@ def test_every_operation_answers_as_described(
         answers()
 
 
-def test_the_token_never_reaches_the_server_log(live: LiveApi) -> None:
+def test_the_token_never_reaches_the_server_log(live: Caller) -> None:
     """After the requests above (file order): the server's own output holds no token."""
-    written = Path(live.log).read_text(errors="replace")
+    written = live.server.log.read_text(errors="replace")
     assert live.token not in written
     assert live.token.removeprefix("assay_") not in written
