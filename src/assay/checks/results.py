@@ -6,8 +6,9 @@ the same filters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from assay.catalog import load_catalog
 from assay.checks.models import RecordedFinding, UnjudgedItem
@@ -71,6 +72,46 @@ def _filters(
     return filters
 
 
+class Findings(Sequence[FindingRow]):
+    """The findings a filter selects, read from the database only as far as asked: ``len()``
+    counts them and a slice reads that page, so a list of thousands is paged in the database."""
+
+    def __init__(self, filters: dict[str, Any]) -> None:
+        self._rows = RecordedFinding.objects.filter(**filters).values_list(
+            "check_id", "rule", "system_id", "subject", "detail", "evidence_sha256"
+        )
+
+    def __len__(self) -> int:
+        return self._rows.count()
+
+    @overload
+    def __getitem__(self, index: int) -> FindingRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[FindingRow, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> FindingRow | tuple[FindingRow, ...]:
+        if isinstance(index, slice):
+            return tuple(FindingRow(*row) for row in self._rows[index])
+        return FindingRow(*self._rows[index])
+
+
+def findings_selected(
+    run: int | None = None,
+    *,
+    check: str | None = None,
+    system: str | None = None,
+    rule: str | None = None,
+    control: str | None = None,
+) -> Findings:
+    """The findings of a completed run (default the latest), ordered by check, system, subject.
+    Raises ``InputError`` for a run that did not complete or an unknown control."""
+    filters = _filters(_chosen(run), check, system, control)
+    if rule:
+        filters["rule"] = rule
+    return Findings(filters)
+
+
 def findings_of(
     run: int | None = None,
     *,
@@ -79,15 +120,9 @@ def findings_of(
     rule: str | None = None,
     control: str | None = None,
 ) -> tuple[FindingRow, ...]:
-    """The findings of a completed run (default the latest), ordered by check, system, subject.
-    Raises ``InputError`` for a run that did not complete or an unknown control."""
-    filters = _filters(_chosen(run), check, system, control)
-    if rule:
-        filters["rule"] = rule
-    rows = RecordedFinding.objects.filter(**filters).values_list(
-        "check_id", "rule", "system_id", "subject", "detail", "evidence_sha256"
-    )
-    return tuple(FindingRow(*row) for row in rows)
+    """Every finding ``findings_selected`` selects."""
+    selected = findings_selected(run, check=check, system=system, rule=rule, control=control)
+    return selected[:]
 
 
 def unjudged_of(

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
 from assay.catalog import load_catalog
-from assay.checks.results import FindingRow, UnjudgedRow, findings_of, unjudged_of
+from assay.checks.results import FindingRow, UnjudgedRow, findings_selected, unjudged_of
 from assay.errors import InputError
 from assay.evidence.models import EvidenceItem
 from assay.inventory.replay import of_run
@@ -145,7 +145,8 @@ def findings(request: HttpRequest) -> HttpResponse:
             values["unjudged"] = groups
             values["unjudged_total"] = sum(len(g.items) for g in groups)
         else:
-            pager = paginated(request, findings_of(run, rule=chosen["rule"] or None, **filters))
+            selected = findings_selected(run, rule=chosen["rule"] or None, **filters)
+            pager = paginated(request, selected)
             pager.page.object_list = _shown(run, list(pager.page.object_list))
             values["pager"] = pager
     except InputError as error:
