@@ -93,11 +93,11 @@ class Pager:
     """``?`` plus the request's other parameters, ready for ``page=N``."""
 
 
-def paginated(request: HttpRequest, rows: Sequence[Any]) -> Pager:
+def paginated(request: HttpRequest, rows: Sequence[Any], per_page: int = PAGE_SIZE) -> Pager:
     others = request.GET.copy()
     others.pop("page", None)
     query = others.urlencode()
     return Pager(
-        Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        Paginator(rows, per_page).get_page(request.GET.get("page")),
         f"?{query}&" if query else "?",
     )

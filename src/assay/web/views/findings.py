@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from assay.catalog import load_catalog
@@ -43,16 +44,42 @@ class FindingFilter(forms.Form):
 
 @dataclass(frozen=True)
 class Shown:
-    """A finding with where its links go."""
+    """A finding with where its links go (None: nowhere to link)."""
 
     finding: FindingRow
-    person: str | None
-    """The roster e-mail of the person the subject is (or whose account it is)."""
-    system_known: bool
-    """The run holds a snapshot of the finding's system, so it has a population page."""
-    controls: tuple[str, ...]
-    statement: str | None
-    """The statement id of the evidence the finding names, in the same run."""
+    subject_url: str | None
+    """The person's page when the subject is a roster person (or their account), else the
+    system's population when the run holds a snapshot of it."""
+    system_url: str | None
+    controls: tuple[tuple[str, str], ...]
+    """Each control the finding's check tests, with its page."""
+    statement_url: str | None
+    """The page of the evidence statement the finding names, in the same run."""
+
+
+FINDINGS_PER_PAGE = 50
+"""A finding's row carries five links and its detail: fewer per page than a plain list."""
+
+_PARAMETER = {
+    "person": "who",
+    "system_population": "system_id",
+    "control": "control_id",
+    "statement": "statement_id",
+}
+
+
+class _Links:
+    """Page addresses, each reversed once per value: a page of findings repeats systems,
+    controls and evidence on many rows."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str], str] = {}
+
+    def __call__(self, name: str, value: str) -> str:
+        key = (name, value)
+        if key not in self._made:
+            self._made[key] = reverse(name, kwargs={_PARAMETER[name]: value})
+        return self._made[key]
 
 
 @dataclass(frozen=True)
@@ -83,18 +110,23 @@ def _shown(run: int, rows: list[FindingRow]) -> list[Shown]:
         .values_list("sha256", "statement_id")
     )
     controls = _controls_by_check()
+    link = _Links()
     shown = []
     for row in rows:
         found = inventory.person_named(row.subject) or inventory.person_of_account(
             row.system, row.subject
         )
+        system_url = (
+            link("system_population", row.system) if row.system in inventory.records else None
+        )
+        statement = statements.get(row.evidence_sha256)
         shown.append(
             Shown(
                 row,
-                found.email if found is not None else None,
-                row.system in inventory.records,
-                controls.get(row.check, ()),
-                statements.get(row.evidence_sha256),
+                link("person", found.email) if found is not None else system_url,
+                system_url,
+                tuple((c, link("control", c)) for c in controls.get(row.check, ())),
+                link("statement", statement) if statement else None,
             )
         )
     return shown
@@ -146,7 +178,7 @@ def findings(request: HttpRequest) -> HttpResponse:
             values["unjudged_total"] = sum(len(g.items) for g in groups)
         else:
             selected = findings_selected(run, rule=chosen["rule"] or None, **filters)
-            pager = paginated(request, selected)
+            pager = paginated(request, selected, FINDINGS_PER_PAGE)
             pager.page.object_list = _shown(run, list(pager.page.object_list))
             values["pager"] = pager
     except InputError as error:
