@@ -26,8 +26,12 @@ class EvidenceItem(models.Model):
     class Meta:
         ordering = ["leaf_index"]
         # A run's snapshots (about one in a thousand of its items) are read by the web pages
-        # and the identity graph's replay without scanning the run's every payload.
-        indexes = [models.Index(fields=["run", "kind"], name="evidence_run_kind")]
+        # and the identity graph's replay without scanning the run's every payload; the
+        # statement of a finding's evidence is looked up by run and sha-256.
+        indexes = [
+            models.Index(fields=["run", "kind"], name="evidence_run_kind"),
+            models.Index(fields=["run", "sha256"], name="evidence_run_sha256"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} {self.sha256[:12]}"
