@@ -26,6 +26,9 @@ app = typer.Typer(
 
 
 def _register_subcommands() -> None:
+    """Add the commands to ``app``, once per process (``main`` may be called many times)."""
+    if app.registered_commands:
+        return
     from assay.cli import catalog, evidence, findings, identities, run, scope, web
 
     app.command()(run.init)
