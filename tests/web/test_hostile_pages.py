@@ -120,7 +120,11 @@ def test_every_page_shows_hostile_text_as_text(hostile: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;@acme.example" in seen
     assert "x" * 10_000 in seen
     assert "&lt;u&gt;admin&lt;/u&gt;@acme.example" in seen  # a person's own name, too
-    assert len(HOSTILE_LOGINS) > 10
+    # Control, bidi and zero-width characters show as escapes, as in the HTML report.
+    assert "admin\\u202egpj.exe@acme.example" in seen
+    assert not [c for c in "\u202e\u200b\x1b\x07\u2028" if c in seen]
+    assert "bell\\x07back\\x08\\x08space@acme.example" in seen
+    assert "admin\u202egpj.exe@acme.example" in HOSTILE_LOGINS
 
 
 def test_a_hostile_person_name_never_reaches_the_page_as_markup(hostile: Path) -> None:

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from assay._internal.text import inert
 from assay.web import accounts, roles
 from assay.web.models import ApiToken
 
@@ -60,13 +61,20 @@ def server_timing(get_response: Handler) -> Handler:
 
 
 def security_headers(get_response: Handler) -> Handler:
+    """Every response's security headers; every page's control, bidi and zero-width characters
+    written as escapes (``inert``), as the HTML readiness report does: Django's escaping stops
+    markup, this stops a right-to-left override from showing a name reversed."""
+
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
+        if not response.streaming and response.get("Content-Type", "").startswith("text/html"):
+            page = response.content.decode(response.charset)
+            response.content = inert(page, keep="\n\t").encode(response.charset)
         response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
-        if request.user.is_authenticated if hasattr(request, "user") else False:
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
