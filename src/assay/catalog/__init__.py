@@ -218,6 +218,14 @@ class Catalog:
         return {control.id: control for control in self.controls}
 
     @functools.cached_property
+    def _controls_by_check(self) -> dict[str, tuple[str, ...]]:
+        tested: dict[str, list[str]] = {}
+        for control in self.controls:
+            for check in control.checks:
+                tested.setdefault(check, []).append(control.id)
+        return {check: tuple(ids) for check, ids in tested.items()}
+
+    @functools.cached_property
     def _current_csf_ids(self) -> frozenset[str]:
         items: tuple[CsfFunction | CsfCategory | CsfSubcategory, ...] = (
             *self.csf_functions,
@@ -239,6 +247,10 @@ class Catalog:
         if found is None:
             raise InputError("control", f"unknown control '{id}'")
         return found
+
+    def controls_tested_by(self, check_id: str) -> tuple[str, ...]:
+        """The ids of the controls that ``check_id`` tests, in catalog order (none: unknown)."""
+        return self._controls_by_check.get(check_id, ())
 
     def criteria_in(self, categories: Iterable[Category]) -> tuple[Criterion, ...]:
         """Criteria of the given categories, in catalog order."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,16 +11,6 @@ from assay.catalog import load_catalog
 from assay.checks.models import RecordedFinding, UnjudgedItem
 from assay.web.api._base import Name, Page, Paging, RunId, completed_run, filtered, page_of, read
 from assay.web.roles import PROGRAMME
-
-
-@functools.cache
-def _controls_testing() -> dict[str, tuple[str, ...]]:
-    """Check id → the controls it tests."""
-    tested: dict[str, list[str]] = {}
-    for control in load_catalog().controls:
-        for check in control.checks:
-            tested.setdefault(check, []).append(control.id)
-    return {check: tuple(ids) for check, ids in tested.items()}
 
 
 class FindingOut(Schema):
@@ -70,7 +59,7 @@ def findings(request: HttpRequest, filters: Query[FindingFilters]) -> dict[str, 
             "subject": row.subject,
             "detail": row.detail,
             "evidence_sha256": row.evidence_sha256,
-            "controls": list(_controls_testing().get(row.check_id, ())),
+            "controls": list(load_catalog().controls_tested_by(row.check_id)),
         }
         for row in shown
     ]

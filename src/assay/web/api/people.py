@@ -3,35 +3,23 @@ answers it, from a completed run's stored snapshots."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Schema
 
 from assay.errors import InputError
-from assay.inventory.replay import of_run, person_reach
+from assay.inventory.replay import Reach, of_run, person_reach
 from assay.web.api._base import RunId, completed_run, not_found, read
 from assay.web.roles import PROGRAMME
 from assay.web.views._common import programme
 
 
-class ReachOut(Schema):
-    person: str
-    system: str
-    account: str
-    kind: str
-    status: str
-    privileged: str
-    mfa: str
-    how_linked: str
-    entitlements: list[str]
-
-
 class PersonOut(Schema):
     who: str
     run: int
-    accounts: list[ReachOut]
+    accounts: list[Reach]
+    """The rows of ``assay identities person``, field for field."""
 
 
 class RunChoice(Schema):
@@ -48,4 +36,4 @@ def person(request: HttpRequest, who: str, choice: Query[RunChoice]) -> dict[str
         rows = person_reach(inventory, who)
     except InputError:
         raise not_found(f"person {who}") from None
-    return {"who": who, "run": run.pk, "accounts": [asdict(row) for row in rows]}
+    return {"who": who, "run": run.pk, "accounts": rows}

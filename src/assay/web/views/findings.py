@@ -93,14 +93,6 @@ class Unjudged:
     """Each reason with how many items it covers, most frequent first."""
 
 
-def _controls_by_check() -> dict[str, tuple[str, ...]]:
-    by_check: dict[str, list[str]] = defaultdict(list)
-    for control in load_catalog().controls:
-        for check in control.checks:
-            by_check[check].append(control.id)
-    return {check: tuple(ids) for check, ids in by_check.items()}
-
-
 def _shown(run: int, rows: list[FindingRow]) -> list[Shown]:
     """The links of the findings on one page (only those: a run may hold thousands)."""
     inventory = of_run(programme(), run)
@@ -109,7 +101,7 @@ def _shown(run: int, rows: list[FindingRow]) -> list[Shown]:
         .order_by("-leaf_index")
         .values_list("sha256", "statement_id")
     )
-    controls = _controls_by_check()
+    catalog = load_catalog()
     link = _Links()
     shown = []
     for row in rows:
@@ -125,7 +117,7 @@ def _shown(run: int, rows: list[FindingRow]) -> list[Shown]:
                 row,
                 link("person", found.email) if found is not None else system_url,
                 system_url,
-                tuple((c, link("control", c)) for c in controls.get(row.check, ())),
+                tuple((c, link("control", c)) for c in catalog.controls_tested_by(row.check)),
                 link("statement", statement) if statement else None,
             )
         )
