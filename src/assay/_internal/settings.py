@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "assay.checks",
     "assay.inventory",
     "assay.audit",
+    "assay.registers",
     "assay.web",
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

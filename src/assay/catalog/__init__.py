@@ -24,6 +24,9 @@ from assay.errors import InputError
 
 __all__ = [
     "KNOWN_CHECKS",
+    "OWNER_EVIDENCE_CADENCE",
+    "REGISTER_CHECKS",
+    "SOURCE_CHECKS",
     "Catalog",
     "Category",
     "Control",
@@ -35,6 +38,7 @@ __all__ = [
     "CsfSubcategory",
     "Frequency",
     "Mapping",
+    "Method",
     "Relationship",
     "load_catalog",
 ]
@@ -77,7 +81,7 @@ class Relationship(StrEnum):
     NOT_RELATED = "not-related"
 
 
-KNOWN_CHECKS: frozenset[str] = frozenset(
+SOURCE_CHECKS: frozenset[str] = frozenset(
     {
         "mfa_enforced",
         "leaver_access",
@@ -96,7 +100,35 @@ KNOWN_CHECKS: frozenset[str] = frozenset(
         "scope_drift",
     }
 )
-"""Automated checks that exist; a control may name only these in ``checks``."""
+"""Automated checks on what the connectors collect."""
+
+REGISTER_CHECKS: frozenset[str] = frozenset(
+    {
+        "control_owners",
+        "risk_register",
+        "vendor_assurance",
+        "vendor_offboarding",
+        "policy_register",
+        "policy_acknowledgement",
+        "incident_register",
+        "exception_register",
+    }
+)
+"""Checks on what people record in the registers (and on the programme's named owners)."""
+
+KNOWN_CHECKS: frozenset[str] = SOURCE_CHECKS | REGISTER_CHECKS
+"""Every check that exists; a control may name only these in ``checks``."""
+
+OWNER_EVIDENCE_CADENCE = Frequency.QUARTERLY
+"""How often the owner evidences a continuous or per-event control that no check tests."""
+
+
+class Method(StrEnum):
+    """A way a control is evidenced."""
+
+    CHECK = "automated check"
+    REGISTER = "register"
+    OWNER_EVIDENCE = "owner evidence"
 
 
 @dataclass(frozen=True)
@@ -159,11 +191,30 @@ class Control:
     checks: tuple[str, ...]
     tsc: tuple[Mapping, ...]
     csf: tuple[Mapping, ...]
+    partial: bool = False
+    """Its checks test only part of it; its owner evidences the rest."""
 
     @property
     def manual(self) -> bool:
-        """True when no automated check tests the control, so its owner attests to it."""
+        """True when no check (on sources or registers) tests the control at all."""
         return not self.checks
+
+    @property
+    def owner_evidenced(self) -> bool:
+        """True when its owner must submit evidence for it, window by window."""
+        return self.manual or self.partial
+
+    @property
+    def methods(self) -> tuple[Method, ...]:
+        """How the control is evidenced, in a fixed order; never empty."""
+        found = []
+        if any(check in SOURCE_CHECKS for check in self.checks):
+            found.append(Method.CHECK)
+        if any(check in REGISTER_CHECKS for check in self.checks):
+            found.append(Method.REGISTER)
+        if self.owner_evidenced:
+            found.append(Method.OWNER_EVIDENCE)
+        return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -52,14 +52,21 @@ _CONTROL_ID = re.compile(r"[A-Z]{2}-\d{2}")
 class _Entry:
     """One mapping read from a data file, able to say exactly where it came from."""
 
-    def __init__(self, file: str, where: str, value: object, keys: Iterable[str]) -> None:
+    def __init__(
+        self,
+        file: str,
+        where: str,
+        value: object,
+        keys: Iterable[str],
+        optional: Iterable[str] = (),
+    ) -> None:
         self.file = file
         self.where = where
         if not isinstance(value, dict):
             raise self.fail("expected a mapping")
         expected = set(keys)
         missing = sorted(expected - set(value))
-        unexpected = sorted(str(key) for key in set(value) - expected)
+        unexpected = sorted(str(key) for key in set(value) - expected - set(optional))
         if missing:
             raise self.fail(f"missing {', '.join(missing)}")
         if unexpected:
@@ -89,6 +96,13 @@ class _Entry:
             raise self.fail(f"'{key}' must be a list of non-empty text")
         return tuple(value.strip() for value in values)
 
+    def flag(self, key: str) -> bool:
+        """An optional yes/no key; absent means no."""
+        value = self._value.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(f"'{key}' must be true or false")
+        return value
+
     def choice(self, key: str, kind: type[_E]) -> _E:
         value = self._value[key]
         try:
@@ -101,7 +115,9 @@ class _Entry:
         yield from _entries(self.file, f"{self.where}: {key}", self._value[key], keys)
 
 
-def _entries(file: str, section: str, values: object, keys: Iterable[str]) -> Iterator[_Entry]:
+def _entries(
+    file: str, section: str, values: object, keys: Iterable[str], optional: Iterable[str] = ()
+) -> Iterator[_Entry]:
     """The list entries of a section, each labelled with its index and, if present, its id."""
     if not isinstance(values, list):
         raise AssayError(f"catalog data {file}: {section}: expected a list")
@@ -110,7 +126,7 @@ def _entries(file: str, section: str, values: object, keys: Iterable[str]) -> It
         label = f"{section}[{index}]"
         if isinstance(value, dict) and isinstance(value.get("id"), str):
             label += f" {value['id']}"
-        yield _Entry(file, label, value, keys)
+        yield _Entry(file, label, value, keys, optional)
 
 
 def _read(file: str) -> str:
@@ -248,12 +264,16 @@ def _controls(criteria: frozenset[str], subcategories: frozenset[str]) -> tuple[
         "csf",
     )
     controls = []
-    for entry in _entries(file, "controls", _document(file, ["controls"])["controls"], keys):
+    document = _document(file, ["controls"])["controls"]
+    for entry in _entries(file, "controls", document, keys, optional=("partial",)):
         checks = entry.texts("checks")
         unknown = sorted(set(checks) - KNOWN_CHECKS)
         if unknown:
             raise entry.fail(f"unknown check {', '.join(unknown)}")
         _unique(file, f"{entry.where}: checks", checks)
+        partial = entry.flag("partial")
+        if partial and not checks:
+            raise entry.fail("'partial' says its checks test only part, but it names no check")
         evidence = entry.texts("evidence")
         if not evidence:
             raise entry.fail("'evidence' must name at least one item")
@@ -269,6 +289,7 @@ def _controls(criteria: frozenset[str], subcategories: frozenset[str]) -> tuple[
                 frequency=entry.choice("frequency", Frequency),
                 evidence=evidence,
                 checks=checks,
+                partial=partial,
                 tsc=tsc,
                 csf=_links(entry, "csf", subcategories),
             )

@@ -17,6 +17,7 @@ from assay.connectors.base import Collected
 from assay.inventory.correlation import Link
 from assay.inventory.records import Person, Records
 from assay.programme.model import Programme
+from assay.registers.state import RegisterState
 
 
 class Status(StrEnum):
@@ -118,6 +119,9 @@ class CheckContext:
     scope_notes: tuple[ScopeNote, ...]
     programme_sha256: str
     policy: Policy = field(default_factory=Policy)
+    programme: Programme | None = None
+    """The programme file as the run stored it, for checks on named owners and the registers."""
+    registers: RegisterState = field(default_factory=RegisterState)
 
     @property
     def people(self) -> tuple[Person, ...]:
@@ -136,6 +140,14 @@ class Finding:
     subject: str
     detail: str
     evidence_sha256: str
+    controls: tuple[str, ...] = ()
+    """The controls it bears on, when narrower than every control its check tests (a policy
+    finding bears on that policy's controls, an overdue window on its own control)."""
+    excepted_by: str = ""
+    """The exception in force that covers it (``registers.exceptions``); empty when none."""
+
+    def bears_on(self, control_id: str) -> bool:
+        return not self.controls or control_id in self.controls
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,18 @@ def _exclusion(programme: Programme, control_id: str, today: date) -> str | None
     return f"excepted until {override.exclude.expires}: {override.exclude.justification}"
 
 
-def owner_of(programme: Programme, control: Control) -> str:
-    """Who answers for ``control``: the programme file's owner for it, else the catalog's role."""
+def named_owner(programme: Programme, control: Control) -> str | None:
+    """The person who answers for ``control``: named for it in the programme file, else the
+    person the file gives its catalog role to; None when nobody is named."""
     override = programme.controls.get(control.id)
-    return (override.owner if override and override.owner else None) or control.owner_role
+    if override is not None and override.owner:
+        return override.owner
+    return programme.owners.get(control.owner_role)
+
+
+def owner_of(programme: Programme, control: Control) -> str:
+    """The named owner of ``control``, else its catalog role (still to be given to someone)."""
+    return named_owner(programme, control) or control.owner_role
 
 
 def frequency_of(programme: Programme, control: Control) -> Frequency:
@@ -44,30 +52,64 @@ def relevant_controls(catalog: Catalog, categories: Iterable[Category]) -> tuple
     return tuple(c for c in catalog.controls if any(m.target in chosen for m in c.tsc))
 
 
+@dataclass(frozen=True)
+class Part:
+    """One way a control was judged in a run: a check's outcome as it bears on the control, or
+    the owner's evidence over its windows."""
+
+    status: Status
+    reason: str
+
+
+def check_part(control_id: str, check_id: str, outcome: Outcome) -> Part:
+    """What a check says about one control: only the findings that bear on it count, and a
+    finding an exception covers makes it excepted, not failing."""
+    bearing = [f for f in outcome.findings if f.bears_on(control_id)]
+    open_findings = [f for f in bearing if not f.excepted_by]
+    if open_findings:
+        return Part(Status.FAILING, f"{check_id}: {outcome.summary}")
+    if outcome.status is Status.NOT_TESTED or outcome.unjudged:
+        return Part(Status.NOT_TESTED, f"{check_id}: {outcome.summary}")
+    if bearing:
+        return Part(Status.EXCEPTED, f"{check_id}: {len(bearing)} finding(s) excepted")
+    if outcome.status is Status.FAILING:
+        return Part(Status.PASSING, f"{check_id}: no problems bear on {control_id}")
+    return Part(outcome.status, f"{check_id}: {outcome.summary}")
+
+
+def combine(parts: Iterable[Part]) -> Status:
+    """Failing beats not tested, which beats excepted, which beats passing."""
+    statuses = {part.status for part in parts}
+    for status in (Status.FAILING, Status.NOT_TESTED, Status.EXCEPTED):
+        if status in statuses:
+            return status
+    return Status.PASSING if statuses else Status.NOT_TESTED
+
+
 def evaluate_controls(
-    catalog: Catalog, programme: Programme, outcomes: Mapping[str, Outcome], today: date
+    catalog: Catalog,
+    programme: Programme,
+    outcomes: Mapping[str, Outcome],
+    today: date,
+    evidenced: Mapping[str, Part] | None = None,
 ) -> tuple[ControlVerdict, ...]:
-    """A control fails if any of its checks fails, passes only if all of them pass."""
+    """A control fails if any way it is judged fails, and passes only if every way passes: its
+    checks (as they bear on it) and, for a control its owner evidences, its windows
+    (``evidenced``, by control id; a control missing from it is not tested)."""
+    owner_parts = evidenced or {}
     verdicts = []
     for control in relevant_controls(catalog, programme.categories):
         owner = owner_of(programme, control)
         if (excepted := _exclusion(programme, control.id, today)) is not None:
             verdicts.append(ControlVerdict(control, owner, Status.EXCEPTED, excepted))
             continue
-        if control.manual:
-            verdicts.append(
-                ControlVerdict(control, owner, Status.NOT_TESTED, "manual attestation required")
+        parts = [check_part(control.id, check, outcomes[check]) for check in control.checks]
+        if control.owner_evidenced:
+            parts.append(
+                owner_parts.get(control.id, Part(Status.NOT_TESTED, "owner evidence not judged"))
             )
-            continue
-        statuses = [outcomes[check].status for check in control.checks]
-        if Status.FAILING in statuses:
-            status = Status.FAILING
-        elif Status.NOT_TESTED in statuses:
-            status = Status.NOT_TESTED
-        else:
-            status = Status.PASSING
-        reason = "; ".join(f"{check}: {outcomes[check].summary}" for check in control.checks)
-        verdicts.append(ControlVerdict(control, owner, status, reason))
+        reason = "; ".join(part.reason for part in parts)
+        verdicts.append(ControlVerdict(control, owner, combine(parts), reason))
     return tuple(verdicts)
 
 

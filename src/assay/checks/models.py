@@ -50,6 +50,10 @@ class RecordedFinding(models.Model):
     """As the source names it: no length is imposed on what a source may send."""
     detail = models.TextField()
     evidence_sha256 = models.CharField(max_length=64)
+    controls = models.JSONField(default=list)
+    """The controls it bears on, when narrower than every control its check tests."""
+    excepted_by = models.CharField(max_length=64, blank=True, default="")
+    """The exception in force that covers it; empty when none does."""
 
     class Meta:
         ordering = ["check_id", "system_id", "subject"]

@@ -17,6 +17,17 @@ from assay.checks.identity import (
     root_accounts,
     shared_accounts,
 )
+from assay.checks.registers import (
+    control_owners,
+    exception_register,
+    incident_register,
+    owner_evidence,
+    policy_acknowledgement,
+    policy_register,
+    risk_register,
+    vendor_assurance,
+    vendor_offboarding,
+)
 from assay.checks.scope import scope_boundary, scope_drift
 
 CHECKS: Mapping[str, CheckFunction] = {
@@ -35,4 +46,15 @@ CHECKS: Mapping[str, CheckFunction] = {
     "branch_protection": branch_protection,
     "scope_boundary": scope_boundary,
     "scope_drift": scope_drift,
+    "control_owners": control_owners,
+    "risk_register": risk_register,
+    "vendor_assurance": vendor_assurance,
+    "vendor_offboarding": vendor_offboarding,
+    "policy_register": policy_register,
+    "policy_acknowledgement": policy_acknowledgement,
+    "incident_register": incident_register,
+    "exception_register": exception_register,
+    "owner_evidence": owner_evidence,
 }
+"""Every check a run runs. ``owner_evidence`` is named by no control: each owner-evidenced
+control is judged on its own windows, and each overdue finding names its control."""

@@ -241,6 +241,8 @@ def _results(locker: Locker, items: list[dict[str, Any]]) -> None:
                 subject=finding["subject"],
                 detail=finding["detail"],
                 evidence_sha256=finding["evidence_sha256"],
+                controls=list(finding.get("controls", ())),
+                excepted_by=finding.get("excepted_by", ""),
             )
             for finding in document.get("findings", ())
         )

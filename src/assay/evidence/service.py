@@ -9,9 +9,9 @@ from pathlib import Path
 
 from assay.errors import AssayError, InputError
 from assay.evidence.backends import Backend, LocalBackend
-from assay.evidence.locker import Checkpoint, Locker, Timestamper
+from assay.evidence.locker import Appended, Checkpoint, Locker, Timestamper
 from assay.evidence.signing import SigningKey, generate_key, load_key
-from assay.evidence.statements import Retention
+from assay.evidence.statements import NewEvidence, Retention
 from assay.evidence.verify import ExpectedCheckpoint, Report
 from assay.programme.model import Programme, StorageKind
 
@@ -103,6 +103,17 @@ def checkpoint(programme: Programme) -> Checkpoint:
         made = writer.checkpoint()
     RecordedCheckpoint.record(made)
     return made
+
+
+def append_now(programme: Programme, items: Sequence[NewEvidence]) -> list[Appended]:
+    """Append what a person just did and sign a checkpoint over it at once: an unsigned tail
+    could be cut off without a trace. Waits on the locker's lock while a run records."""
+    from assay.evidence.models import Checkpoint as RecordedCheckpoint
+
+    with open_locker(programme).writer(signing_key(programme)) as writer:
+        appended = writer.append(items, retention(programme))
+        RecordedCheckpoint.record(writer.checkpoint())
+    return appended
 
 
 def verify(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+import orjson
 from django.db import transaction
 
 from assay._internal.rows import insert_rows
@@ -30,6 +31,7 @@ from assay.checks.controls import (
     summarise_categories,
 )
 from assay.checks.models import CheckResult, ControlResult, RecordedFinding, UnjudgedItem
+from assay.checks.registers import except_findings, owner_evidence_parts
 from assay.checks.registry import CHECKS
 from assay.connectors.base import Collected, ConnectorConfig
 from assay.connectors.registry import connector_for, populations_of
@@ -45,6 +47,10 @@ from assay.monitor.models import Run
 from assay.programme import resolve_secrets
 from assay.programme.lint import lint
 from assay.programme.model import Programme, System
+from assay.registers import service as registers
+from assay.registers import state
+from assay.registers.owner_evidence import submission_facts
+from assay.registers.state import RegisterState
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,9 @@ def _judge(
             )
         )
 
+    registers = _registers(as_of)
+    evidence.append(registers[0])
+
     roster_id = programme.people.source if programme.people else None
     roster = next((s for s in snapshots if s.system_id == roster_id), None)
     others = [s.collected for s in snapshots if s.system_id != roster_id]
@@ -221,8 +230,12 @@ def _judge(
         ),
         programme_sha256=programme_sha,
         policy=Policy.of(programme),
+        programme=programme,
+        registers=registers[1],
     )
-    outcomes = {check_id: check(context) for check_id, check in CHECKS.items()}
+    outcomes = except_findings(
+        {check_id: check(context) for check_id, check in CHECKS.items()}, context, catalog
+    )
     for check_id, result in outcomes.items():
         document = {
             "kind": "check_result",
@@ -232,7 +245,9 @@ def _judge(
             **asdict(result),
         }
         evidence.append(NewEvidence("check_result", check_id, canonical_json(document), as_of))
-    verdicts = evaluate_controls(catalog, programme, outcomes, as_of.date())
+    verdicts = evaluate_controls(
+        catalog, programme, outcomes, as_of.date(), owner_evidence_parts(context)
+    )
     outcome = RunOutcome(
         run_id=run.pk,
         programme=programme,
@@ -243,6 +258,15 @@ def _judge(
         snapshots=tuple(snapshots),
     )
     return _Judged(outcome, tuple(evidence), context)
+
+
+def _registers(as_of: datetime) -> tuple[NewEvidence, RegisterState]:
+    """The registers and owner evidence as they stand, as the run stores them and its checks
+    read them."""
+    data = canonical_json(state.document(registers.state(), submission_facts(), as_of))
+    sha = hashlib.sha256(data).hexdigest()
+    stored = NewEvidence(state.STATEMENT_KIND, "registers", data, as_of)
+    return stored, state.RegisterState.from_document(orjson.loads(data), sha)
 
 
 def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> None:
@@ -283,6 +307,8 @@ def _record(run: Run, judged: _Judged, writer: Writer, retention: Retention) -> 
                 subject=f.subject,
                 detail=f.detail,
                 evidence_sha256=f.evidence_sha256,
+                controls=list(f.controls),
+                excepted_by=f.excepted_by,
             )
             for f in outcome.findings
         )

@@ -23,12 +23,9 @@ class ScopeProblem:
 
 
 def lint(programme: Programme, catalog: Catalog, today: date) -> tuple[ScopeProblem, ...]:
-    """Every scope problem, in file order: systems, then vendors, then uncovered criteria."""
-    return (
-        *_systems(programme),
-        *_vendors(programme, today),
-        *_criteria(programme, catalog, today),
-    )
+    """Every scope problem, in file order: systems, then uncovered criteria. (Vendors' assurance
+    is judged from the vendor register, by the ``vendor_assurance`` check.)"""
+    return (*_systems(programme), *_criteria(programme, catalog, today))
 
 
 def _systems(programme: Programme) -> list[ScopeProblem]:
@@ -61,23 +58,6 @@ def _systems(programme: Programme) -> list[ScopeProblem]:
     return problems
 
 
-def _vendors(programme: Programme, today: date) -> list[ScopeProblem]:
-    cutoff = _year_before(today)
-    problems: list[ScopeProblem] = []
-    for vendor in programme.vendors:
-        if not vendor.customer_data:
-            continue
-        report = vendor.soc2_report_date
-        if report is None:
-            message = "handles customer data but has no SOC 2 report on file"
-        elif report < cutoff:
-            message = f"handles customer data but its SOC 2 report ({report}) is over 12 months old"
-        else:
-            continue
-        problems.append(ScopeProblem("vendor_soc2_missing", vendor.name, message))
-    return problems
-
-
 def _criteria(programme: Programme, catalog: Catalog, today: date) -> list[ScopeProblem]:
     excluded = sorted(
         control_id
@@ -94,10 +74,3 @@ def _criteria(programme: Programme, catalog: Catalog, today: date) -> list[Scope
         for row in catalog.coverage(programme.categories, excluded_controls=excluded)
         if not row.controls
     ]
-
-
-def _year_before(today: date) -> date:
-    try:
-        return today.replace(year=today.year - 1)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - 1, day=28)

@@ -249,7 +249,9 @@ class Vendor(_Model):
     customer_data: bool
     criticality: Criticality
     owner: Email | None = None
-    soc2_report_date: date | None = None
+    system: SystemId | None = None
+    """The declared system this vendor provides, if it is one (its accounts are the vendor's
+    reach into us, and what offboarding must remove)."""
 
 
 class Alias(_Model):
@@ -305,6 +307,19 @@ class ControlOverride(_Model):
     owner: Email | None = None
     frequency: Frequency | None = None
     exclude: Exclusion | None = None
+
+
+class Registers(_Model):
+    """How the registers and owner evidence are judged."""
+
+    grace_days: int = Field(default=14, ge=0, le=365)
+    """Owner evidence is due this many days after its window ends."""
+    acknowledge_within_days: int = Field(default=30, ge=1, le=365)
+    """A new hire, or everyone after a new version, acknowledges a policy within this."""
+    high_risk_score: int = Field(default=15, ge=1, le=25)
+    """A residual score (likelihood × impact) at or above this needs a treatment and an owner."""
+    vendor_review_months: int = Field(default=12, ge=1, le=36)
+    """A vendor's assurance report is read, and its period ends, no longer ago than this."""
 
 
 class StorageKind(StrEnum):
@@ -392,7 +407,10 @@ class Programme(_Model):
     systems: tuple[System, ...] = ()
     vendors: tuple[Vendor, ...] = ()
     people: People | None = None
+    owners: dict[Text, Email] = Field(default_factory=dict)
+    """Each owner role of the catalog to the person who holds it."""
     controls: dict[str, ControlOverride] = Field(default_factory=dict)
+    registers: Registers = Field(default_factory=Registers)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     web: Web = Field(default_factory=Web)
 
@@ -401,6 +419,16 @@ class Programme(_Model):
     def _security_always_applies(cls, chosen: tuple[Category, ...]) -> tuple[Category, ...]:
         """Security is the common criteria every SOC 2 report covers, chosen or not."""
         return tuple(dict.fromkeys((Category.SECURITY, *chosen)))
+
+    @field_validator("owners")
+    @classmethod
+    def _roles_exist(cls, owners: dict[str, str]) -> dict[str, str]:
+        roles = {control.owner_role for control in load_catalog().controls}
+        for role in owners:
+            if role not in roles:
+                known = ", ".join(sorted(roles))
+                raise FieldProblem((role,), f"unknown owner role '{role}' (roles: {known})")
+        return owners
 
     @field_validator("controls")
     @classmethod
@@ -431,6 +459,10 @@ class Programme(_Model):
             if vendor.name in names:
                 raise FieldProblem(("vendors", index, "name"), f"duplicate vendor '{vendor.name}'")
             names.add(vendor.name)
+            if vendor.system is not None and vendor.system not in kinds:
+                raise FieldProblem(
+                    ("vendors", index, "system"), f"no system with id '{vendor.system}'"
+                )
 
         if self.people is not None:
             self._check_people(self.people, kinds)
@@ -488,6 +520,13 @@ class Programme(_Model):
     def in_scope_systems(self) -> tuple[System, ...]:
         """The systems inside the audit boundary, in file order."""
         return tuple(system for system in self.systems if system.in_scope)
+
+    def vendor(self, name: str) -> Vendor:
+        """The declared vendor with this name."""
+        for vendor in self.vendors:
+            if vendor.name == name:
+                return vendor
+        raise InputError(str(self.path), f"no vendor named '{name}'")
 
     def system(self, system_id: str) -> System:
         """The declared system with this id."""

@@ -18,7 +18,6 @@ from django.http import HttpRequest
 
 from assay.errors import AssayError
 from assay.evidence import ledger
-from assay.evidence.models import Checkpoint
 from assay.programme.model import Programme
 from assay.web.models import AuditEvent
 
@@ -92,11 +91,7 @@ def flush(programme: Programme) -> int:
                 ledger.user_action(e.actor, e.action, e.target, e.outcome, e.address, e.at)
                 for e in waiting
             ]
-            locker = service.open_locker(programme)
-            with locker.writer(service.signing_key(programme)) as writer:
-                appended = writer.append(items, service.retention(programme))
-                # Signed at once: an unsigned tail could be cut off without a trace.
-                Checkpoint.record(writer.checkpoint())
+            appended = service.append_now(programme, items)
             for event, made in zip(waiting, appended, strict=True):
                 event.statement_id = made.id
             AuditEvent.objects.bulk_update(waiting, ["statement_id"])
