@@ -1,0 +1,2 @@
+"""The registers: risks, vendors, incidents, policies and acknowledgements, exceptions, and
+owner evidence."""
