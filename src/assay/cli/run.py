@@ -65,6 +65,11 @@ def init(
             "give auditors this fingerprint)"
         )
     if sample is not None:
+        from assay.sample.registers import load_registers
+
+        service.open_database(programme)
+        load_registers(programme)
+        typer.echo("loaded its registers and owner-evidence history into the locker")
         typer.echo(f"next: assay run --file {file}")
 
 

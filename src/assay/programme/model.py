@@ -317,7 +317,7 @@ class Registers(_Model):
     acknowledge_within_days: int = Field(default=30, ge=1, le=365)
     """A new hire, or everyone after a new version, acknowledges a policy within this."""
     high_risk_score: int = Field(default=15, ge=1, le=25)
-    """A residual score (likelihood × impact) at or above this needs a treatment and an owner."""
+    """A residual score (likelihood times impact) at or above this needs a treatment and owner."""
     vendor_review_months: int = Field(default=12, ge=1, le=36)
     """A vendor's assurance report is read, and its period ends, no longer ago than this."""
 

@@ -15,8 +15,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from assay.catalog import load_catalog
 from assay.connectors.hr_csv import COLUMNS as ROSTER_COLUMNS
 from assay.errors import InputError
+from assay.programme.model import Registers
+from assay.registers.windows import cadence_of, windows
+from assay.sample.registers import (
+    LEFT_OWNER_CONTROL,
+    NEVER_ACKNOWLEDGED,
+    OVERDUE_CONTROL,
+    PART_OF_ROLE,
+    write_registers,
+)
 
 DOMAIN = "acme.example"
 
@@ -220,7 +230,6 @@ _PLANTED: tuple[PlantedFinding, ...] = (
     ),
     PlantedFinding("change_review", "change_without_review", "app", "HOTFIX"),
     PlantedFinding("change_review", "change_self_reviewed", "app", "SELF-REVIEW"),
-    PlantedFinding("scope_boundary", "vendor_soc2_missing", "programme", "Ticketdesk"),
     PlantedFinding("scope_boundary", "customer_data_out_of_scope", "warehouse", "warehouse"),
 )
 """Every planted problem; change subjects are placeholders for commit ids known at write time."""
@@ -840,6 +849,7 @@ class _Writer:
         owner, cto = PEOPLE[OWNER], PEOPLE[CTO]
         security = next(p for p in PEOPLE if p.department == "Security")
         people_lead = next(p for p in PEOPLE if p.department == "People")
+        parts = _parts()
         self.write(
             "assay.yaml",
             _PROGRAMME.format(
@@ -848,14 +858,43 @@ class _Writer:
                 cto=cto.email,
                 security=security.email,
                 people=people_lead.email,
+                owners="\n".join(f"  {role}: {parts[part]}" for role, part in PART_OF_ROLE.items()),
+                left_owner_control=LEFT_OWNER_CONTROL,
+                left_owner=PEOPLE[LEAVER_CLEAN].email,
                 start=period_start.isoformat(),
                 end=period_end.isoformat(),
                 alias_person=PEOPLE[GITHUB_ALIAS].email,
                 leaver=PEOPLE[LEAVER_CLEAN].email,
-                fresh_report=(self.today - timedelta(days=120)).isoformat(),
-                stale_report=(self.today - timedelta(days=430)).isoformat(),
             ),
         )
+
+    def registers(self, period_start: date) -> None:
+        roster = []
+        for person in PEOPLE:
+            status = "active"
+            if person.index in LEAVERS:
+                status = "terminated"
+            elif person.index in ON_LEAVE:
+                status = "leave"
+            roster.append((person.index, person.email, status))
+        write_registers(self.root, self.today, period_start, _parts(), roster)
+
+
+def _parts() -> dict[str, str]:
+    """Who holds each part of the programme in the sample (by the names registers use)."""
+    people_lead = next(p for p in PEOPLE if p.department == "People")
+    product_lead = next(p for p in PEOPLE if p.department == "Product")
+    return {
+        "owner": PEOPLE[OWNER].email,
+        "security": PEOPLE[HEAD_OF_SECURITY].email,
+        "engineering": PEOPLE[HEAD_OF_ENGINEERING].email,
+        "infrastructure": PEOPLE[CTO].email,
+        "it": PEOPLE[HEAD_OF_SECURITY + 1].email,
+        "people": people_lead.email,
+        "legal": PEOPLE[2].email,
+        "privacy": PEOPLE[HEAD_OF_SECURITY + 2].email,
+        "product": product_lead.email,
+    }
 
 
 _PROGRAMME = """\
@@ -936,13 +975,18 @@ systems:
     reason: Product analytics, thought to be outside the product boundary
     customer_data: true
 
+owners:
+{owners}
+controls:
+  {left_owner_control}: {{owner: {left_owner}}}
+
 vendors:
   - name: Amazon Web Services
     services: [hosting]
     customer_data: true
     criticality: high
     owner: {cto}
-    soc2_report_date: {fresh_report}
+    system: aws
   - name: Mend Renovate
     services: [renovate]
     customer_data: false
@@ -958,7 +1002,11 @@ vendors:
     customer_data: true
     criticality: medium
     owner: {security}
-    soc2_report_date: {stale_report}
+  - name: Wikiworks
+    services: [Old Wiki]
+    customer_data: false
+    criticality: low
+    owner: {security}
 
 people:
   source: hr
@@ -985,6 +1033,40 @@ people:
 """
 
 
+def _planted_registers(period_start: date, period_end: date) -> tuple[PlantedFinding, ...]:
+    catalog = load_catalog()
+    first = windows(
+        cadence_of(catalog.control(OVERDUE_CONTROL), catalog.control(OVERDUE_CONTROL).frequency),
+        period_start,
+        period_end,
+        Registers().grace_days,
+    )[0]
+    return (
+        PlantedFinding("control_owners", "owner_not_active", "programme", LEFT_OWNER_CONTROL),
+        PlantedFinding("risk_register", "risk_review_overdue", "risks", "R-03"),
+        PlantedFinding("risk_register", "high_risk_untreated", "risks", "R-04"),
+        PlantedFinding("vendor_assurance", "vendor_report_expired", "vendors", "Ticketdesk"),
+        PlantedFinding("vendor_assurance", "vendor_exception_unanswered", "vendors", "RE-02"),
+        *(
+            PlantedFinding(
+                "policy_acknowledgement",
+                "policy_not_acknowledged",
+                "policies",
+                f"POL-01:{PEOPLE[index].email}",
+            )
+            for index in NEVER_ACKNOWLEDGED
+        ),
+        PlantedFinding("exception_register", "exception_expired", "exceptions", "EX-01"),
+        PlantedFinding("incident_register", "postmortem_missing", "incidents", "INC-02"),
+        PlantedFinding(
+            "owner_evidence",
+            "evidence_overdue",
+            "owner-evidence",
+            f"{OVERDUE_CONTROL}@{first.label}",
+        ),
+    )
+
+
 def write_sample(directory: Path, today: date | None = None) -> tuple[PlantedFinding, ...]:
     """Write the sample into ``directory`` (new or empty); return what is planted."""
     if directory.exists() and any(directory.iterdir()):
@@ -1000,11 +1082,12 @@ def write_sample(directory: Path, today: date | None = None) -> tuple[PlantedFin
     writer.bastion()
     commits = writer.repository(period_start)
     writer.programme(period_start, period_end)
+    writer.registers(period_start)
     planted = tuple(
         PlantedFinding(p.check, p.rule, p.system, f"app@{commits[p.subject][:12]}")
         if p.check == "change_review"
         else p
         for p in _PLANTED
-    )
+    ) + _planted_registers(period_start, period_end)
     writer.json("planted-problems.json", [asdict(p) for p in planted])
     return planted

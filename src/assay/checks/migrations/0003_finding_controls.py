@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checks', '0002_unjudged'),
+        ("checks", "0002_unjudged"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recordedfinding',
-            name='controls',
+            model_name="recordedfinding",
+            name="controls",
             field=models.JSONField(default=list),
         ),
         migrations.AddField(
-            model_name='recordedfinding',
-            name='excepted_by',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="recordedfinding",
+            name="excepted_by",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
     ]

@@ -1,0 +1,233 @@
+"""Registers in and out of spreadsheets: CSV and XLSX, one row per record, one column per field.
+
+An import is checked whole before anything is kept: a wrong or missing column, a bad value, a
+reference to nobody, or a key given twice rejects the file with every problem listed by row and
+column, and nothing is written. A row equal to the current record changes nothing; the others are
+appended as one batch. Exports write cells a spreadsheet will never read as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from assay.errors import InputError
+from assay.programme.model import Programme
+from assay.registers.kinds import Kind, _Record
+from assay.registers.service import (
+    Problem,
+    Proposed,
+    RecordsRejected,
+    apply,
+    parse,
+    records_of,
+    resolver,
+)
+
+LIST_SEPARATOR = ";"
+"""Between the items of a list field in one cell (controls, systems, subjects); the sample
+organisation writes its files with the same."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 100_000
+
+
+def _is_list(kind: Kind, column: str) -> bool:
+    annotation: object = kind.record.model_fields[column].annotation
+    options: tuple[object, ...] = (
+        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    )
+    return any(typing.get_origin(option) in (tuple,) for option in options)
+
+
+def _is_date(kind: Kind, column: str) -> bool:
+    annotation = kind.record.model_fields[column].annotation
+    return annotation is date or (
+        isinstance(annotation, types.UnionType) and date in typing.get_args(annotation)
+    )
+
+
+def required_columns(kind: Kind) -> tuple[str, ...]:
+    return tuple(c for c in kind.columns if kind.record.model_fields[c].is_required())
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[object]]]]:
+    """The header and the numbered rows of a CSV or XLSX file (XLSX: its first sheet)."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    if suffix == ".csv":
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InputError(str(path), f"not UTF-8 text (byte {error.start})") from None
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if not rows:
+            raise InputError(str(path), "the file is empty; the first row names the columns")
+        return [h.strip() for h in rows[0]], (
+            (number, list(row)) for number, row in enumerate(rows[1:], start=2)
+        )
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a damaged file
+            raise InputError(
+                str(path), f"not a readable XLSX file ({type(error).__name__})"
+            ) from None
+        sheet = book.worksheets[0]
+        values = list(sheet.iter_rows(values_only=True))
+        book.close()
+        if not values:
+            raise InputError(str(path), "the first sheet is empty; its first row names the columns")
+        header = ["" if h is None else str(h).strip() for h in values[0]]
+        return header, ((n, list(row)) for n, row in enumerate(values[1:], start=2))
+    raise InputError(str(path), "import reads .csv or .xlsx files")
+
+
+def _cell(kind: Kind, column: str, value: object) -> object:
+    """A cell as the record's field takes it: empty is absent, lists are split."""
+    if value is None:
+        return None
+    if isinstance(value, datetime) and _is_date(kind, column):
+        return value.date()
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        if _is_list(kind, column):
+            return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
+    return value
+
+
+def import_file(
+    programme: Programme, kind: Kind, path: Path, actor: str, *, trusted: bool = False
+) -> tuple[int, int]:
+    """Import ``path`` into ``kind``; return (changed, unchanged) counts. With ``trusted`` (the
+    sample organisation writing its own files) references are not looked up."""
+    where = path.name
+    header, rows = read_rows(path)
+    problems: list[Problem] = []
+    known = set(kind.columns)
+    for index, name in enumerate(header, start=1):
+        if name not in known:
+            problems.append(
+                Problem(
+                    f"{where}:1",
+                    name or f"column {index}",
+                    f"unknown column (columns: {', '.join(kind.columns)})",
+                )
+            )
+    if len(set(header)) != len(header):
+        problems.append(Problem(f"{where}:1", "header", "a column is named twice"))
+    for name in required_columns(kind):
+        if name not in header:
+            problems.append(Problem(f"{where}:1", name, "required column is missing"))
+    if problems:
+        raise RecordsRejected(str(path), problems)
+    exists = (lambda _ref, _value: True) if trusted else resolver(programme)
+    current = {record.key: record for record in records_of(kind)}
+    seen: dict[str, int] = {}
+    proposed: list[Proposed] = []
+    unchanged = 0
+    for number, row in rows:
+        if number > MAX_ROWS + 1:
+            raise InputError(str(path), f"more than {MAX_ROWS} rows")
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        if len(row) > len(header):
+            problems.append(Problem(f"{where}:{number}", "row", "more cells than columns"))
+            continue
+        data: dict[str, Any] = {}
+        for name, value in zip(header, row, strict=False):
+            cell = _cell(kind, name, value)
+            if cell is not None:
+                data[name] = cell
+        record, found = parse(kind, data, f"{where}:{number}", exists)
+        problems += found
+        if record is None:
+            continue
+        if record.key in seen:
+            problems.append(
+                Problem(
+                    f"{where}:{number}",
+                    kind.record.key_field,
+                    f"'{record.key}' is also on row {seen[record.key]}",
+                )
+            )
+            continue
+        seen[record.key] = number
+        if found:
+            continue
+        if current.get(record.key) == record:
+            unchanged += 1
+        else:
+            proposed.append(Proposed(record, "imported"))
+    if problems:
+        raise RecordsRejected(str(path), problems)
+    if not seen:
+        raise InputError(str(path), "no rows to import")
+    apply(programme, kind, proposed, actor)
+    return len(proposed), unchanged
+
+
+def _text(kind: Kind, column: str, record: _Record) -> object:
+    value = getattr(record, column)
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value.value if hasattr(value, "value") else value)
+
+
+def _safe(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def rows_of(kind: Kind, records: Sequence[_Record]) -> list[dict[str, object]]:
+    return [{c: _text(kind, c, record) for c in kind.columns} for record in records]
+
+
+def export_csv(kind: Kind, records: Sequence[_Record]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(kind.columns)
+    for row in rows_of(kind, records):
+        writer.writerow([_safe(row[c]) for c in kind.columns])
+    return out.getvalue()
+
+
+def export_xlsx(kind: Kind, records: Sequence[_Record], path: Path) -> None:
+    """One sheet; every cell is stored as text, so none is ever evaluated as a formula."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = kind.name[:31]
+    sheet.append(list(kind.columns))
+    for row in rows_of(kind, records):
+        sheet.append([str(row[c]) for c in kind.columns])
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            cell.data_type = "s"
+    book.save(path)
+
+
+def columns_help(kinds: Mapping[str, Kind]) -> str:
+    """The columns of every register, for the README and ``assay register columns``."""
+    lines = []
+    for kind in kinds.values():
+        required = set(required_columns(kind))
+        shown = ", ".join(f"{c}*" if c in required else c for c in kind.columns)
+        lines.append(f"{kind.name}: {shown}")
+    return "\n".join(lines)
