@@ -29,13 +29,19 @@ def _register_subcommands() -> None:
     """Add the commands to ``app``, once per process (``main`` may be called many times)."""
     if app.registered_commands:
         return
-    from assay.cli import catalog, evidence, findings, identities, run, scope, web
+    from assay.cli import catalog, evidence, findings, identities, registers, run, scope, web
 
     app.command()(run.init)
     app.command()(run.run)
     app.command()(findings.findings)
     app.command()(evidence.verify)
+    evidence.evidence_app.command()(registers.submit)
+    evidence.evidence_app.command()(registers.accept)
+    evidence.evidence_app.command("return")(registers.send_back)
+    evidence.evidence_app.command()(registers.requests)
     app.add_typer(evidence.evidence_app, name="evidence")
+    app.command()(registers.controls)
+    app.add_typer(registers.register_app, name="register")
     app.add_typer(evidence.audit_app, name="audit")
     app.add_typer(identities.app, name="identities")
     app.add_typer(catalog.app, name="catalog")

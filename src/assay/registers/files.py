@@ -126,10 +126,9 @@ def import_file(
             )
     if len(set(header)) != len(header):
         problems.append(Problem(f"{where}:1", "header", "a column is named twice"))
-    for name in required_columns(kind):
-        if name not in header:
-            problems.append(Problem(f"{where}:1", name, "required column is missing"))
-    if problems:
+    missing = [name for name in required_columns(kind) if name not in header]
+    problems += [Problem(f"{where}:1", name, "required column is missing") for name in missing]
+    if missing or len(set(header)) != len(header):
         raise RecordsRejected(str(path), problems)
     exists = (lambda _ref, _value: True) if trusted else resolver(programme)
     current = {record.key: record for record in records_of(kind)}
@@ -146,24 +145,26 @@ def import_file(
             continue
         data: dict[str, Any] = {}
         for name, value in zip(header, row, strict=False):
+            if name not in known:
+                continue
             cell = _cell(kind, name, value)
             if cell is not None:
                 data[name] = cell
         record, found = parse(kind, data, f"{where}:{number}", exists)
         problems += found
-        if record is None:
-            continue
-        if record.key in seen:
+        key = record.key if record is not None else str(data.get(kind.record.key_field, ""))
+        if key and key in seen:
             problems.append(
                 Problem(
                     f"{where}:{number}",
                     kind.record.key_field,
-                    f"'{record.key}' is also on row {seen[record.key]}",
+                    f"'{key}' is also on row {seen[key]}",
                 )
             )
             continue
-        seen[record.key] = number
-        if found:
+        if key:
+            seen[key] = number
+        if record is None or found:
             continue
         if current.get(record.key) == record:
             unchanged += 1

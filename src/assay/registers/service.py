@@ -83,7 +83,7 @@ def resolver(programme: Programme) -> Resolver:
         if ref is RefKind.PERSON:
             return value.lower() in people
         if ref is RefKind.CONTROL:
-            return value in controls
+            return value.strip().upper() in controls
         if ref is RefKind.VENDOR:
             return value in vendors
         if ref is RefKind.SYSTEM:
@@ -100,11 +100,28 @@ def parse(
     try:
         record = kind.parse(data)
     except ValidationError as error:
-        return None, [
+        problems = [
             Problem(where, ".".join(str(p) for p in e["loc"]) or "record", _message(e["msg"]))
             for e in error.errors()
         ]
+        wrong = {problem.field.split(".")[0] for problem in problems}
+        return None, problems + [
+            Problem(where, field, f"unknown {ref.value} '{value}'")
+            for field, ref in kind.references.items()
+            if field not in wrong
+            for value in _given(data.get(field))
+            if not exists(ref, value)
+        ]
     return record, [Problem(where, f, m) for f, m in unresolved(kind, record, exists)]
+
+
+def _given(value: object) -> list[str]:
+    """The values a raw field names, before the record is valid."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return []
 
 
 def _message(text: str) -> str:

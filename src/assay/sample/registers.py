@@ -294,7 +294,7 @@ PART_OF_ROLE = {
 
 def load_registers(programme: Programme, today: date | None = None) -> None:
     """Import the sample's register files, then record its owner-evidence history: every window
-    ended at least three days ago answered by its owner two days after it ended and accepted the
+    ended at least four days ago answered by its owner two days after it ended and accepted the
     next day by the programme owner (the Infrastructure lead, for the programme owner's own) —
     except the planted overdue one."""
     from assay.registers.files import import_file
@@ -312,7 +312,7 @@ def load_registers(programme: Programme, today: date | None = None) -> None:
         if named is None:
             continue
         for window in windows_of(programme, control):
-            if window.end + timedelta(days=3) > today:
+            if window.end + timedelta(days=4) > today:
                 continue
             if control.id == OVERDUE_CONTROL and window == windows_of(programme, control)[0]:
                 continue
