@@ -13,6 +13,7 @@ from tests.evidence.moto_server import moto_server
 from assay.evidence.service import create_signing_key
 from assay.programme import load
 from assay.sample import PlantedFinding, write_sample
+from assay.sample.registers import load_registers
 
 LOCKED_BUCKET = "assay-locker"
 PLAIN_BUCKET = "assay-plain"
@@ -64,5 +65,17 @@ def sample(sample_master: tuple[Path, tuple[PlantedFinding, ...]], tmp_path: Pat
 
 
 @pytest.fixture
-def planted(sample_master: tuple[Path, tuple[PlantedFinding, ...]]) -> tuple[PlantedFinding, ...]:
+def registered(sample: Path, db: None) -> Path:
+    """The sample with its registers and owner-evidence history loaded into the test's database
+    and locker, as ``assay init --sample`` loads them: without them, every owner-evidence window
+    of the sample would be overdue."""
+    load_registers(load(sample / "assay.yaml"))
+    return sample
+
+
+@pytest.fixture
+def planted(
+    sample_master: tuple[Path, tuple[PlantedFinding, ...]], registered: Path
+) -> tuple[PlantedFinding, ...]:
+    """What a run on the test's ``sample`` must find (its registers are loaded for it)."""
     return sample_master[1]

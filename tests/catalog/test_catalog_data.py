@@ -10,7 +10,16 @@ from collections import Counter
 
 import pytest
 
-from assay.catalog import KNOWN_CHECKS, Catalog, Category, Relationship, load_catalog
+from assay.catalog import (
+    KNOWN_CHECKS,
+    REGISTER_CHECKS,
+    SOURCE_CHECKS,
+    Catalog,
+    Category,
+    Method,
+    Relationship,
+    load_catalog,
+)
 
 EXPECTED_CRITERIA = {
     Category.SECURITY: [
@@ -206,7 +215,18 @@ def test_every_criterion_of_every_category_is_covered(catalog: Catalog) -> None:
 
 
 def test_every_known_check_is_used_and_no_other(catalog: Catalog) -> None:
-    assert sorted(KNOWN_CHECKS) == [
+    assert sorted(REGISTER_CHECKS) == [
+        "control_owners",
+        "exception_register",
+        "incident_register",
+        "policy_acknowledgement",
+        "policy_register",
+        "risk_register",
+        "vendor_assurance",
+        "vendor_offboarding",
+    ]
+    assert KNOWN_CHECKS == SOURCE_CHECKS | REGISTER_CHECKS
+    assert sorted(SOURCE_CHECKS) == [
         "branch_protection",
         "change_review",
         "deprovisioning_delay",
@@ -261,7 +281,15 @@ def test_risk_register_control_mapping(catalog: Catalog) -> None:
         ("orphan_accounts", "CC6.2", "PR.AA-01"),
         ("stale_credentials", "CC6.1", "PR.AA-01"),
         ("change_review", "CC8.1", "PR.PS-06"),
-        ("scope_boundary", "CC9.2", "GV.SC-07"),
+        ("scope_boundary", "CC2.1", "ID.AM-02"),
+        ("vendor_assurance", "CC9.2", "GV.SC-07"),
+        ("vendor_offboarding", "CC9.2", "GV.SC-10"),
+        ("control_owners", "CC1.3", "GV.RR-02"),
+        ("policy_register", "CC5.3", "GV.PO-01"),
+        ("policy_acknowledgement", "CC2.2", "GV.PO-01"),
+        ("risk_register", "CC3.1", "GV.RM-01"),
+        ("exception_register", "CC5.3", "ID.RA-07"),
+        ("incident_register", "CC7.4", "RS.MA-02"),
         ("deprovisioning_delay", "CC6.2", "PR.AA-05"),
         ("nonhuman_owners", "CC6.1", "PR.AA-01"),
         ("third_party_grants", "CC9.2", "DE.CM-06"),
@@ -282,3 +310,13 @@ def test_controls_without_checks_are_manual(catalog: Catalog) -> None:
     assert not catalog.control("AC-03").manual
     assert catalog.control("AC-07").manual
     assert any(control.manual for control in catalog.controls)
+
+
+def test_every_control_has_a_way_to_be_evidenced(catalog: Catalog) -> None:
+    assert all(control.methods for control in catalog.controls)
+    assert catalog.control("AC-03").methods == (Method.CHECK,)
+    assert catalog.control("RA-01").methods == (Method.REGISTER,)
+    assert catalog.control("GV-02").methods == (Method.OWNER_EVIDENCE,)
+    # Partly tested: its checks, and its owner for the rest.
+    assert catalog.control("AC-08").methods == (Method.CHECK, Method.OWNER_EVIDENCE)
+    assert catalog.control("RA-02").methods == (Method.REGISTER, Method.OWNER_EVIDENCE)

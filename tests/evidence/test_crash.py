@@ -55,9 +55,15 @@ def _wait_for_more(directory: Path, than: int, process: subprocess.Popen[bytes])
 
 
 def test_a_run_killed_at_any_moment_leaves_a_verifiable_locker(
-    sample: Path, planted: tuple[PlantedFinding, ...]
+    tmp_path: Path, sample_master: tuple[Path, tuple[PlantedFinding, ...]]
 ) -> None:
+    sample = tmp_path / "acme"
     env = _environment(sample)
+    # As a user makes it: the files, the signing key, the registers in the sample's database.
+    subprocess.run(
+        _assay("init", "--sample", str(sample)), env=env, check=True, capture_output=True
+    )
+    planted = sample_master[1]
     programme = str(sample / "assay.yaml")
     locker = sample / ".assay" / "locker"
     subprocess.run(

@@ -201,11 +201,15 @@ def test_identities_as_json_give_the_hostile_strings_back_unchanged(hostile: Hos
     assert set(HOSTILE_LOGINS) <= {row["account"] for row in json.loads(shown.stdout)}
 
 
-def test_scope_check_shows_a_hostile_vendor_as_data(hostile: Hostile) -> None:
+def test_a_hostile_vendor_is_shown_as_data(hostile: Hostile) -> None:
     checked = _assay(hostile, "scope", "check", "--file", hostile.programme)
     assert checked.returncode == 1, checked.stderr  # the sample has scope problems: exit 1
     _assert_inert(checked.stdout + checked.stderr)
-    assert "Ticket[/bold]desk\\x1b]8;;https://evil.example\\x07" in checked.stdout
+    # No vendor register was loaded here, so the vendor's missing report is a finding naming it.
+    found = _assay(hostile, "findings", "--file", hostile.programme, "--format", "csv")
+    assert found.returncode == 0, found.stderr
+    _assert_inert(found.stdout)
+    assert "Ticket[/bold]desk\\x1b]8;;https://evil.example\\x07" in found.stdout
 
 
 def test_an_error_quoting_a_hostile_value_is_one_inert_line(hostile: Hostile) -> None:

@@ -78,10 +78,14 @@ def test_controls_are_judged_from_their_checks(sample: Path) -> None:
     assert statuses["change_review"] == Status.FAILING
     by_control = {v.control.id: v for v in outcome.controls}
     for verdict in by_control.values():
-        if verdict.control.manual:
-            assert verdict.status == Status.NOT_TESTED
-        elif "mfa_enforced" in verdict.control.checks:
+        if "mfa_enforced" in verdict.control.checks:
             assert verdict.status == Status.FAILING
+    # Nobody has submitted owner evidence here: a window past its due date fails its control,
+    # one not yet due leaves its control not tested.
+    assert by_control["GV-02"].status == Status.FAILING
+    assert "owner evidence overdue for" in by_control["GV-02"].reason
+    assert by_control["GV-03"].status == Status.NOT_TESTED
+    assert "not yet due" in by_control["GV-03"].reason
     assert ControlResult.objects.count() == len(outcome.controls)
     security = next(c for c in outcome.categories if c.category == "security")
     assert security.counts[Status.FAILING] > 0

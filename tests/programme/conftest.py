@@ -57,7 +57,7 @@ vendors:
     customer_data: true
     criticality: high
     owner: sam@acme.example
-    soc2_report_date: 2026-05-01
+    system: aws
 people:
   source: hr
   username_rules: ["{email_local}", "{first}{last}"]

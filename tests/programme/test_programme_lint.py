@@ -6,8 +6,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from assay.catalog import Category, load_catalog
 from assay.programme import Programme
 from assay.programme.lint import ScopeProblem, lint
@@ -42,7 +40,6 @@ def _programme(**overrides: Any) -> Programme:
                 "name": "Cloud Co",
                 "customer_data": True,
                 "criticality": "high",
-                "soc2_report_date": "2026-01-10",
             }
         ],
     }
@@ -75,42 +72,6 @@ def test_customer_data_out_of_scope() -> None:
     systems = [_system("app"), _system("crm", in_scope=False, customer_data=True)]
     problems = lint(_programme(systems=systems), load_catalog(), TODAY)
     assert _rules(problems) == [("customer_data_out_of_scope", "crm")]
-
-
-@pytest.mark.parametrize(
-    ("report", "fires", "says"),
-    [
-        (None, True, "no SOC 2 report on file"),
-        ("2025-06-14", True, "(2025-06-14) is over 12 months old"),
-        ("2025-06-15", False, ""),
-        ("2026-05-01", False, ""),
-    ],
-)
-def test_vendor_soc2_report(report: str | None, fires: bool, says: str) -> None:
-    vendors = [
-        {
-            "name": "Cloud Co",
-            "customer_data": True,
-            "criticality": "high",
-            "soc2_report_date": report,
-        },
-        {"name": "Snacks Ltd", "customer_data": False, "criticality": "low"},
-    ]
-    problems = lint(_programme(vendors=vendors), load_catalog(), TODAY)
-    if fires:
-        (problem,) = problems
-        assert (problem.rule, problem.subject) == ("vendor_soc2_missing", "Cloud Co")
-        assert says in problem.message
-    else:
-        assert problems == ()
-
-
-def test_vendor_report_age_on_leap_day() -> None:
-    vendors = [
-        {"name": "V", "customer_data": True, "criticality": "low", "soc2_report_date": "2027-02-27"}
-    ]
-    problems = lint(_programme(vendors=vendors), load_catalog(), date(2028, 2, 29))
-    assert _rules(problems) == [("vendor_soc2_missing", "V")]
 
 
 def _exclude_all_controls_of_first_criterion(expires: date) -> tuple[str, dict[str, Any]]:
@@ -146,5 +107,4 @@ def test_order_is_deterministic() -> None:
         ("system_without_connector", "b"),
         ("system_without_owner", "a"),
         ("customer_data_out_of_scope", "c"),
-        ("vendor_soc2_missing", "V"),
     ]

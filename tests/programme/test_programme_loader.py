@@ -63,7 +63,7 @@ def test_valid_file_loads_with_all_fields(write: Write, valid: str, control_id: 
     assert vendor.customer_data is True
     assert vendor.criticality is Criticality.HIGH
     assert vendor.owner == "sam@acme.example"
-    assert vendor.soc2_report_date == date(2026, 5, 1)
+    assert vendor.system == "aws"
 
     people = programme.people
     assert people is not None
@@ -164,16 +164,22 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
             id="bad-audit-type",
         ),
         pytest.param(
-            "soc2_report_date: 2026-05-01",
-            "soc2_report_date: 2026-02-30",
-            "48: vendors[0].soc2_report_date: Input should be a valid date",
+            "end: 2026-12-31}",
+            "end: 2026-02-30}",
+            "5: audit.period.end: Input should be a valid date",
             id="impossible-date",
         ),
         pytest.param(
-            "soc2_report_date: 2026-05-01",
-            "soc2_report_date: last spring",
-            "48: vendors[0].soc2_report_date: Input should be a valid date",
+            "end: 2026-12-31}",
+            "end: last winter}",
+            "5: audit.period.end: Input should be a valid date",
             id="bad-date",
+        ),
+        pytest.param(
+            "system: aws\n",
+            "system: nowhere\n",
+            "48: vendors[0].system: no system with id 'nowhere'",
+            id="vendor-system-unknown",
         ),
         pytest.param(
             "end: 2026-12-31",
@@ -252,8 +258,8 @@ CATEGORIES = "security, availability, confidentiality, processing_integrity, pri
             id="duplicate-yaml-key-top-level",
         ),
         pytest.param(
-            "soc2_report_date: 2026-05-01\n",
-            "soc2_report_date: 2026-05-01\n  - {name: Amazon Web Services, customer_data: false, "
+            "system: aws\n",
+            "system: aws\n  - {name: Amazon Web Services, customer_data: false, "
             "criticality: low}\n",
             "49: vendors[1].name: duplicate vendor 'Amazon Web Services'",
             id="duplicate-vendor",

@@ -25,9 +25,9 @@ PASSWORD = live.PASSWORD
 
 
 @pytest.fixture
-def served(sample: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def served(registered: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The sample organisation after one completed run, as the web app serves it."""
-    programme = sample / "assay.yaml"
+    programme = registered / "assay.yaml"
     assert main(["run", "--file", str(programme)]) == 0
     monkeypatch.setenv(PROGRAMME_VARIABLE, str(programme))
     return programme

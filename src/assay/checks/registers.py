@@ -545,9 +545,11 @@ def _part(windows: list[WindowStatus], today: date) -> Part:
     waiting = next((w for w in windows if w.state is not WindowState.ACCEPTED), None)
     if waiting is None:
         return Part(Status.NOT_TESTED, "owner evidence: no window in the audit period")
+    not_due = (WindowState.OPEN, WindowState.UPCOMING, WindowState.DUE)
+    state = "not yet due" if waiting.state in not_due else waiting.state.value
     return Part(
         Status.NOT_TESTED,
-        f"owner evidence: {waiting.window.label} {waiting.state.value} (due {waiting.window.due})",
+        f"owner evidence: {waiting.window.label} {state} (due {waiting.window.due})",
     )
 
 

@@ -155,7 +155,7 @@ def controls(
 
 def _sets(values: list[str]) -> dict[str, Any]:
     """``--set field=value`` pairs; a list field takes items separated by ';'."""
-    from assay.registers.files import LIST_SEPARATOR
+    from assay.registers.kinds import LIST_SEPARATOR
 
     changes: dict[str, Any] = {}
     for pair in values:
@@ -172,10 +172,8 @@ def _sets(values: list[str]) -> dict[str, Any]:
 
 
 def _typed_lists(kind: Any, changes: dict[str, Any]) -> dict[str, Any]:
-    from assay.registers.files import _is_list
-
     return {
-        k: ([v] if isinstance(v, str) and k in kind.columns and _is_list(kind, k) else v)
+        k: ([v] if isinstance(v, str) and k in kind.columns and kind.is_list(k) else v)
         for k, v in changes.items()
     }
 
@@ -319,9 +317,9 @@ def export_records(
 @register_app.command()
 def columns() -> None:
     """The columns of each register's files (* required)."""
-    from assay.registers import files, kinds
+    from assay.registers.kinds import columns_help
 
-    typer.echo(files.columns_help(kinds.KINDS))
+    typer.echo(columns_help())
 
 
 # --- owner evidence ------------------------------------------------------------------------

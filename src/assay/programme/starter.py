@@ -97,15 +97,16 @@ systems:
     reason: Public brochure site; no customer data and no access to production
     customer_data: false
 
-# Third parties you rely on. For those handling customer data, keep their own SOC 2 report on
-# file and review it every year: `assay scope check` flags a missing or stale one.
+# Third parties you rely on. The assurance reports you hold for them, who read them, the
+# exceptions they noted and the controls they ask of you are kept in the vendor register
+# (assay register add vendors --set vendor="Amazon Web Services" ...).
 vendors:
   - name: Amazon Web Services
     services: [hosting, storage]
     customer_data: true
     criticality: high          # high, medium or low
     owner: platform@example.com
-    soc2_report_date: null     # date of the latest report you hold, e.g. 2026-05-01
+    system: aws                # the declared system this vendor provides, if any
 
 # People: where the roster comes from and how accounts on each system are matched to a person.
 people:
@@ -127,6 +128,14 @@ people:
   # The policy deadline for removing a leaver's access, from the end of their last day.
   deprovision_within_hours: 24
 
+# Who holds each owner role of the control set (list the roles with: assay catalog controls).
+# Every control in scope needs a named owner who is an active person on the roster.
+owners:
+  Security lead: security@example.com
+  IT administrator: it@example.com
+  Infrastructure lead: platform@example.com
+  Engineering manager: alex@example.com
+
 # Per-control settings, keyed by control id (list them with: assay catalog). Each key is
 # optional: owner and frequency override the catalog's defaults; exclude leaves a control out
 # of the programme, with a justification for the auditor and an expiry date by which the
@@ -137,6 +146,16 @@ controls:
     frequency: quarterly       # continuous, daily, weekly, monthly, quarterly, annual, per-event
   PH-02:                       # office access
     exclude: {justification: "Fully remote: no offices", expires: 2027-06-30}
+
+# The registers, and what owners submit. A control no check tests is evidenced by its owner
+# once per window of its frequency (continuous and per-event ones: each quarter), due
+# grace_days after the window ends. Policies are acknowledged within acknowledge_within_days
+# of a new version or of a person's start.
+registers:
+  grace_days: 14
+  acknowledge_within_days: 30
+  high_risk_score: 15          # residual likelihood x impact needing a treatment and an owner
+  vendor_review_months: 12
 
 # Evidence: where the tamper-evident locker lives and how long evidence is kept. The defaults
 # keep it in .assay/locker, signed by the key in .assay/keys (outside the locker). For a team,

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import types
-import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from assay.errors import InputError
 from assay.programme.model import Programme
-from assay.registers.kinds import Kind, _Record
+from assay.registers.kinds import LIST_SEPARATOR, Kind, _Record
 from assay.registers.service import (
     Problem,
     Proposed,
@@ -30,30 +28,8 @@ from assay.registers.service import (
     resolver,
 )
 
-LIST_SEPARATOR = ";"
-"""Between the items of a list field in one cell (controls, systems, subjects); the sample
-organisation writes its files with the same."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 100_000
-
-
-def _is_list(kind: Kind, column: str) -> bool:
-    annotation: object = kind.record.model_fields[column].annotation
-    options: tuple[object, ...] = (
-        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    )
-    return any(typing.get_origin(option) in (tuple,) for option in options)
-
-
-def _is_date(kind: Kind, column: str) -> bool:
-    annotation = kind.record.model_fields[column].annotation
-    return annotation is date or (
-        isinstance(annotation, types.UnionType) and date in typing.get_args(annotation)
-    )
-
-
-def required_columns(kind: Kind) -> tuple[str, ...]:
-    return tuple(c for c in kind.columns if kind.record.model_fields[c].is_required())
 
 
 def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[object]]]]:
@@ -95,13 +71,13 @@ def _cell(kind: Kind, column: str, value: object) -> object:
     """A cell as the record's field takes it: empty is absent, lists are split."""
     if value is None:
         return None
-    if isinstance(value, datetime) and _is_date(kind, column):
+    if isinstance(value, datetime) and kind.is_date(column):
         return value.date()
     if isinstance(value, str):
         value = value.strip()
         if not value:
             return None
-        if _is_list(kind, column):
+        if kind.is_list(column):
             return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
     return value
 
@@ -126,7 +102,7 @@ def import_file(
             )
     if len(set(header)) != len(header):
         problems.append(Problem(f"{where}:1", "header", "a column is named twice"))
-    missing = [name for name in required_columns(kind) if name not in header]
+    missing = [name for name in kind.required if name not in header]
     problems += [Problem(f"{where}:1", name, "required column is missing") for name in missing]
     if missing or len(set(header)) != len(header):
         raise RecordsRejected(str(path), problems)
@@ -222,13 +198,3 @@ def export_xlsx(kind: Kind, records: Sequence[_Record], path: Path) -> None:
         for cell in cells:
             cell.data_type = "s"
     book.save(path)
-
-
-def columns_help(kinds: Mapping[str, Kind]) -> str:
-    """The columns of every register, for the README and ``assay register columns``."""
-    lines = []
-    for kind in kinds.values():
-        required = set(required_columns(kind))
-        shown = ", ".join(f"{c}*" if c in required else c for c in kind.columns)
-        lines.append(f"{kind.name}: {shown}")
-    return "\n".join(lines)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import types
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +21,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from assay.programme.model import Email, Text
+
+LIST_SEPARATOR = ";"
+"""Between the items of a list field in one cell of a file (controls, systems, subjects)."""
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -322,6 +327,24 @@ class Kind:
     def parse(self, data: Mapping[str, Any]) -> _Record:
         return self.record.model_validate(dict(data))
 
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The columns every row must fill."""
+        return tuple(c for c in self.columns if self.record.model_fields[c].is_required())
+
+    def _options(self, column: str) -> tuple[object, ...]:
+        annotation: object = self.record.model_fields[column].annotation
+        if isinstance(annotation, types.UnionType):
+            return typing.get_args(annotation)
+        return (annotation,)
+
+    def is_list(self, column: str) -> bool:
+        """Whether a field holds several values (one cell lists them separated by ';')."""
+        return any(typing.get_origin(option) is tuple for option in self._options(column))
+
+    def is_date(self, column: str) -> bool:
+        return date in self._options(column)
+
 
 def _columns(record: type[_Record], *leave_out: str) -> tuple[str, ...]:
     return tuple(name for name in record.model_fields if name not in leave_out)
@@ -393,6 +416,15 @@ KINDS: Mapping[str, Kind] = {
     )
 }
 """Every register, by name."""
+
+
+def columns_help() -> str:
+    """The columns of every register (``*``: required), for ``assay register columns``."""
+    lines = []
+    for kind in KINDS.values():
+        shown = ", ".join(f"{c}*" if c in kind.required else c for c in kind.columns)
+        lines.append(f"{kind.name}: {shown}")
+    return "\n".join(lines)
 
 
 def kind_named(name: str) -> Kind:

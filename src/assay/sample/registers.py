@@ -15,11 +15,9 @@ from pathlib import Path
 
 from assay.checks.controls import named_owner
 from assay.programme.model import Programme
-from assay.registers.kinds import KINDS
+from assay.registers.kinds import KINDS, LIST_SEPARATOR
 from assay.registers.starter import starter_policies
 from assay.registers.windows import evidenced_controls, windows_of
-
-LIST_SEPARATOR = ";"
 
 IMPORTED_BY = "sample organisation"
 NEVER_ACKNOWLEDGED = (36, 47)

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from assay.catalog import load_catalog
 from assay.connectors.hr_csv import COLUMNS as ROSTER_COLUMNS
 from assay.errors import InputError
 from assay.sample.organisation import NAMES, PlantedFinding
@@ -1056,10 +1057,11 @@ def _programme(org: Org, root: Path) -> None:
         ),
     ]
     vendors = [
-        f"  - {{name: {_app_name(app)}, customer_data: false, criticality: low, "
-        f"soc2_report_date: {org.today - timedelta(days=100)}}}\n"
+        f"  - {{name: {_app_name(app)}, customer_data: false, criticality: low}}\n"
         for app in _GOOGLE_APPS
     ]
+    roles = sorted({control.owner_role for control in load_catalog().controls})
+    owners = "".join(f"  {role}: {owner.email}\n" for role in roles)
     start = org.today - timedelta(days=150)
     end = start + timedelta(days=364)
     text = (
@@ -1069,6 +1071,9 @@ def _programme(org: Org, root: Path) -> None:
         f"owner: {{name: {owner.name}, email: {owner.email}}}\n"
         f"audit:\n  type: 2\n  period: {{start: {start}, end: {end}}}\n"
         "categories: [security]\n\n"
+        f"owners:\n{owners}"
+        "# No owner evidence is due in the period: this organisation measures identity data.\n"
+        "registers: {grace_days: 365}\n\n"
         f"vendors:\n{''.join(vendors)}\nsystems:\n{''.join(systems)}\n"
         'people:\n  source: hr\n  username_rules: ["{email_local}"]\n  service_accounts:\n'
         + "".join(services)
