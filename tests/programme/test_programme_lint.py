@@ -34,6 +34,7 @@ def _programme(**overrides: Any) -> Programme:
         "owner": {"name": "Dana", "email": "dana@example.com"},
         "audit": {"type": 2, "period": {"start": "2026-01-01", "end": "2026-12-31"}},
         "categories": ["security", "availability"],
+        "owners": {role: "dana@example.com" for role in ROLES},
         "systems": [_system("app")],
         "vendors": [
             {
@@ -44,6 +45,9 @@ def _programme(**overrides: Any) -> Programme:
         ],
     }
     return Programme.model_validate(data | overrides)
+
+
+ROLES = sorted({control.owner_role for control in load_catalog().controls})
 
 
 def _rules(problems: tuple[ScopeProblem, ...]) -> list[tuple[str, str]]:
@@ -66,6 +70,23 @@ def test_in_scope_system_without_owner_or_connector() -> None:
 def test_out_of_scope_systems_need_neither_owner_nor_connector() -> None:
     systems = [_system("app"), _system("blog", in_scope=False, owner=None, connector=None)]
     assert lint(_programme(systems=systems), load_catalog(), TODAY) == ()
+
+
+def test_a_control_in_scope_with_nobody_named() -> None:
+    owners = {role: "dana@example.com" for role in ROLES if role != "Legal counsel"}
+    programme = _programme(owners=owners)
+    catalog = load_catalog()
+    unowned = [
+        c.id
+        for c in catalog.controls
+        if c.owner_role == "Legal counsel"
+        and any(m.target.startswith(("CC", "A")) for m in c.tsc)
+    ]
+    rules = _rules(lint(programme, catalog, TODAY))
+    assert unowned and rules == [("control_without_owner", control) for control in unowned]
+    # A control named for a person directly needs no role holder.
+    named = _programme(owners=owners, controls={c: {"owner": "lee@example.com"} for c in unowned})
+    assert lint(named, catalog, TODAY) == ()
 
 
 def test_customer_data_out_of_scope() -> None:

@@ -216,8 +216,9 @@ def show_record(
     key: Annotated[str, typer.Argument(help="The record's id (a vendor's name).")],
     file: FileOption = Path("assay.yaml"),
 ) -> None:
-    """One record with its history (each change and the statement recording it)."""
-    _programme(file)
+    """One record with its history (each change and the statement recording it); a vendor with
+    what it can reach and its offboarding checklist."""
+    programme = _programme(file)
     from assay.registers import kinds, service
 
     chosen = kinds.kind_named(kind)
@@ -226,12 +227,42 @@ def show_record(
     for column in chosen.columns:
         add_row(listed, column, record.document.get(column))
     show(listed)
+    if chosen.name == "vendors":
+        _show_vendor(programme, record.document)
     changes = table("history", "version", "action", "author", "at", "statement")
     for change in service.history(chosen, record.key):
         add_row(
             changes, change.version, change.action, change.author, change.at, change.statement_id
         )
     show(changes)
+
+
+def _show_vendor(programme: Programme, document: dict[str, Any]) -> None:
+    from assay.checks.models import RecordedFinding
+    from assay.checks.results import latest_completed_run
+    from assay.registers.kinds import VendorReview, VendorStatus
+    from assay.registers.reach import offboarding_steps, reach_of
+
+    review = VendorReview.model_validate(document)
+    reach = reach_of(programme, review.vendor)
+    held = table(f"what {review.vendor} can reach", "system", "account or credential", "what")
+    for item in (*reach.admin_accounts, *reach.credentials):
+        add_row(held, item.system_id, item.name, item.what)
+    if not reach.collected:
+        add_row(held, "-", "it provides no collected system", "")
+    show(held)
+    if review.status is VendorStatus.ACTIVE:
+        return
+    run = latest_completed_run()
+    found: bool | None = None
+    if run is not None and review.offboarded_on is not None:
+        found = RecordedFinding.objects.filter(
+            run_id=run, rule="offboarded_vendor_access", subject=review.vendor
+        ).exists()
+    steps = table("offboarding", "step", "done", "how")
+    for step in offboarding_steps(review, found):
+        add_row(steps, step.name, "yes" if step.done else "no", step.how)
+    show(steps)
 
 
 @register_app.command()
@@ -270,6 +301,41 @@ def edit(
         programme, chosen, key, _typed_lists(chosen, changes), _email(actor), where="--set"
     )
     say(f"{chosen.name} {made.key} is now version {made.version}")
+
+
+@register_app.command()
+def approve(
+    kind: Annotated[str, typer.Argument(help="policies or exceptions.")],
+    key: Annotated[str, typer.Argument(help="The record's id.")],
+    actor: AsOption,
+    file: FileOption = Path("assay.yaml"),
+) -> None:
+    """Approve a policy or an exception as it stands, today, in your name."""
+    programme = _programme(file)
+    from assay.registers import kinds, service
+
+    chosen = kinds.kind_named(kind)
+    made = service.approve(programme, chosen, key, _email(actor))
+    say(f"{chosen.name} {made.key} approved by {made.changed_by} (version {made.version})")
+
+
+@register_app.command()
+def attach(
+    kind: Annotated[str, typer.Argument(help="The register (incidents: the postmortem).")],
+    key: Annotated[str, typer.Argument(help="The record's id.")],
+    path: Annotated[Path, typer.Argument(help="The file.")],
+    actor: AsOption,
+    file: FileOption = Path("assay.yaml"),
+) -> None:
+    """Keep a file for a record in the evidence locker (an incident's postmortem)."""
+    programme = _programme(file)
+    from assay.registers import kinds, service
+
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    chosen = kinds.kind_named(kind)
+    made = service.attach_file(programme, chosen, key, path.name, path.read_bytes(), _email(actor))
+    say(f"{chosen.name} {made.key}: {path.name} kept in the locker (version {made.version})")
 
 
 @register_app.command("import")

@@ -23,9 +23,30 @@ class ScopeProblem:
 
 
 def lint(programme: Programme, catalog: Catalog, today: date) -> tuple[ScopeProblem, ...]:
-    """Every scope problem, in file order: systems, then uncovered criteria. (Vendors' assurance
-    is judged from the vendor register, by the ``vendor_assurance`` check.)"""
-    return (*_systems(programme), *_criteria(programme, catalog, today))
+    """Every scope problem, in file order: systems, then controls nobody is named for, then
+    uncovered criteria. (Vendors' assurance is judged from the vendor register, by the
+    ``vendor_assurance`` check; whether a named owner is still on the roster, by
+    ``control_owners``.)"""
+    return (
+        *_systems(programme),
+        *_unowned(programme, catalog),
+        *_criteria(programme, catalog, today),
+    )
+
+
+def _unowned(programme: Programme, catalog: Catalog) -> list[ScopeProblem]:
+    from assay.checks.controls import named_owner, relevant_controls
+
+    return [
+        ScopeProblem(
+            "control_without_owner",
+            control.id,
+            f"in scope but nobody is named for it: give its role '{control.owner_role}' to a "
+            "person under owners:, or name one under controls:",
+        )
+        for control in relevant_controls(catalog, programme.categories)
+        if named_owner(programme, control) is None
+    ]
 
 
 def _systems(programme: Programme) -> list[ScopeProblem]:

@@ -137,6 +137,8 @@ class VendorReview(_Record):
     reviewed_on: date | None = None
     status: VendorStatus = VendorStatus.ACTIVE
     offboarded_on: date | None = None
+    data_deleted_on: date | None = None
+    """When the vendor returned or deleted our data, as it confirmed."""
 
     @model_validator(mode="after")
     def _consistent(self) -> VendorReview:

@@ -318,3 +318,33 @@ def acknowledge(programme: Programme, policy_id: str, person: str, actor: str) -
     if problems:
         raise RecordsRejected(policy_id, problems)
     return apply(programme, kind, [Proposed(made, "acknowledged")], actor)[0]
+
+
+APPROVABLE = frozenset({"policies", "exceptions"})
+"""Registers whose records carry an approver and an approval date."""
+
+
+def approve(programme: Programme, kind: Kind, key: str, actor: str) -> Record:
+    """``actor`` approves the record as it stands, today: a change of its own in the history."""
+    if kind.name not in APPROVABLE:
+        raise InputError(kind.name, f"{kind.label.lower()} are not approved")
+    today = datetime.now(UTC).date().isoformat()
+    return edit(
+        programme, kind, key, {"approver": actor, "approved_on": today}, actor, action="approved"
+    )
+
+
+FILE_FIELDS = {"incidents": "postmortem_file"}
+"""Fields that hold a file kept in the locker, by register: their value is its sha-256."""
+
+
+def attach_file(
+    programme: Programme, kind: Kind, key: str, name: str, data: bytes, actor: str
+) -> Record:
+    """Keep a file for a record (an incident's postmortem) in the locker and name it there."""
+    field = FILE_FIELDS.get(kind.name)
+    if field is None:
+        raise InputError(kind.name, f"{kind.label.lower()} hold no files")
+    current_record(kind, key)
+    (made,) = attach(programme, [(name, data)], f"{kind.name}/{key}")
+    return edit(programme, kind, key, {field: made["sha256"]}, actor, action="file attached")
