@@ -126,11 +126,12 @@ def import_file(
             )
     if len(set(header)) != len(header):
         problems.append(Problem(f"{where}:1", "header", "a column is named twice"))
+    missing = {name for name in required_columns(kind) if name not in header}
     for name in required_columns(kind):
-        if name not in header:
+        if name in missing:
             problems.append(Problem(f"{where}:1", name, "required column is missing"))
-    if problems:
-        raise RecordsRejected(str(path), problems)
+    # The rows are checked too, on the columns that are known, so every problem is listed at once;
+    # a missing column is reported once, on the header, not again on every row.
     exists = (lambda _ref, _value: True) if trusted else resolver(programme)
     current = {record.key: record for record in records_of(kind)}
     seen: dict[str, int] = {}
@@ -146,10 +147,13 @@ def import_file(
             continue
         data: dict[str, Any] = {}
         for name, value in zip(header, row, strict=False):
+            if name not in known:
+                continue
             cell = _cell(kind, name, value)
             if cell is not None:
                 data[name] = cell
         record, found = parse(kind, data, f"{where}:{number}", exists)
+        found = [p for p in found if p.field not in missing]
         problems += found
         if record is None:
             continue
