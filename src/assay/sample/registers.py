@@ -294,9 +294,10 @@ PART_OF_ROLE = {
 
 def load_registers(programme: Programme, today: date | None = None) -> None:
     """Import the sample's register files, then record its owner-evidence history: every window
-    ended at least three days ago answered by its owner two days after it ended and accepted the
+    ended at least four days ago answered by its owner two days after it ended and accepted the
     next day by the programme owner (the Infrastructure lead, for the programme owner's own) —
-    except the planted overdue one."""
+    except the planted overdue one. (A window that ended three days ago would be accepted later
+    today: a statement dated after it is recorded, which verify refuses.)"""
     from assay.registers.files import import_file
     from assay.registers.owner_evidence import PastSubmission, record_history
 
@@ -312,8 +313,8 @@ def load_registers(programme: Programme, today: date | None = None) -> None:
         if named is None:
             continue
         for window in windows_of(programme, control):
-            if window.end + timedelta(days=3) > today:
-                continue
+            if window.end + timedelta(days=4) > today:
+                continue  # its decision (three days after it ended) would not have happened yet
             if control.id == OVERDUE_CONTROL and window == windows_of(programme, control)[0]:
                 continue
             submitted = datetime.combine(window.end + timedelta(days=2), time(15), UTC)
