@@ -143,6 +143,7 @@ def test_a_bad_csv_file_is_rejected_whole_with_every_problem_by_row_and_column(
     assert messages[3] == "unknown control 'ZZ-99'"
     assert messages[4] == "'R-1' is also on row 2"
     assert "5 problem(s), nothing written" in str(rejected.value)
+    assert isinstance(rejected.value, InputError)  # the command line's exit 2
     assert _rows(RISKS) == [("R-3", 1)]
     assert Change.objects.count() == 1
     assert log_files(programme) == before
