@@ -79,8 +79,7 @@ def test_a_control_in_scope_with_nobody_named() -> None:
     unowned = [
         c.id
         for c in catalog.controls
-        if c.owner_role == "Legal counsel"
-        and any(m.target.startswith(("CC", "A")) for m in c.tsc)
+        if c.owner_role == "Legal counsel" and any(m.target.startswith(("CC", "A")) for m in c.tsc)
     ]
     rules = _rules(lint(programme, catalog, TODAY))
     assert unowned and rules == [("control_without_owner", control) for control in unowned]

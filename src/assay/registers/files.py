@@ -102,10 +102,14 @@ def import_file(
             )
     if len(set(header)) != len(header):
         problems.append(Problem(f"{where}:1", "header", "a column is named twice"))
-    missing = [name for name in kind.required if name not in header]
-    problems += [Problem(f"{where}:1", name, "required column is missing") for name in missing]
-    if missing or len(set(header)) != len(header):
-        raise RecordsRejected(str(path), problems)
+    missing = {name for name in kind.required if name not in header}
+    problems += [
+        Problem(f"{where}:1", name, "required column is missing")
+        for name in kind.required
+        if name in missing
+    ]
+    # The rows are checked too, on the columns that are known, so every problem is listed at once;
+    # a missing column is reported once, on the header, not again on every row.
     exists = (lambda _ref, _value: True) if trusted else resolver(programme)
     current = {record.key: record for record in records_of(kind)}
     seen: dict[str, int] = {}
@@ -127,6 +131,7 @@ def import_file(
             if cell is not None:
                 data[name] = cell
         record, found = parse(kind, data, f"{where}:{number}", exists)
+        found = [p for p in found if p.field not in missing]
         problems += found
         key = record.key if record is not None else str(data.get(kind.record.key_field, ""))
         if key and key in seen:

@@ -216,6 +216,8 @@ class Incident(_Record):
         times += [(n, t) for n, t in (("contained_at", self.contained_at),) if t is not None]
         times += [(n, t) for n, t in (("resolved_at", self.resolved_at),) if t is not None]
         for (first, earlier), (then, later) in itertools.pairwise(times):
+            if (earlier.tzinfo is None) != (later.tzinfo is None):
+                raise ValueError(f"{then} and {first} give a time zone, both or neither")
             if later < earlier:
                 raise ValueError(f"{then} is before {first}")
         return self

@@ -159,9 +159,11 @@ def judge_window(
     if accepted:
         return WindowState.ACCEPTED, accepted[0]
     latest = submissions[-1] if submissions else None
-    in_time = [s for s in submissions if s.submitted_at.date() <= window.due]
     pending = latest is not None and latest.state == "pending"
-    if today > window.due and not (pending and in_time):
+    waiting_from_in_time = [
+        s for s in submissions if s.state == "pending" and s.submitted_at.date() <= window.due
+    ]
+    if today > window.due and not waiting_from_in_time:
         return WindowState.OVERDUE, latest
     if pending:
         return WindowState.AWAITING_REVIEW, latest

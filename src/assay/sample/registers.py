@@ -15,9 +15,11 @@ from pathlib import Path
 
 from assay.checks.controls import named_owner
 from assay.programme.model import Programme
-from assay.registers.kinds import KINDS, LIST_SEPARATOR
+from assay.registers.kinds import KINDS
 from assay.registers.starter import starter_policies
 from assay.registers.windows import evidenced_controls, windows_of
+
+LIST_SEPARATOR = ";"
 
 IMPORTED_BY = "sample organisation"
 NEVER_ACKNOWLEDGED = (36, 47)
@@ -294,7 +296,8 @@ def load_registers(programme: Programme, today: date | None = None) -> None:
     """Import the sample's register files, then record its owner-evidence history: every window
     ended at least four days ago answered by its owner two days after it ended and accepted the
     next day by the programme owner (the Infrastructure lead, for the programme owner's own) —
-    except the planted overdue one."""
+    except the planted overdue one. (A window that ended three days ago would be accepted later
+    today: a statement dated after it is recorded, which verify refuses.)"""
     from assay.registers.files import import_file
     from assay.registers.owner_evidence import PastSubmission, record_history
 
@@ -311,7 +314,7 @@ def load_registers(programme: Programme, today: date | None = None) -> None:
             continue
         for window in windows_of(programme, control):
             if window.end + timedelta(days=4) > today:
-                continue
+                continue  # its decision (three days after it ended) would not have happened yet
             if control.id == OVERDUE_CONTROL and window == windows_of(programme, control)[0]:
                 continue
             submitted = datetime.combine(window.end + timedelta(days=2), time(15), UTC)
