@@ -104,6 +104,21 @@ def test_an_xlsx_file_is_imported_with_its_dates_and_numbers(
     assert two.model_dump()["controls"] == ()
 
 
+def test_numbers_a_spreadsheet_made_of_ids_and_versions_are_read_as_text(
+    programme: Programme, tmp_path: Path
+) -> None:
+    header = ["id", "title", "version", "owner", "review_every_months"]
+    path = write_xlsx(
+        tmp_path / "policies.xlsx",
+        header,
+        [[101, "Access control", 2.0, SECURITY, 12], [102, "Encryption", 1.5, SECURITY, 6.0]],
+    )
+    assert import_file(programme, KINDS["policies"], path, SECURITY) == (2, 0)
+    first, second = service.records_of(KINDS["policies"])
+    assert (first.key, first.version, second.key, second.version) == ("101", "2", "102", "1.5")
+    assert second.review_every_months == 6
+
+
 def _bad_risks() -> tuple[list[str], list[list[str]]]:
     header = [*HEADER, "colour"]
     rows = [

@@ -73,6 +73,9 @@ def _cell(kind: Kind, column: str, value: object) -> object:
         return None
     if isinstance(value, datetime) and kind.is_date(column):
         return value.date()
+    if isinstance(value, int | float) and not isinstance(value, bool) and kind.is_text(column):
+        # A spreadsheet stores an id like 101 or a version like 2 as a number.
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     if isinstance(value, str):
         value = value.strip()
         if not value:
@@ -138,7 +141,7 @@ def import_file(
             problems.append(
                 Problem(
                     f"{where}:{number}",
-                    kind.record.key_field,
+                    kind.record.key_field if kind.record.key_field in kind.columns else "row",
                     f"'{key}' is also on row {seen[key]}",
                 )
             )

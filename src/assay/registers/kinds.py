@@ -338,13 +338,22 @@ class Kind:
 
     def _options(self, column: str) -> tuple[object, ...]:
         annotation: object = self.record.model_fields[column].annotation
-        if isinstance(annotation, types.UnionType):
-            return typing.get_args(annotation)
-        return (annotation,)
+        options = (
+            typing.get_args(annotation)
+            if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+            else (annotation,)
+        )
+        return tuple(
+            typing.get_args(o)[0] if typing.get_origin(o) is typing.Annotated else o
+            for o in options
+        )
 
     def is_list(self, column: str) -> bool:
         """Whether a field holds several values (one cell lists them separated by ';')."""
         return any(typing.get_origin(option) is tuple for option in self._options(column))
+
+    def is_text(self, column: str) -> bool:
+        return str in self._options(column)
 
     def is_date(self, column: str) -> bool:
         return date in self._options(column)
