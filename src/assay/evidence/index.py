@@ -95,6 +95,14 @@ def _highest_run(data: bytes) -> int:
     return highest
 
 
+KEPT_BY_PEOPLE = frozenset({"register", "owner-evidence"})
+"""Statements of what people recorded, which the registers are rebuilt from."""
+OUTSIDE_RUNS = frozenset(
+    {ledger.RUN, ledger.TOMBSTONE, ledger.INDEX, ledger.ACTION, "attachment", *KEPT_BY_PEOPLE}
+)
+"""Kinds of statement that belong to no run by nature (the rest did before runs were logged)."""
+
+
 @dataclass(frozen=True)
 class Reindexed:
     runs: int
@@ -149,6 +157,7 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
     programme: dict[str, str] = {}
     items: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []  # the check results still in the locker (not pruned)
+    kept: list[tuple[str, Any]] = []  # what people recorded: registers and owner evidence
     index = of_no_run = 0
     for number, statements in locker.batches():
         owner = None
@@ -161,8 +170,10 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
                     started[owner] = statement.recorded_at
                 else:
                     finished[state.run] = statement.recorded_at
+            if statement.kind in KEPT_BY_PEOPLE:
+                kept.append((identifier, statement))
             if owner is None:
-                of_no_run += statement.kind not in (ledger.RUN, ledger.TOMBSTONE, ledger.INDEX)
+                of_no_run += statement.kind not in OUTSIDE_RUNS
             else:
                 if statement.kind == "programme":
                     programme[owner] = statement.sha256
@@ -183,6 +194,9 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
                 ):
                     results.append(items[-1])
             index += 1
+    from assay.registers.rebuild import rebuild as rebuild_registers
+
+    rebuild_registers(locker, kept)
     status = {ledger.COMPLETED: Run.Status.COMPLETED, ledger.FAILED: Run.Status.FAILED}
     Run.objects.bulk_create(
         Run(
