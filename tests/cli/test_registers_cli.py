@@ -239,3 +239,28 @@ def test_register_add_edit_approve_attach_and_export(
     code, out, _ = _run(capsys, "register", "show", "risks", "R-20", "--file", programme)
     assert code == 0 and "history" in out and "edited" in out
     assert main(["verify", "--file", programme]) == 0
+
+
+def test_what_people_wrote_in_a_register_is_shown_as_data(
+    registered: Path, capsys: Capture
+) -> None:
+    from assay.registers import service
+    from assay.registers.kinds import KINDS
+
+    programme = load(registered / "assay.yaml")
+    title = "=cmd|'/c calc'!A1 [bold]loud[/bold] \x1b[2Jgone \u202eevil"
+    service.add(
+        programme,
+        KINDS["risks"],
+        {"id": "R-30", "title": title, "likelihood": 1, "impact": 1},
+        "dana.reyes@acme.example",
+    )
+    path = str(registered / "assay.yaml")
+    code, out, _ = _run(capsys, "register", "list", "risks", "--file", path)
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out
+    assert "[bold]" in out  # Rich markup printed as written, not read
+    code, out, _ = _run(capsys, "register", "list", "risks", "--format", "csv", "--file", path)
+    (line,) = [row for row in out.splitlines() if row.startswith("R-30,")]
+    assert ",'=cmd" in line and "\\x1b[2J" in line and "\\u202e" in line
+    code, out, _ = _run(capsys, "register", "list", "risks", "--format", "json", "--file", path)
+    assert next(r for r in json.loads(out) if r["id"] == "R-30")["title"] == title
