@@ -151,6 +151,9 @@ def test_findings_are_the_planted_ones_with_filters_and_paging(
     assert get(client, "/findings?run=99", 404) == {"detail": "completed run 99: not found"}
     for bad in ("limit=0", "limit=501", "offset=-1", "run=x", "system=%3Cscript%3E", "sytem=okta"):
         assert get(client, f"/findings?{bad}", 422)["detail"], bad
+    # Of two values for one parameter, neither is silently dropped: the request is refused.
+    (twice,) = get(client, "/findings?system=okta&system=aws", 422)["detail"]
+    assert twice["loc"] == ["query", "system"] and twice["msg"] == "given more than once"
     unjudged = get(client, "/unjudged?limit=500")
     assert unjudged["total"] == UnjudgedItem.objects.count() > 0
     assert all(item["reason"] for item in unjudged["items"])

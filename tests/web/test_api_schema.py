@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis import BaseSchema, Case, GenerationMode
 from tests.web.live import AUDITOR, LiveServer
@@ -29,6 +29,8 @@ OPERATIONS = sorted(
 
 
 pytestmark = pytest.mark.live
+REQUEST_LINE_LIMIT = 4094
+"""gunicorn's default ``limit_request_line``, which ``assay serve`` keeps."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ def test_every_operation_answers_as_described(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def answers(case: Case) -> None:
+            # gunicorn refuses a request line over its limit (414) before the app sees it, so
+            # the app's description cannot cover such a request: it is not sent.
+            url = (
+                requests.Request("GET", live.server.url + case.formatted_path, params=case.query)
+                .prepare()
+                .url
+            )
+            assume(url is not None and len(url) < REQUEST_LINE_LIMIT - 100)
             case.call_and_validate(session=session)
 
         answers()

@@ -115,18 +115,25 @@ def _query_names(path: str, func: Callable[..., Any]) -> frozenset[str]:
 
 
 def _only_parameters(known: frozenset[str]) -> Callable[[Callable[..., Any]], Any]:
-    """Refuse (422) a query parameter the operation does not have: a misspelt filter would
-    otherwise be ignored silently and answer with everything."""
+    """Refuse (422) a query parameter the operation does not have, or one given twice (every
+    parameter takes one value): a misspelt filter would otherwise be ignored silently and
+    answer with everything, and of two values one would be dropped unseen."""
 
     def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(run)
         def checked(request: HttpRequest, **kwargs: Any) -> HttpResponse:
             unknown = sorted(set(request.GET) - known)
-            if not unknown:
+            repeated = sorted(
+                k for k in request.GET if k in known and len(request.GET.getlist(k)) > 1
+            )
+            if not unknown and not repeated:
                 return run(request, **kwargs)
             detail = [
                 {"type": "unknown_parameter", "loc": ["query", key], "msg": "no such parameter"}
                 for key in unknown
+            ] + [
+                {"type": "repeated_parameter", "loc": ["query", key], "msg": "given more than once"}
+                for key in repeated
             ]
             return api.create_response(request, {"detail": detail}, status=422)
 
