@@ -26,6 +26,9 @@ AsOption = Annotated[
     ),
 ]
 
+KindArgument = Annotated[str, typer.Argument(help="The register (assay register columns).")]
+KeyArgument = Annotated[str, typer.Argument(help="The record's id (a vendor's name).")]
+
 register_app = typer.Typer(
     help="The registers: risks, vendors, incidents, policies, acknowledgements, exceptions.",
     no_args_is_help=True,
@@ -186,7 +189,7 @@ SetOption = Annotated[
 
 @register_app.command("list")
 def list_records(
-    kind: Annotated[str, typer.Argument(help="The register.")],
+    kind: KindArgument,
     file: FileOption = Path("assay.yaml"),
     output: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.TABLE,
 ) -> None:
@@ -212,8 +215,8 @@ def list_records(
 
 @register_app.command("show")
 def show_record(
-    kind: Annotated[str, typer.Argument(help="The register.")],
-    key: Annotated[str, typer.Argument(help="The record's id (a vendor's name).")],
+    kind: KindArgument,
+    key: KeyArgument,
     file: FileOption = Path("assay.yaml"),
 ) -> None:
     """One record with its history (each change and the statement recording it); a vendor with
@@ -267,7 +270,7 @@ def _show_vendor(programme: Programme, document: dict[str, Any]) -> None:
 
 @register_app.command()
 def add(
-    kind: Annotated[str, typer.Argument(help="The register.")],
+    kind: KindArgument,
     actor: AsOption,
     values: SetOption,
     file: FileOption = Path("assay.yaml"),
@@ -285,8 +288,8 @@ def add(
 
 @register_app.command()
 def edit(
-    kind: Annotated[str, typer.Argument(help="The register.")],
-    key: Annotated[str, typer.Argument(help="The record's id.")],
+    kind: KindArgument,
+    key: KeyArgument,
     actor: AsOption,
     values: SetOption,
     file: FileOption = Path("assay.yaml"),
@@ -306,7 +309,7 @@ def edit(
 @register_app.command()
 def approve(
     kind: Annotated[str, typer.Argument(help="policies or exceptions.")],
-    key: Annotated[str, typer.Argument(help="The record's id.")],
+    key: KeyArgument,
     actor: AsOption,
     file: FileOption = Path("assay.yaml"),
 ) -> None:
@@ -322,7 +325,7 @@ def approve(
 @register_app.command()
 def attach(
     kind: Annotated[str, typer.Argument(help="The register (incidents: the postmortem).")],
-    key: Annotated[str, typer.Argument(help="The record's id.")],
+    key: KeyArgument,
     path: Annotated[Path, typer.Argument(help="The file.")],
     actor: AsOption,
     file: FileOption = Path("assay.yaml"),
@@ -340,7 +343,7 @@ def attach(
 
 @register_app.command("import")
 def import_records(
-    kind: Annotated[str, typer.Argument(help="The register.")],
+    kind: KindArgument,
     path: Annotated[Path, typer.Argument(help="A .csv or .xlsx file with a header row.")],
     actor: AsOption,
     file: FileOption = Path("assay.yaml"),
@@ -356,7 +359,7 @@ def import_records(
 
 @register_app.command("export")
 def export_records(
-    kind: Annotated[str, typer.Argument(help="The register.")],
+    kind: KindArgument,
     out: Annotated[Path, typer.Argument(help="A .csv or .xlsx file to write, or - for CSV.")],
     file: FileOption = Path("assay.yaml"),
 ) -> None:
