@@ -10,13 +10,13 @@ appended as one batch, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from assay.catalog import load_catalog
 from assay.errors import InputError
@@ -96,15 +96,41 @@ def resolver(programme: Programme) -> Resolver:
 def parse(
     kind: Kind, data: Mapping[str, Any], where: str, exists: Resolver
 ) -> tuple[_Record | None, list[Problem]]:
-    """The record ``data`` describes, or every problem with it (by field)."""
+    """The record ``data`` describes, or every problem with it (by field): also the references
+    that name nothing when another field does not parse, so one pass lists them all."""
     try:
         record = kind.parse(data)
     except ValidationError as error:
-        return None, [
+        errors = error.errors()
+        problems = [
             Problem(where, ".".join(str(p) for p in e["loc"]) or "record", _message(e["msg"]))
-            for e in error.errors()
+            for e in errors
         ]
+        failed = {str(e["loc"][0]) for e in errors if e["loc"]}
+        unknown = _unresolved_fields(kind, data, exists, failed)
+        return None, problems + [Problem(where, f, m) for f, m in unknown]
     return record, [Problem(where, f, m) for f, m in unresolved(kind, record, exists)]
+
+
+def _unresolved_fields(
+    kind: Kind, data: Mapping[str, Any], exists: Resolver, failed: set[str]
+) -> Iterator[tuple[str, str]]:
+    """(field, problem) for each reference of a record that did not parse, among the fields that
+    did, each read as the record reads it."""
+    for field, ref in kind.references.items():
+        if field in failed or data.get(field) is None:
+            continue
+        info = kind.record.model_fields[field]
+        shape: Any = (
+            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        )
+        try:
+            value = TypeAdapter(shape).validate_python(data[field])
+        except ValidationError:
+            continue
+        for item in value if isinstance(value, tuple) else (value,):
+            if item is not None and not exists(ref, str(item)):
+                yield field, f"unknown {ref.value} '{item}'"
 
 
 def _message(text: str) -> str:
