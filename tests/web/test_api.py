@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from tests.web import registers
 
 from assay.catalog import load_catalog
 from assay.checks.models import CheckResult, ControlResult, RecordedFinding, UnjudgedItem
@@ -42,9 +43,10 @@ def all_findings(client: Client, query: str = "") -> list[dict[str, Any]]:
             return found
 
 
-def test_each_role_may_call_exactly_what_the_policy_says(clients: Clients) -> None:
+def test_each_role_may_call_exactly_what_the_policy_says(clients: Clients, served: Path) -> None:
     statement = EvidenceItem.objects.first()
     assert statement is not None
+    registers.add_starter_policies(load(served))
     paths = {
         "health": "/health",
         "me": "/me",
@@ -57,6 +59,9 @@ def test_each_role_may_call_exactly_what_the_policy_says(clients: Clients) -> No
         "statements": "/evidence",
         "statement": f"/evidence/{statement.statement_id}",
         "person": "/people/grace.lindqvist@acme.example",
+        "register": "/registers/policies",
+        "register_record": "/registers/policies/POL-01",
+        "evidence_requests": "/evidence-requests",
         "openapi-json": "/openapi.json",
     }
     assert api.urls_namespace == "api"  # the operations below are registered, under that name
