@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import Request
 
 import httpx
+from tests.web import registers
 
 from assay.connectors._urls import is_loopback
 
@@ -81,8 +82,9 @@ def mend_sample(programme: Path) -> None:
 
 
 def prepare_sample(programme: Path, env: dict[str, str], web: str) -> None:
-    """``assay init --sample`` into ``programme``'s folder, the ``web:`` section added to its
-    assay.yaml, one ``assay run``, and the accounts in ``ACCOUNTS`` added with a password."""
+    """``assay init --sample`` into ``programme``'s folder, the ``web:`` section and a named owner
+    for every owner role added to its assay.yaml, one ``assay run``, the accounts in
+    ``ACCOUNTS`` added with a password, and the starter policies in the policy register."""
     written = subprocess.run(
         [str(ASSAY), "init", "--sample", str(programme.parent)],
         env=env,
@@ -96,6 +98,7 @@ def prepare_sample(programme: Path, env: dict[str, str], web: str) -> None:
         assay(env, "init", "--key", "--file", str(programme))
     with programme.open("a") as handle:
         handle.write(web)
+    registers.name_owners(programme)
     assay(env, "run", "--file", str(programme))
     for account in ACCOUNTS:
         assay(
@@ -104,6 +107,37 @@ def prepare_sample(programme: Path, env: dict[str, str], web: str) -> None:
             *("--file", str(programme)),
             stdin=PASSWORD + "\n",
         )
+    load_registers(programme, env)
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+_LOAD_REGISTERS = """
+import sys
+from pathlib import Path
+
+from assay.evidence.service import open_database
+from assay.programme import load
+
+programme = load(Path(sys.argv[1]))
+open_database(programme)
+from tests.web import registers  # its models need Django started
+
+registers.add_starter_policies(programme)
+"""
+
+
+def load_registers(programme: Path, env: dict[str, str]) -> None:
+    """The starter policies, version 1.0 and in force, into the register of ``programme``'s own
+    database, as the command line opens it (no ``assay register`` command does it yet)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_REGISTERS, str(programme)],
+        env=env,
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"loading the registers: {done.stdout}{done.stderr}"
 
 
 def free_port() -> int:
@@ -126,6 +160,15 @@ class LiveServer:
     def assay(self, *args: str) -> str:
         """An ``assay`` command on the served programme (same database), e.g. ``users list``."""
         return assay(self.env, *args, "--file", str(self.programme))
+
+    def add_account(self, email: str, role: str) -> None:
+        """A person with ``role`` and the test password (``assay users add``)."""
+        assay(
+            self.env,
+            *("users", "add", email, "--role", role, "--password-stdin"),
+            *("--file", str(self.programme)),
+            stdin=PASSWORD + "\n",
+        )
 
     def client(self) -> httpx.Client:
         """An HTTP client that keeps cookies as a browser does on loopback (``LoopbackPolicy``).

@@ -140,6 +140,7 @@ def test_the_form_draws_each_field_by_its_type(programme: Programme, clients: Cl
     risks = html(clients[Role.ADMIN], "/registers/risks/new")
     assert re.search(r'<input type="number" name="likelihood"', risks)
     assert re.search(r'<input type="date" name="last_reviewed"', risks)
+    assert re.search(r'<input type="text" name="owner"', risks)  # an address, not prose
     assert '<option value="open" selected>open</option>' in risks  # the default status
     for kind in KINDS:
         html(clients[Role.PROGRAMME_OWNER], f"/registers/{kind}/new")

@@ -51,22 +51,22 @@ class Column:
 
 
 def _unwrapped(annotation: Any) -> tuple[Any, bool]:
-    """The type inside ``X | None`` and ``Annotated[X, ...]``, and whether None is allowed."""
-    nullable = False
+    """The type inside ``X | None`` and ``Annotated[X, ...]``, and whether any validator or
+    constraint was found on the way (an e-mail address, a title: not free prose)."""
+    constrained = False
     while True:
         origin = get_origin(annotation)
         if origin in (Union, types.UnionType):
-            kept = [arg for arg in get_args(annotation) if arg is not type(None)]
-            nullable = nullable or len(kept) < len(get_args(annotation))
-            annotation = kept[0]
+            annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
         elif origin is Annotated:
+            constrained = True
             annotation = get_args(annotation)[0]
         else:
-            return annotation, nullable
+            return annotation, constrained
 
 
 def _column(name: str, info: FieldInfo) -> Column:
-    shape, _ = _unwrapped(info.annotation)
+    shape, constrained = _unwrapped(info.annotation)
     required = info.is_required()
     default = None if required else info.get_default(call_default_factory=True)
     if get_origin(shape) is tuple:
@@ -79,7 +79,7 @@ def _column(name: str, info: FieldInfo) -> Column:
         return Column(name, Input.DATE, required, default)
     if shape is int:
         return Column(name, Input.NUMBER, required, default)
-    prose = shape is str and not info.metadata and name not in ONE_LINE
+    prose = shape is str and not (constrained or info.metadata) and name not in ONE_LINE
     return Column(name, Input.LONG if prose else Input.TEXT, required, default)
 
 
