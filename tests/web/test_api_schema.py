@@ -29,6 +29,9 @@ OPERATIONS = sorted(
 
 
 pytestmark = pytest.mark.live
+REQUEST_LINE_TOO_LONG = 414
+"""gunicorn's answer to a request line over 4 KiB, before any of Assay runs: a negative case
+that repeats a query parameter a few hundred times (an array for a number) can make one."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,10 @@ def test_every_operation_answers_as_described(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def answers(case: Case) -> None:
-            case.call_and_validate(session=session)
+            response = case.call(session=session)
+            if response.status_code == REQUEST_LINE_TOO_LONG:
+                return  # gunicorn refused it before Assay saw it
+            case.validate_response(response)
 
         answers()
 

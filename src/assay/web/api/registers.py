@@ -156,8 +156,9 @@ class WindowsPage(Page):
 class WindowFilters(Paging):
     control: Name | None = None
     state: WindowState | None = None
-    owner: Annotated[str, Field(max_length=254)] | None = None
-    """The owner's e-mail address."""
+    owner: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    """The owner's e-mail address (its length is the server's to bound: a request line of at
+    most 4 KiB)."""
 
 
 @read(
