@@ -72,9 +72,17 @@ def assay(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 
 def prepare_sample(programme: Path, env: dict[str, str], web: str) -> None:
-    """``assay init --sample`` into ``programme``'s folder, the ``web:`` section added to its
-    assay.yaml, one ``assay run``, and the accounts in ``ACCOUNTS`` added with a password."""
-    assay(env, "init", "--sample", str(programme.parent))
+    """``assay init --sample`` into ``programme``'s folder (its registers loaded), the ``web:``
+    section added to its assay.yaml, one ``assay run``, and the accounts in ``ACCOUNTS`` added
+    with a password."""
+    written = subprocess.run(
+        [str(ASSAY), "init", "--sample", str(programme.parent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert written.returncode == 0, f"assay init --sample: {written.stdout}{written.stderr}"
     with programme.open("a") as handle:
         handle.write(web)
     assay(env, "run", "--file", str(programme))
@@ -107,6 +115,15 @@ class LiveServer:
     def assay(self, *args: str) -> str:
         """An ``assay`` command on the served programme (same database), e.g. ``users list``."""
         return assay(self.env, *args, "--file", str(self.programme))
+
+    def add_account(self, email: str, role: str) -> None:
+        """A person with ``role`` and the test password (``assay users add``)."""
+        assay(
+            self.env,
+            *("users", "add", email, "--role", role, "--password-stdin"),
+            *("--file", str(self.programme)),
+            stdin=PASSWORD + "\n",
+        )
 
     def client(self) -> httpx.Client:
         """An HTTP client that keeps cookies as a browser does on loopback (``LoopbackPolicy``).

@@ -38,6 +38,9 @@ PROGRAMME_NAVIGATION = [
     ("Evidence", "/evidence/"),
     ("Identities", "/identities/"),
     ("Findings", "/findings/"),
+    ("Evidence requests", "/evidence-requests/"),
+    ("Registers", "/registers/"),
+    ("Policies", "/policies/"),
 ]
 
 
@@ -85,6 +88,7 @@ def test_a_new_programme_owner_sets_up_totp_then_signs_in_with_it(tab: Page) -> 
 def follow_a_failing_control_to_its_proof(tab: Page) -> None:
     tab.get_by_role("navigation", name="Main").get_by_role("link", name="Controls").click()
     tab.locator("select[name=status]").select_option("failing")
+    tab.locator("select[name=automated]").select_option("yes")  # one a check found failing
     tab.get_by_role("button", name="Show").click()
     assert "status=failing" in tab.url
     tab.locator("main table tbody tr td a").first.click()

@@ -14,12 +14,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from tests.hostile.sources import HOSTILE_LOGINS, add_hostile_okta_users, rename_leaver
+from tests.web import registers
 from tests.web.conftest import make_person
 
 from assay.cli import main
 from assay.evidence.models import EvidenceItem
+from assay.registers import service
+from assay.registers.kinds import KINDS
 from assay.web.context import PROGRAMME_VARIABLE
 from assay.web.roles import Role
 
@@ -135,3 +139,53 @@ def test_a_hostile_person_name_never_reaches_the_page_as_markup(hostile: Path) -
         html = client.get(url).content.decode()
         _assert_inert(url, html)
         assert "[link=javascript:alert(1)]click.me[/link]@acme.example" in html
+
+
+def test_register_and_evidence_request_pages_show_hostile_text_as_text(hostile: Path) -> None:
+    """A vendor review keyed by the hostile vendor's name (a slash in its key), a risk and an
+    owner's note and file name full of markup: every register, policy and request page inert."""
+    programme = registers.name_owners(hostile)
+    registers.add_starter_policies(programme)
+    service.add(programme, KINDS["vendors"], {"vendor": VENDOR, "data_processed": SCRIPT}, "x@y")
+    risk = {**registers.RISK, "title": SCRIPT, "plan": BREAKOUT, "description": JAVASCRIPT}
+    service.add(programme, KINDS["risks"], risk, registers.AUTHOR)
+    policy = {"body": f"{SCRIPT}\n\n[x]({JAVASCRIPT}) {BREAKOUT}", "title": SCRIPT}
+    service.edit(programme, KINDS["policies"], "POL-01", policy, registers.AUTHOR)
+    control = registers.owned_control(programme, registers.SECURITY)
+    window = registers.window_now(programme, control)
+    owner = Client()
+    owner.force_login(
+        make_person(registers.SECURITY, Role.CONTROL_OWNER).user,
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+    request = f"/evidence-requests/{control.id}/{window.label}/"
+    files = [SimpleUploadedFile(BREAKOUT.replace("/", ""), b"x")]
+    assert owner.post(f"{request}submit", {"note": SCRIPT, "files": files}).status_code == 302
+
+    admin = make_person("<u>admin</u>@acme.example", Role.ADMIN)
+    client = Client()
+    client.force_login(admin.user, backend="django.contrib.auth.backends.ModelBackend")
+    vendor_url = "/registers/vendors/" + VENDOR.replace("<", "%3C").replace(">", "%3E") + "/"
+    seen = ""
+    for url in (
+        "/registers/",
+        "/registers/vendors/",
+        vendor_url,
+        vendor_url + "edit",
+        "/registers/risks/",
+        "/registers/risks/R-01/",
+        "/registers/risks/R-01/edit",
+        "/registers/policies/POL-01/",
+        "/policies/",
+        "/policies/POL-01/",
+        "/evidence-requests/",
+        request,
+        f"/controls/{control.id}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        _assert_inert(url, html)
+        seen += html
+    assert "Ticket&lt;script&gt;alert(&#x27;system&#x27;)&lt;/script&gt;desk" in seen
+    assert "&quot;&#x27;&gt;&lt;img src=x onerror=alert(1)&gt;" in seen

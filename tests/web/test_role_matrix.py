@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from tests.web import registers
 from tests.web.conftest import make_person
 
 from assay.evidence.models import EvidenceItem
+from assay.registers import owner_evidence
 from assay.web.roles import Role
 
 pytestmark = [pytest.mark.db, pytest.mark.django_db]
@@ -72,8 +75,21 @@ PROGRAMME_PAGES = {
     "nonhuman",
     "leavers",
     "findings",
+    "registers",
+    "register",
+    "register_record",
+    "evidence_requests",
+    "evidence_request",
+    "evidence_file",
 }
 ADMIN_PAGES = {"users", "user_set_role", "user_disable"}
+DECIDER_PAGES = {"register_new", "register_edit", "evidence_decide"}
+"""Admins and programme owners change the registers and accept owner evidence."""
+EVERYONE_PAGES = {"policies", "policy"}
+SUBMIT = "evidence_submit"
+"""Admins, programme owners and control owners (the page offers it to a control's owner)."""
+ACKNOWLEDGE = "policy_acknowledge"
+"""Everyone with a role but the auditor, who reads the policies and acknowledges none."""
 API_FOR_EVERYONE = {"api:health", "api:me", "api:openapi-json"}
 API_FOR_NOBODY = {"api:api-root"}  # django-ninja's index of the API: not offered
 
@@ -88,6 +104,14 @@ def expected(name: str) -> frozenset[str]:
         return frozenset(PROGRAMME)
     if name in ADMIN_PAGES:
         return frozenset({Role.ADMIN})
+    if name in DECIDER_PAGES:
+        return frozenset({Role.ADMIN, Role.PROGRAMME_OWNER})
+    if name in EVERYONE_PAGES:
+        return frozenset(Role)
+    if name == SUBMIT:
+        return frozenset({Role.ADMIN, Role.PROGRAMME_OWNER, Role.CONTROL_OWNER})
+    if name == ACKNOWLEDGE:
+        return frozenset(Role) - {Role.AUDITOR}
     if name in API_FOR_EVERYONE:
         return frozenset(Role)
     if name.startswith("api:") and name not in API_FOR_NOBODY:
@@ -115,13 +139,27 @@ def _parameters(entry: URLPattern | URLResolver) -> tuple[str, ...]:
 
 
 @pytest.fixture
-def values(served: object) -> dict[str, Any]:
+def values(served: Path) -> dict[str, Any]:
     """A real value for every URL parameter, so an allowed view answers rather than 404s."""
     item = EvidenceItem.objects.filter(kind="snapshot").first()
     assert item is not None
     somebody = make_person("somebody@acme.example", Role.EMPLOYEE)
+    programme = registers.name_owners(served)
+    registers.add_records(programme)
+    registers.add_starter_policies(programme)
+    control = registers.owned_control(programme, registers.SECURITY)
+    window = registers.window_now(programme, control)
+    submitted = owner_evidence.submit(
+        programme, control.id, [("a.txt", b"a")], "note", registers.SECURITY, window=window.label
+    )
     return {
-        "control_id": "AC-01",
+        "kind": "risks",
+        "key": "R-01",
+        "policy_id": "POL-01",
+        "window": window.label,
+        "submission_id": submitted.pk,
+        "number": 0,
+        "control_id": control.id,
         "statement_id": item.statement_id,
         "who": "ada.lovelace@acme.example",
         "system_id": "okta",
@@ -147,7 +185,9 @@ def test_every_url_is_open_to_exactly_the_roles_the_table_names(
         **{role: clients[role] for role in Role},
     }
     walked = dict(_patterns(get_resolver().url_patterns))
-    assert {"dashboard", "control", "statement_proof", "users"} <= set(walked)
+    assert {"dashboard", "control", "statement_proof", "users", "policy", "evidence_file"} <= set(
+        walked
+    )
     wrong = []
     for name, parameters in sorted(walked.items()):
         url = _url(name, parameters, values)

@@ -140,6 +140,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # static files straight from the installed packages: no collect step
+# Uploads (owner evidence): a file larger than this waits in a temporary file, not in memory, and
+# a request's other fields (a note, a policy's body) stay under the second limit. The limit of a
+# file (25 MiB) is the owner-evidence service's; the web app checks it before reading a file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"

@@ -46,6 +46,12 @@ EVERYONE = frozenset(Role)
 PROGRAMME = frozenset({Role.ADMIN, Role.PROGRAMME_OWNER, Role.CONTROL_OWNER, Role.AUDITOR})
 """Those who see the programme: its controls, scope, evidence, identities and findings."""
 ADMINS = frozenset({Role.ADMIN})
+DECIDERS = frozenset({Role.ADMIN, Role.PROGRAMME_OWNER})
+"""Those who change the registers and accept owner evidence (never their own)."""
+OWNERS = frozenset({Role.ADMIN, Role.PROGRAMME_OWNER, Role.CONTROL_OWNER})
+"""Those who may submit owner evidence: the page offers it to each control's named owner."""
+READERS = EVERYONE - {Role.AUDITOR}
+"""Everyone who works here: the auditor reads the policies but acknowledges none."""
 
 _SIGN_IN = (
     "account_login",
@@ -94,7 +100,15 @@ _PROGRAMME_PAGES = (
     "nonhuman",
     "leavers",
     "findings",
+    "registers",
+    "register",
+    "register_record",
+    "evidence_requests",
+    "evidence_request",
+    "evidence_file",
 )
+_DECIDER_PAGES = ("register_new", "register_edit", "evidence_decide")
+_FOR_EVERYONE = ("policies", "policy")
 _ADMIN_PAGES = ("users", "user_set_role", "user_disable")
 
 POLICY: dict[str, frozenset[Role] | str] = {
@@ -102,6 +116,10 @@ POLICY: dict[str, frozenset[Role] | str] = {
     **dict.fromkeys(_OWN_ACCOUNT, SIGNED_IN),
     **dict.fromkeys(_PROGRAMME_PAGES, PROGRAMME),
     **dict.fromkeys(_ADMIN_PAGES, ADMINS),
+    **dict.fromkeys(_DECIDER_PAGES, DECIDERS),
+    **dict.fromkeys(_FOR_EVERYONE, EVERYONE),
+    "evidence_submit": OWNERS,
+    "policy_acknowledge": READERS,
 }
 """URL name → who may open it. API operations are added by ``web.api`` under ``api:<name>``."""
 

@@ -24,6 +24,12 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """The first page the person's role opens: an employee's is the policies."""
+        from assay.web import navigation
+
+        return navigation.home(request)
+
 
 def configured() -> Oidc | None:
     served = context.programme_or_none()

@@ -6,7 +6,16 @@ each in ``roles.POLICY`` (``api:<name>``). A request signs in with a session or
 runs.
 """
 
-from assay.web.api import controls, evidence, findings, me, people, runs, scope  # noqa: F401
+from assay.web.api import (  # noqa: F401
+    controls,
+    evidence,
+    findings,
+    me,
+    people,
+    registers,
+    runs,
+    scope,
+)
 from assay.web.api._base import api, open_description
 
 __all__ = ["api"]

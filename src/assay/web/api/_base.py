@@ -43,7 +43,10 @@ api = NinjaAPI(
     docs_url=None,
     openapi_url="/openapi.json",
     auth=SignedIn(),
-    description="Read the programme: runs, controls, findings, scope, evidence and people.",
+    description=(
+        "Read the programme: runs, controls, findings, scope, evidence, people, the registers "
+        "and the evidence requests."
+    ),
 )
 
 MAX_ID = 2**63 - 1

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
+
+from assay.web import markdown as _markdown
 
 register = template.Library()
 
@@ -16,3 +19,9 @@ def get(mapping: Mapping[Any, Any] | None, key: Any) -> Any:
     if not mapping:
         return 0
     return mapping.get(key, 0)
+
+
+@register.filter
+def markdown(text: str | None) -> SafeString:
+    """A person's Markdown as inert HTML (``web.markdown``)."""
+    return _markdown.render(text)

@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from assay.monitor.models import Run
 from assay.programme.model import Programme
-from assay.web import accounts, context
+from assay.web import accounts, context, roles
 from assay.web.roles import Role
 
 
@@ -24,6 +24,12 @@ def programme() -> Programme:
 
 def role(request: HttpRequest) -> Role | None:
     return accounts.role_of(request.user)
+
+
+def may_open(request: HttpRequest, url_name: str) -> bool:
+    """Whether the viewer's role may open ``url_name``: a page offers only the links and forms
+    that would work for them."""
+    return roles.allows(url_name, role(request), signed_in=request.user.is_authenticated)
 
 
 def period_bounds(request: HttpRequest) -> tuple[datetime | None, datetime | None]:

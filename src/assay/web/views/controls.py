@@ -12,6 +12,9 @@ from assay.catalog import Category, load_catalog
 from assay.checks.base import Status
 from assay.errors import InputError
 from assay.monitor import history
+from assay.registers import owner_evidence
+from assay.registers.windows import evidenced_controls, statuses
+from assay.web.views import owner_evidence as owner_evidence_views
 from assay.web.views._common import latest_run, page, period_bounds, programme
 
 SORTS = {
@@ -86,6 +89,10 @@ def control(request: HttpRequest, control_id: str) -> HttpResponse:
         served, start.date() if start else None, end.date() if end else None
     )
     timeline = history.control_timeline(found.id, runs)
+    windows = None
+    if found in evidenced_controls(served):
+        facts = [f for f in owner_evidence.submission_facts() if f.control == found.id]
+        windows = statuses(served, facts, owner_evidence_views.today(), [found])
     current = next(iter(history.controls_in_run(served, latest_run(request), only=found.id)), None)
     catalog = load_catalog()
     return page(
@@ -99,5 +106,6 @@ def control(request: HttpRequest, control_id: str) -> HttpResponse:
             "tsc": [(m, catalog.criterion(m.target)) for m in found.tsc],
             "csf": found.csf,
             "timeline": list(reversed(timeline.runs)),
+            "windows": windows,
         },
     )

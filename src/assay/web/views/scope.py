@@ -18,6 +18,8 @@ from assay.catalog import load_catalog
 from assay.inventory.models import InventorySystem
 from assay.programme.lint import lint
 from assay.programme.model import System
+from assay.registers import service
+from assay.registers.kinds import KINDS, VendorReview
 from assay.web.roles import Role
 from assay.web.views._common import page, programme, role, visible_runs
 
@@ -46,13 +48,19 @@ def scope(request: HttpRequest) -> HttpResponse:
             "run"
         )
     }
+    # What we hold of each vendor's assurance report is kept in the vendor register.
+    reviews = {
+        review.vendor: review
+        for review in service.records_of(KINDS["vendors"])
+        if isinstance(review, VendorReview)
+    }
     return page(
         request,
         "web/scope.html",
         {
             "title": "Scope",
             "systems": [_row(system, collected.get(system.id)) for system in served.systems],
-            "vendors": served.vendors,
+            "vendors": [(vendor, reviews.get(vendor.name)) for vendor in served.vendors],
             "notes": lint(served, load_catalog(), date.today()),
             "settings_shown": role(request) in SEES_SETTINGS,
         },
