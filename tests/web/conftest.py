@@ -25,9 +25,13 @@ PASSWORD = live.PASSWORD
 
 
 @pytest.fixture
-def served(registered: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The sample organisation after one completed run, as the web app serves it."""
-    programme = registered / "assay.yaml"
+def served(sample: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """The sample organisation after one completed run, as the web app serves it. Its registers
+    and owner-evidence history are loaded first only for a test that compares the run with the
+    planted problems (``planted``); the others start from empty registers of their own."""
+    if "planted" in request.fixturenames:
+        request.getfixturevalue("registered")
+    programme = sample / "assay.yaml"
     assert main(["run", "--file", str(programme)]) == 0
     monkeypatch.setenv(PROGRAMME_VARIABLE, str(programme))
     return programme
