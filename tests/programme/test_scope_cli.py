@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assay.catalog import load_catalog
 from assay.cli import main
 
 CLEAN = """\
@@ -20,7 +21,11 @@ systems:
     in_scope: true
     reason: The product
     connector: {type: git, settings: {path: exports/app}}
-"""
+owners:
+""" + "".join(
+    f"  {role}: dana@example.com\n"
+    for role in sorted({control.owner_role for control in load_catalog().controls})
+)
 
 
 def _run(path: Path) -> int:
