@@ -18,6 +18,7 @@ from assay.programme import load
 from assay.programme.model import Programme
 from assay.registers.kinds import KINDS
 from assay.registers.models import Change, Record
+from assay.sample import PlantedFinding
 from assay.web.models import AuditEvent
 from assay.web.roles import Role
 
@@ -258,3 +259,24 @@ def test_unknown_registers_and_records_are_not_found(
     for url in ("/registers/nope/", "/registers/risks/R-404/", "/registers/risks/R-404/edit"):
         assert client.get(url).status_code == 404
     assert client.get("/registers/nope/new").status_code == 404
+
+
+def test_a_vendor_shows_what_it_can_reach_and_its_offboarding(
+    served: Path, planted: tuple[PlantedFinding, ...], clients: Clients
+) -> None:
+    """On the sample with its registers: AWS provides the aws system; Wikiworks was offboarded
+    and the run found no app of its still in use."""
+    client = clients[Role.AUDITOR]
+    aws = html(client, "/registers/vendors/Amazon%20Web%20Services/")
+    assert "What Amazon Web Services can reach" in aws
+    assert "<td>ci-deploy:access_key_1</td>" in aws and "<td>&lt;root_account&gt;</td>" in aws
+    assert "<h2>Offboarding</h2>" not in aws
+    gone = html(client, "/registers/vendors/Wikiworks/")
+    assert "It provides no system a run has collected" in gone
+    steps = re.findall(r"<tr><td>([^<]+)</td><td>(yes|no)</td><td>([^<]+)</td></tr>", gone)
+    assert [(name, done) for name, done, _ in steps] == [
+        ("contract ended", "yes"),
+        ("data returned or deleted", "no"),
+        ("access removed", "yes"),
+    ]
+    assert steps[2][2] == "verified by the latest snapshot"

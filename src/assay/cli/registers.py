@@ -241,8 +241,6 @@ def show_record(
 
 
 def _show_vendor(programme: Programme, document: dict[str, Any]) -> None:
-    from assay.checks.models import RecordedFinding
-    from assay.checks.results import latest_completed_run
     from assay.registers.kinds import VendorReview, VendorStatus
     from assay.registers.reach import offboarding_steps, reach_of
 
@@ -256,14 +254,8 @@ def _show_vendor(programme: Programme, document: dict[str, Any]) -> None:
     show(held)
     if review.status is VendorStatus.ACTIVE:
         return
-    run = latest_completed_run()
-    found: bool | None = None
-    if run is not None and review.offboarded_on is not None:
-        found = RecordedFinding.objects.filter(
-            run_id=run, rule="offboarded_vendor_access", subject=review.vendor
-        ).exists()
     steps = table("offboarding", "step", "done", "how")
-    for step in offboarding_steps(review, found):
+    for step in offboarding_steps(review):
         add_row(steps, step.name, "yes" if step.done else "no", step.how)
     show(steps)
 

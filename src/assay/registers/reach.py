@@ -57,10 +57,29 @@ class Step:
     how: str
 
 
-def offboarding_steps(review: VendorReview, access_finding: bool | None) -> tuple[Step, ...]:
+def _access_found(review: VendorReview) -> bool | None:
+    """Whether the latest completed run found the offboarded vendor's access still there; None
+    when no run has judged it (none yet, or it is not offboarded)."""
+    from assay.checks.models import CheckResult, RecordedFinding
+    from assay.checks.results import latest_completed_run
+
+    run = latest_completed_run()
+    if run is None or review.offboarded_on is None:
+        return None
+    judged = CheckResult.objects.filter(
+        run_id=run, check_id="vendor_offboarding", status__in=("passing", "failing")
+    ).exists()
+    found = RecordedFinding.objects.filter(
+        run_id=run, rule="offboarded_vendor_access", subject=review.vendor
+    ).exists()
+    return True if found else (False if judged else None)
+
+
+def offboarding_steps(review: VendorReview) -> tuple[Step, ...]:
     """The offboarding checklist of a vendor. "Access removed" is never ticked by hand: it holds
-    when the latest run's ``vendor_offboarding`` check judged the vendor and found nothing
-    (``access_finding`` False); None means no run has judged it yet."""
+    when the latest run's ``vendor_offboarding`` check judged the vendors and found nothing for
+    this one."""
+    access_finding = _access_found(review)
     ended = review.offboarded_on
     deleted = review.data_deleted_on
     if access_finding is None:

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from assay.errors import InputError
 from assay.evidence.models import EvidenceItem
 from assay.registers import service
-from assay.registers.kinds import KINDS, Kind, RefKind, _Record
+from assay.registers.kinds import KINDS, Kind, RefKind, VendorReview, VendorStatus, _Record
+from assay.registers.reach import offboarding_steps, reach_of
 from assay.web import audit
 from assay.web.record_form import Input, RecordForm, columns
 from assay.web.views._common import may_open, page, paginated, programme, visible_runs
@@ -123,8 +124,20 @@ def record(request: HttpRequest, kind: str, key: str) -> HttpResponse:
             "fields": _fields(chosen, found),
             "changes": [(change, change.statement_id in indexed) for change in changes],
             "may_edit": chosen.name != "acknowledgements" and may_open(request, "register_edit"),
+            **_vendor(found),
         },
     )
+
+
+def _vendor(found: _Record) -> dict[str, Any]:
+    """For a vendor review: what the vendor can reach, and its offboarding checklist."""
+    if not isinstance(found, VendorReview):
+        return {}
+    offboarding = found.status is not VendorStatus.ACTIVE
+    return {
+        "reach": reach_of(programme(), found.vendor),
+        "steps": offboarding_steps(found) if offboarding else (),
+    }
 
 
 def _form_page(
