@@ -36,6 +36,7 @@ def _rows() -> tuple[list[Any], list[Any], list[Any]]:
             "control_id",
             "window",
             "note",
+            "files",
             "submitted_by",
             "statement_id",
             "state",

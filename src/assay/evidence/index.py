@@ -95,14 +95,6 @@ def _highest_run(data: bytes) -> int:
     return highest
 
 
-KEPT_BY_PEOPLE = frozenset({"register", "owner-evidence"})
-"""Statements of what people recorded, which the registers are rebuilt from."""
-OUTSIDE_RUNS = frozenset(
-    {ledger.RUN, ledger.TOMBSTONE, ledger.INDEX, ledger.ACTION, "attachment", *KEPT_BY_PEOPLE}
-)
-"""Kinds of statement that belong to no run by nature (the rest did before runs were logged)."""
-
-
 @dataclass(frozen=True)
 class Reindexed:
     runs: int
@@ -157,6 +149,11 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
     programme: dict[str, str] = {}
     items: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []  # the check results still in the locker (not pruned)
+    from assay.registers.rebuild import KINDS as people_kinds
+
+    # Kinds that belong to no run by nature; any other outside a run was written before runs
+    # were recorded in the log.
+    outside_runs = {ledger.RUN, ledger.TOMBSTONE, ledger.INDEX, ledger.ACTION, *people_kinds}
     kept: list[tuple[str, Any]] = []  # what people recorded: registers and owner evidence
     index = of_no_run = 0
     for number, statements in locker.batches():
@@ -170,10 +167,10 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
                     started[owner] = statement.recorded_at
                 else:
                     finished[state.run] = statement.recorded_at
-            if statement.kind in KEPT_BY_PEOPLE:
+            if statement.kind in people_kinds:
                 kept.append((identifier, statement))
             if owner is None:
-                of_no_run += statement.kind not in OUTSIDE_RUNS
+                of_no_run += statement.kind not in outside_runs
             else:
                 if statement.kind == "programme":
                     programme[owner] = statement.sha256

@@ -9,7 +9,6 @@ evidence submitted in time is overdue; one not yet due never fails.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,18 +99,20 @@ def submit(
         if len(data) > FILE_LIMIT:
             raise InputError(name, f"larger than {FILE_LIMIT // (1024 * 1024)} MiB")
     subject = f"{control.id}/{chosen.label}"
-    attached = registers.attach(programme, files, f"{STATEMENT_KIND}/{subject}")
     facts = {"control": control.id, "window": chosen.label, "action": "submitted", "by": actor}
-    document = {**facts, "at": now.isoformat(), "note": note, "files": attached}
-    made = service.append_now(
+    document = {**facts, "at": now.isoformat(), "note": note, "files": registers.cited(files)}
+    *kept, made = service.append_now(
         programme,
-        [NewEvidence(STATEMENT_KIND, subject, canonical_json(document), now, parameters=facts)],
-    )[0]
+        [
+            *registers.attachments(files, f"{STATEMENT_KIND}/{subject}", now),
+            NewEvidence(STATEMENT_KIND, subject, canonical_json(document), now, parameters=facts),
+        ],
+    )
     return Submission.objects.create(
         control_id=control.id,
         window=chosen.label,
         note=note,
-        files=attached,
+        files=registers.stored(files, kept),
         submitted_by=actor,
         submitted_at=now,
         statement_id=made.id,
@@ -220,20 +221,10 @@ def record_history(
     items: list[NewEvidence] = []
     for entry in past:
         subject = f"{entry.control}/{entry.window}"
-        files = [
-            {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            for name, data in entry.files
-        ]
-        items += [
-            NewEvidence(
-                registers.ATTACHMENT_KIND,
-                f"{STATEMENT_KIND}/{subject}/{name}",
-                data,
-                entry.submitted_at,
-                parameters={"name": name, "about": f"{STATEMENT_KIND}/{subject}"},
-            )
-            for name, data in entry.files
-        ]
+        files = registers.cited(entry.files)
+        items += registers.attachments(
+            entry.files, f"{STATEMENT_KIND}/{subject}", entry.submitted_at
+        )
         submitted = {"control": entry.control, "window": entry.window, "by": entry.submitted_by}
         decided = {"control": entry.control, "window": entry.window, "by": entry.decided_by}
         for facts, at, extra in (
@@ -257,15 +248,7 @@ def record_history(
     made = []
     with transaction.atomic():
         for entry in past:
-            attached = [
-                {
-                    "name": name,
-                    "sha256": a.statement.sha256,
-                    "size": len(data),
-                    "statement_id": a.id,
-                }
-                for (name, data), a in zip(entry.files, appended, strict=False)
-            ]
+            attached = registers.stored(entry.files, [next(appended) for _ in entry.files])
             submitted_statement, decided_statement = next(appended), next(appended)
             made.append(
                 Submission(

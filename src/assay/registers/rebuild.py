@@ -17,20 +17,26 @@ from assay.evidence.locker import Locker, pack_name
 from assay.evidence.statements import Statement
 from assay.registers.models import Change, Record, Submission
 from assay.registers.owner_evidence import STATEMENT_KIND as OWNER_EVIDENCE
+from assay.registers.service import ATTACHMENT_KIND
 from assay.registers.service import STATEMENT_KIND as REGISTER
 
-KINDS = frozenset({REGISTER, OWNER_EVIDENCE})
-"""The statement kinds this rebuild reads."""
+KINDS = frozenset({REGISTER, OWNER_EVIDENCE, ATTACHMENT_KIND})
+"""The statement kinds this rebuild reads (an attachment only for its statement id)."""
 
 
 def rebuild(locker: Locker, statements: Sequence[tuple[str, Statement]]) -> tuple[int, int]:
     """Recreate ``Record``, ``Change`` and ``Submission`` rows from ``statements`` (in log order,
     of the kinds in ``KINDS``); return (changes, submissions). A pruned pack's changes are gone
     with it, and so are the rows it would have given."""
+    files = {
+        (str(s.parameters.get("about")), s.sha256): identifier
+        for identifier, s in statements
+        if s.kind == ATTACHMENT_KIND
+    }
     kept = [
         (identifier, s)
         for identifier, s in statements
-        if s.kind in KINDS and locker.backend.exists(pack_name(s.pack))
+        if s.kind in (REGISTER, OWNER_EVIDENCE) and locker.backend.exists(pack_name(s.pack))
     ]
     blobs = locker.blobs({s.sha256 for _, s in kept}) if kept else {}
     changes = submissions = 0
@@ -42,7 +48,7 @@ def rebuild(locker: Locker, statements: Sequence[tuple[str, Statement]]) -> tupl
             _change(identifier, document, latest)
         elif document.get("action") == "submitted":
             submissions += 1
-            _submitted(identifier, document)
+            _submitted(identifier, document, files)
         else:
             _decided(identifier, document)
     Record.objects.bulk_create(latest.values())
@@ -76,12 +82,18 @@ def _change(
     )
 
 
-def _submitted(identifier: str, document: dict[str, Any]) -> None:
+def _submitted(
+    identifier: str, document: dict[str, Any], files: dict[tuple[str, str], str]
+) -> None:
+    about = f"{OWNER_EVIDENCE}/{document['control']}/{document['window']}"
     Submission.objects.create(
         control_id=str(document["control"]),
         window=str(document["window"]),
         note=str(document.get("note", "")),
-        files=list(document.get("files", ())),
+        files=[
+            {**cited, "statement_id": files.get((about, cited["sha256"]), "")}
+            for cited in document.get("files", ())
+        ],
         submitted_by=str(document["by"]),
         submitted_at=datetime.fromisoformat(document["at"]),
         statement_id=identifier,

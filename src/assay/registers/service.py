@@ -10,6 +10,7 @@ appended as one batch, or not at all.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from assay.catalog import load_catalog
 from assay.errors import InputError
 from assay.evidence import service
 from assay.evidence.canonical import canonical_json
+from assay.evidence.locker import Appended
 from assay.evidence.statements import NewEvidence
 from assay.programme.model import Programme
 from assay.registers.kinds import KINDS, Kind, RefKind, Resolver, _Record, unresolved
@@ -176,10 +178,15 @@ def _exists(kind: Kind, record: _Record) -> str:
 
 
 def apply(
-    programme: Programme, kind: Kind, proposed: Sequence[Proposed], actor: str
+    programme: Programme,
+    kind: Kind,
+    proposed: Sequence[Proposed],
+    actor: str,
+    files: Sequence[NewEvidence] = (),
 ) -> list[Record]:
-    """Append one statement per change in one batch, then keep the records as current; a
-    record's version goes up by one with each change."""
+    """Append one statement per change in one batch (after ``files``, the attachments the
+    changes cite), then keep the records as current; a record's version goes up by one with
+    each change."""
     if not proposed:
         return []
     now = datetime.now(UTC)
@@ -196,7 +203,7 @@ def apply(
             key = change.record.key
             versions[key] = versions.get(key, existing[key].version if key in existing else 0) + 1
             items.append(_statement(kind, change, versions[key], actor, now))
-        appended = service.append_now(programme, items)
+        appended = service.append_now(programme, [*files, *items])[len(files) :]
         rows: dict[str, Record] = {}
         for change, made in zip(proposed, appended, strict=True):
             key = change.record.key
@@ -248,27 +255,32 @@ def _statement(kind: Kind, change: Proposed, version: int, actor: str, at: datet
     )
 
 
-def attach(
-    programme: Programme, files: Iterable[tuple[str, bytes]], about: str
-) -> list[dict[str, Any]]:
-    """Put files a person gave into the locker (one batch, signed at once); return, per file,
-    its name, sha-256, size and statement id, for the record that cites them."""
-    now = datetime.now(UTC)
-    given = list(files)
-    items = [
-        NewEvidence(
-            ATTACHMENT_KIND,
-            f"{about}/{name}",
-            data,
-            now,
-            parameters={"name": name, "about": about},
-        )
-        for name, data in given
-    ]
-    appended = service.append_now(programme, items)
+def attachments(files: Iterable[tuple[str, bytes]], about: str, at: datetime) -> list[NewEvidence]:
+    """Files a person gave, as evidence to append in the same batch as the statement citing
+    them (by ``cited``): the files and what they answer are signed together, or not at all."""
     return [
-        {"name": name, "sha256": made.statement.sha256, "size": len(data), "statement_id": made.id}
-        for (name, data), made in zip(given, appended, strict=True)
+        NewEvidence(
+            ATTACHMENT_KIND, f"{about}/{name}", data, at, parameters={"name": name, "about": about}
+        )
+        for name, data in files
+    ]
+
+
+def cited(files: Iterable[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """How a statement names the files appended with it: name, sha-256 and size."""
+    return [
+        {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in files
+    ]
+
+
+def stored(
+    files: Sequence[tuple[str, bytes]], appended: Sequence[Appended]
+) -> list[dict[str, Any]]:
+    """``cited`` with each file's statement id, once appended (``appended`` in file order)."""
+    return [
+        {**named, "statement_id": made.id}
+        for named, made in zip(cited(files), appended, strict=True)
     ]
 
 
@@ -345,6 +357,8 @@ def attach_file(
     field = FILE_FIELDS.get(kind.name)
     if field is None:
         raise InputError(kind.name, f"{kind.label.lower()} hold no files")
-    current_record(kind, key)
-    (made,) = attach(programme, [(name, data)], f"{kind.name}/{key}")
-    return edit(programme, kind, key, {field: made["sha256"]}, actor, action="file attached")
+    current = current_record(kind, key)
+    changed = {**current.document, field: hashlib.sha256(data).hexdigest()}
+    record = _valid(programme, kind, changed, name)
+    kept = attachments([(name, data)], f"{kind.name}/{key}", datetime.now(UTC))
+    return apply(programme, kind, [Proposed(record, "file attached")], actor, kept)[0]
