@@ -264,3 +264,19 @@ def test_what_people_wrote_in_a_register_is_shown_as_data(
     assert ",'=cmd" in line and "\\x1b[2J" in line and "\\u202e" in line
     code, out, _ = _run(capsys, "register", "list", "risks", "--format", "json", "--file", path)
     assert next(r for r in json.loads(out) if r["id"] == "R-30")["title"] == title
+
+
+def test_who_may_decide_is_one_rule_for_the_web_and_the_command_line(registered: Path) -> None:
+    from assay.web.accounts import may_decide
+
+    programme = load(registered / "assay.yaml")
+    lead = User.objects.create_user(username="lead", email="Ops.Lead@Acme.example", password="x")
+    Profile.objects.create(user=lead, role="programme_owner")
+    other = User.objects.create_user(username="co", email="co@acme.example", password="x")
+    Profile.objects.create(user=other, role="control_owner")
+    assert may_decide(programme, "ops.lead@acme.example")  # as the command line spells it
+    assert may_decide(programme, programme.owner.email.upper())
+    assert not may_decide(programme, "co@acme.example")
+    lead.is_active = False
+    lead.save()
+    assert not may_decide(programme, "ops.lead@acme.example")

@@ -57,17 +57,6 @@ def _email(value: str) -> str:
     return email
 
 
-def _may_decide(programme: Programme, email: str) -> bool:
-    """The programme owner, or anyone given the admin or programme owner role."""
-    from django.contrib.auth import get_user_model
-
-    if email == programme.owner.email:
-        return True
-    user = get_user_model().objects.filter(email=email, is_active=True).first()
-    profile = getattr(user, "assay_profile", None)
-    return profile is not None and profile.role in ("admin", "programme_owner")
-
-
 # --- controls ------------------------------------------------------------------------------
 
 
@@ -402,6 +391,7 @@ def submit(
     """Submit evidence for a control's window, as its named owner."""
     programme = _programme(file)
     from assay.registers import owner_evidence
+    from assay.web.accounts import may_decide
 
     given = []
     for path in paths:
@@ -416,7 +406,7 @@ def submit(
         note,
         email,
         window=period,
-        may_decide=_may_decide(programme, email),
+        may_decide=may_decide(programme, email),
     )
     say(
         f"submitted {len(given)} file(s) for {made.control_id} {made.window}; "
@@ -428,6 +418,7 @@ def _decide(
     programme: Programme, control: str, period: str | None, actor: str, accept: bool, reason: str
 ) -> None:
     from assay.registers import owner_evidence
+    from assay.web.accounts import may_decide
 
     email = _email(actor)
     waiting = owner_evidence.pending_for(programme, control, period)
@@ -436,7 +427,7 @@ def _decide(
         waiting.pk,
         accept,
         email,
-        may_decide=_may_decide(programme, email),
+        may_decide=may_decide(programme, email),
         reason=reason,
     )
     say(f"{made.control_id} {made.window}: {made.get_state_display()}")

@@ -18,7 +18,7 @@ from assay.errors import InputError
 from assay.programme.model import Programme
 from assay.web import audit
 from assay.web.models import ApiToken, Profile
-from assay.web.roles import Role
+from assay.web.roles import DECIDERS, Role
 
 TOKEN_PREFIX = "assay_"
 
@@ -54,6 +54,17 @@ def role_of(user: object) -> Role | None:
         return Role(profile.role) if profile is not None else None
     except ValueError:
         return None
+
+
+def may_decide(programme: Programme, email: str) -> bool:
+    """Whether ``email`` may accept owner evidence or send it back: the programme owner the
+    programme file names, or an active account given a role in ``roles.DECIDERS``. (Nobody
+    decides their own submission; the service refuses that.)"""
+    address = email.strip().lower()
+    if address == programme.owner.email:
+        return True
+    user = User.objects.filter(email__iexact=address, is_active=True).first()
+    return user is not None and role_of(user) in DECIDERS
 
 
 def _user(email: str) -> User:

@@ -38,12 +38,10 @@ from assay.registers.windows import (
     window_named,
     windows_of,
 )
-from assay.web import audit
+from assay.web import accounts, audit
 from assay.web.roles import Role
 from assay.web.views._common import may_open, page, paginated, programme, role
 
-DECIDERS = frozenset({Role.ADMIN, Role.PROGRAMME_OWNER})
-"""Who may accept owner evidence or send it back (never their own submission)."""
 ASKED = frozenset(
     {
         WindowState.OPEN,
@@ -65,7 +63,8 @@ def _me(request: HttpRequest) -> str:
 
 
 def _may_decide(request: HttpRequest) -> bool:
-    return role(request) in DECIDERS
+    """A decider by the one rule (``accounts.may_decide``) whom the role table lets decide."""
+    return may_open(request, "evidence_decide") and accounts.may_decide(programme(), _me(request))
 
 
 class RequestFilter(forms.Form):
@@ -184,7 +183,7 @@ def _request_page(
     )
     me = _me(request)
     submissions = Submission.objects.filter(control_id=control.id, window=window.label)
-    may_decide = _may_decide(request) and may_open(request, "evidence_decide")
+    may_decide = _may_decide(request)
     shown = [
         (
             s,
