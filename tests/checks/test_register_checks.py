@@ -659,6 +659,11 @@ def evidence_context(*submissions: SubmissionFact, as_of: datetime = SECOND_DAY)
     )
 
 
+def parts_of(ctx: CheckContext) -> dict[str, Part]:
+    """Each owner-evidenced control's part, from the context's own owner_evidence outcome."""
+    return owner_evidence_parts(ctx, owner_evidence(ctx))
+
+
 def test_a_window_past_due_without_evidence_is_overdue_naming_only_its_control() -> None:
     outcome = owner_evidence(evidence_context())
     assert found(outcome) == {("evidence_overdue", "owner-evidence", "GV-02@2026-01-05")}
@@ -683,16 +688,16 @@ def test_before_any_window_is_due_owner_evidence_is_not_tested() -> None:
 
 
 def test_owner_evidence_parts_fail_pass_or_wait_per_control() -> None:
-    overdue = owner_evidence_parts(evidence_context())
+    overdue = parts_of(evidence_context())
     assert overdue["GV-02"].status is Status.FAILING
     assert "2026-01-05" in overdue["GV-02"].reason
     assert {c for c, part in overdue.items() if part.status is Status.FAILING} == {"GV-02"}
     accepted = submission("accepted", datetime(2026, 1, 5, 17, tzinfo=UTC))
-    assert owner_evidence_parts(evidence_context(accepted))["GV-02"].status is Status.PASSING
+    assert parts_of(evidence_context(accepted))["GV-02"].status is Status.PASSING
     pending = submission("pending", datetime(2026, 1, 5, 17, tzinfo=UTC))
-    waiting = owner_evidence_parts(evidence_context(pending))["GV-02"]
+    waiting = parts_of(evidence_context(pending))["GV-02"]
     assert waiting.status is Status.NOT_TESTED and "awaiting review" in waiting.reason
-    assert owner_evidence_parts(evidence_context())["GV-03"].status is Status.NOT_TESTED
+    assert parts_of(evidence_context())["GV-03"].status is Status.NOT_TESTED
 
 
 # --- exceptions mark the findings they cover ------------------------------------------------
@@ -812,7 +817,7 @@ def test_a_policy_finding_fails_only_that_policys_controls() -> None:
 
 
 def test_an_overdue_window_fails_only_its_control() -> None:
-    parts = owner_evidence_parts(evidence_context())
+    parts = parts_of(evidence_context())
     status = {
         v.control.id: v.status
         for v in evaluate_controls(CATALOG, DAILY, all_passing(), SECOND_DAY.date(), parts)
@@ -841,3 +846,15 @@ def test_combine_orders_failing_then_not_tested_then_excepted_then_passing() -> 
     assert combine([part(Status.NOT_TESTED), part(Status.FAILING)]) is Status.FAILING
     assert combine([part(Status.PASSING)]) is Status.PASSING
     assert combine([]) is Status.NOT_TESTED
+
+
+def test_an_exception_to_an_owner_evidenced_control_excepts_its_overdue_window() -> None:
+    ctx = evidence_context()
+    allowed = exception(control="GV-02", systems=[], subjects=[], starts=date(2026, 1, 1))
+    in_force = replace(ctx, registers=replace(ctx.registers, exceptions=(allowed,)))
+    outcome = except_findings({"owner_evidence": owner_evidence(in_force)}, in_force, CATALOG)
+    assert outcome["owner_evidence"].status is Status.EXCEPTED
+    parts = owner_evidence_parts(in_force, outcome["owner_evidence"])
+    assert parts["GV-02"].status is Status.EXCEPTED
+    # Without the exception the same window fails its control.
+    assert parts_of(ctx)["GV-02"].status is Status.FAILING

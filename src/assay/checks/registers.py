@@ -521,9 +521,11 @@ def owner_evidence(ctx: CheckContext) -> Outcome:
     return not_tested("no evidence window is due yet", evidence)
 
 
-def owner_evidence_parts(ctx: CheckContext) -> dict[str, Part]:
-    """Per owner-evidenced control: failing when a window is overdue; passing when every window
-    due so far is accepted and at least one is; otherwise not tested, saying what it waits on."""
+def owner_evidence_parts(ctx: CheckContext, outcome: Outcome) -> dict[str, Part]:
+    """Per owner-evidenced control: failing when a window is overdue (excepted when every
+    overdue finding of ``outcome``, the run's ``owner_evidence`` outcome after exceptions, is
+    covered); passing when every window due so far is accepted and at least one is; otherwise
+    not tested, saying what it waits on."""
     programme = _programme(ctx)
     if programme is None:
         return {}
@@ -531,7 +533,15 @@ def owner_evidence_parts(ctx: CheckContext) -> dict[str, Part]:
     by_control: dict[str, list[WindowStatus]] = {}
     for w in statuses(programme, ctx.registers.submissions, today):
         by_control.setdefault(w.control, []).append(w)
-    return {control_id: _part(found, today) for control_id, found in by_control.items()}
+    parts = {control_id: _part(found, today) for control_id, found in by_control.items()}
+    excepted: dict[str, bool] = {}
+    for finding in outcome.findings:
+        for control_id in finding.controls:
+            excepted[control_id] = excepted.get(control_id, True) and bool(finding.excepted_by)
+    for control_id, covered in excepted.items():
+        if covered and control_id in parts:
+            parts[control_id] = Part(Status.EXCEPTED, "owner evidence overdue, excepted")
+    return parts
 
 
 def _part(windows: list[WindowStatus], today: date) -> Part:

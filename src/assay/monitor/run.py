@@ -246,7 +246,11 @@ def _judge(
         }
         evidence.append(NewEvidence("check_result", check_id, canonical_json(document), as_of))
     verdicts = evaluate_controls(
-        catalog, programme, outcomes, as_of.date(), owner_evidence_parts(context)
+        catalog,
+        programme,
+        outcomes,
+        as_of.date(),
+        owner_evidence_parts(context, outcomes["owner_evidence"]),
     )
     outcome = RunOutcome(
         run_id=run.pk,
