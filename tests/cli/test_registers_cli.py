@@ -196,6 +196,8 @@ def test_register_add_edit_approve_attach_and_export(
         "R-20",
         "--set",
         "last_reviewed=2026-11-30",
+        "--set",
+        "plan=Encrypt disks; wipe remotely",
         "--as",
         owner,
         "--file",
@@ -229,6 +231,7 @@ def test_register_add_edit_approve_attach_and_export(
     assert incident.document["postmortem_file"]
     code, out, _ = _run(capsys, "register", "export", "risks", "-", "--file", programme)
     assert code == 0 and "R-20,Laptop theft," in out and "EP-01;EP-05" in out
+    assert "Encrypt disks; wipe remotely" in out  # a text field keeps its ';
     written = tmp_path / "risks.xlsx"
     assert main(["register", "export", "risks", str(written), "--file", programme]) == 0
     capsys.readouterr()
@@ -264,6 +267,8 @@ def test_what_people_wrote_in_a_register_is_shown_as_data(
     assert ",'=cmd" in line and "\\x1b[2J" in line and "\\u202e" in line
     code, out, _ = _run(capsys, "register", "list", "risks", "--format", "json", "--file", path)
     assert next(r for r in json.loads(out) if r["id"] == "R-30")["title"] == title
+    code, out, _ = _run(capsys, "register", "export", "risks", "-", "--file", path)
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out and ",'=cmd" in out
 
 
 def test_who_may_decide_is_one_rule_for_the_web_and_the_command_line(registered: Path) -> None:

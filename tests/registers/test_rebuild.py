@@ -85,6 +85,16 @@ def test_the_registers_come_back_from_the_locker_as_they_were(programme: Program
         reason="Lists no owners",
         at=AT + timedelta(hours=2),
     )
+    # Sent back, then the same file again for the same window: each cites its own attachment.
+    submit(
+        programme,
+        "VR-02",
+        [("list.csv", b"vendors")],
+        "Inventory, with owners",
+        SECURITY,
+        window="2026-Q1",
+        at=AT + timedelta(hours=3),
+    )
     record_history(
         programme,
         [
@@ -102,12 +112,12 @@ def test_the_registers_come_back_from_the_locker_as_they_were(programme: Program
         "migration",
     )
     before = _rows()
-    assert len(before[2]) == 3
+    assert len(before[2]) == 4
 
     Record.objects.all().delete()
     Change.objects.all().delete()
     Submission.objects.all().delete()
     from assay.evidence.service import open_locker
 
-    assert rebuild(open_locker(programme), statements(programme)) == (2, 3)
+    assert rebuild(open_locker(programme), statements(programme)) == (2, 4)
     assert _rows() == before

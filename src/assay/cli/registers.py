@@ -145,29 +145,19 @@ def controls(
 # --- registers -----------------------------------------------------------------------------
 
 
-def _sets(values: list[str]) -> dict[str, Any]:
-    """``--set field=value`` pairs; a list field takes items separated by ';'."""
-    from assay.registers.kinds import LIST_SEPARATOR
+def _sets(kind: Any, values: list[str]) -> dict[str, Any]:
+    """``--set field=value`` pairs, each value read as an import reads its cell (a list field
+    splits on ';', an empty value clears the field)."""
+    from assay.registers.files import cell
 
     changes: dict[str, Any] = {}
     for pair in values:
         field, equals, value = pair.partition("=")
-        if not equals or not field.strip():
+        field = field.strip()
+        if not equals or not field:
             raise InputError("--set", f"'{pair}' is not field=value")
-        value = value.strip()
-        changes[field.strip()] = (
-            [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
-            if LIST_SEPARATOR in value
-            else value
-        )
+        changes[field] = cell(kind, field, value) if field in kind.columns else value
     return changes
-
-
-def _typed_lists(kind: Any, changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: ([v] if isinstance(v, str) and k in kind.columns and kind.is_list(k) else v)
-        for k, v in changes.items()
-    }
 
 
 SetOption = Annotated[
@@ -261,9 +251,7 @@ def add(
     from assay.registers import kinds, service
 
     chosen = kinds.kind_named(kind)
-    made = service.add(
-        programme, chosen, _typed_lists(chosen, _sets(values)), _email(actor), "--set"
-    )
+    made = service.add(programme, chosen, _sets(chosen, values), _email(actor), "--set")
     say(f"added {chosen.name} {made.key} (statement {made.statement_id[:16]})")
 
 
@@ -280,10 +268,8 @@ def edit(
     from assay.registers import kinds, service
 
     chosen = kinds.kind_named(kind)
-    changes = {k: (None if v == "" else v) for k, v in _sets(values).items()}
-    made = service.edit(
-        programme, chosen, key, _typed_lists(chosen, changes), _email(actor), where="--set"
-    )
+    changes = _sets(chosen, values)
+    made = service.edit(programme, chosen, key, changes, _email(actor), where="--set")
     say(f"{chosen.name} {made.key} is now version {made.version}")
 
 
@@ -351,7 +337,7 @@ def export_records(
     chosen = kinds.kind_named(kind)
     records = service.records_of(chosen)
     if str(out) == "-":
-        typer.echo(files.export_csv(chosen, records), nl=False)
+        typer.echo(csv_text(chosen.columns, files.rows_of(chosen, records)), nl=False)
         return
     if out.exists():
         raise InputError(str(out), "already exists; not overwritten")

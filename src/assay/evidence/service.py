@@ -110,7 +110,9 @@ def append_now(programme: Programme, items: Sequence[NewEvidence]) -> list[Appen
     could be cut off without a trace. Waits on the locker's lock while a run records."""
     from assay.evidence.models import Checkpoint as RecordedCheckpoint
 
-    with open_locker(programme).writer(signing_key(programme)) as writer:
+    with open_locker(programme).writer(
+        signing_key(programme), timestamper=timestamper(programme)
+    ) as writer:
         appended = writer.append(items, retention(programme))
         RecordedCheckpoint.record(writer.checkpoint())
     return appended

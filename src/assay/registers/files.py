@@ -67,7 +67,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[object]]]
     raise InputError(str(path), "import reads .csv or .xlsx files")
 
 
-def _cell(kind: Kind, column: str, value: object) -> object:
+def cell(kind: Kind, column: str, value: object) -> object:
     """A cell as the record's field takes it: empty is absent, lists are split."""
     if value is None:
         return None
@@ -130,9 +130,9 @@ def import_file(
         for name, value in zip(header, row, strict=False):
             if name not in known:
                 continue
-            cell = _cell(kind, name, value)
-            if cell is not None:
-                data[name] = cell
+            value_read = cell(kind, name, value)
+            if value_read is not None:
+                data[name] = value_read
         record, found = parse(kind, data, f"{where}:{number}", exists)
         found = [p for p in found if p.field not in missing]
         problems += found

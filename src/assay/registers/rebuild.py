@@ -28,20 +28,23 @@ def rebuild(locker: Locker, statements: Sequence[tuple[str, Statement]]) -> tupl
     """Recreate ``Record``, ``Change`` and ``Submission`` rows from ``statements`` (in log order,
     of the kinds in ``KINDS``); return (changes, submissions). A pruned pack's changes are gone
     with it, and so are the rows it would have given."""
-    files = {
-        (str(s.parameters.get("about")), s.sha256): identifier
-        for identifier, s in statements
-        if s.kind == ATTACHMENT_KIND
-    }
-    kept = [
-        (identifier, s)
-        for identifier, s in statements
-        if s.kind in (REGISTER, OWNER_EVIDENCE) and locker.backend.exists(pack_name(s.pack))
+    read = [
+        s
+        for _, s in statements
+        if s.kind != ATTACHMENT_KIND and locker.backend.exists(pack_name(s.pack))
     ]
-    blobs = locker.blobs({s.sha256 for _, s in kept}) if kept else {}
+    blobs = locker.blobs({s.sha256 for s in read}) if read else {}
     changes = submissions = 0
     latest: dict[tuple[str, str], Record] = {}
-    for identifier, statement in kept:
+    # The files a submission cites are appended just before it, in its batch: the latest
+    # attachment of each (about, sha-256) seen so far is the one it cites.
+    files: dict[tuple[str, str], str] = {}
+    for identifier, statement in statements:
+        if statement.kind == ATTACHMENT_KIND:
+            files[(str(statement.parameters.get("about")), statement.sha256)] = identifier
+            continue
+        if statement.sha256 not in blobs:
+            continue
         document: dict[str, Any] = json.loads(blobs[statement.sha256])
         if statement.kind == REGISTER:
             changes += 1

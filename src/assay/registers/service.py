@@ -277,10 +277,16 @@ def cited(files: Iterable[tuple[str, bytes]]) -> list[dict[str, Any]]:
 def stored(
     files: Sequence[tuple[str, bytes]], appended: Sequence[Appended]
 ) -> list[dict[str, Any]]:
-    """``cited`` with each file's statement id, once appended (``appended`` in file order)."""
+    """How a record keeps the files once appended (``appended`` in file order): as ``cited``
+    names them, with each one's statement id; the hash is the one the locker computed."""
     return [
-        {**named, "statement_id": made.id}
-        for named, made in zip(cited(files), appended, strict=True)
+        {
+            "name": name,
+            "sha256": made.statement.sha256,
+            "size": made.statement.size,
+            "statement_id": made.id,
+        }
+        for (name, _), made in zip(files, appended, strict=True)
     ]
 
 

@@ -312,10 +312,11 @@ def load_registers(programme: Programme, today: date | None = None) -> None:
         named = named_owner(programme, control)
         if named is None:
             continue
-        for window in windows_of(programme, control):
+        every = windows_of(programme, control)
+        for window in every:
             if window.end + timedelta(days=4) > today:
                 continue  # its decision (three days after it ended) would not have happened yet
-            if control.id == OVERDUE_CONTROL and window == windows_of(programme, control)[0]:
+            if control.id == OVERDUE_CONTROL and window == every[0]:
                 continue
             submitted = datetime.combine(window.end + timedelta(days=2), time(15), UTC)
             name = f"{control.id}-{window.label.replace('/', '_')}.txt"
