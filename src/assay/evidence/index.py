@@ -154,7 +154,7 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
     # Kinds that belong to no run by nature; any other outside a run was written before runs
     # were recorded in the log.
     outside_runs = {ledger.RUN, ledger.TOMBSTONE, ledger.INDEX, ledger.ACTION, *people_kinds}
-    kept: list[tuple[str, Any]] = []  # what people recorded: registers and owner evidence
+    kept: list[tuple[int, str, Any]] = []  # what people recorded: registers, owner evidence
     index = of_no_run = 0
     for number, statements in locker.batches():
         owner = None
@@ -168,7 +168,7 @@ def _index(locker: Locker, organisation: str) -> Reindexed:
                 else:
                     finished[state.run] = statement.recorded_at
             if statement.kind in people_kinds:
-                kept.append((identifier, statement))
+                kept.append((index, identifier, statement))
             if owner is None:
                 of_no_run += statement.kind not in outside_runs
             else:

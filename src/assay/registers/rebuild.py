@@ -24,13 +24,13 @@ KINDS = frozenset({REGISTER, OWNER_EVIDENCE, ATTACHMENT_KIND})
 """The statement kinds this rebuild reads (an attachment only for its statement id)."""
 
 
-def rebuild(locker: Locker, statements: Sequence[tuple[str, Statement]]) -> tuple[int, int]:
-    """Recreate ``Record``, ``Change`` and ``Submission`` rows from ``statements`` (in log order,
-    of the kinds in ``KINDS``); return (changes, submissions). A pruned pack's changes are gone
-    with it, and so are the rows it would have given."""
+def rebuild(locker: Locker, statements: Sequence[tuple[int, str, Statement]]) -> tuple[int, int]:
+    """Recreate ``Record``, ``Change`` and ``Submission`` rows from ``statements`` (leaf index,
+    id and statement, in log order, of the kinds in ``KINDS``); return (changes, submissions).
+    A pruned pack's changes are gone with it, and so are the rows it would have given."""
     read = [
         s
-        for _, s in statements
+        for _, _, s in statements
         if s.kind != ATTACHMENT_KIND and locker.backend.exists(pack_name(s.pack))
     ]
     blobs = locker.blobs({s.sha256 for s in read}) if read else {}
@@ -38,10 +38,11 @@ def rebuild(locker: Locker, statements: Sequence[tuple[str, Statement]]) -> tupl
     latest: dict[tuple[str, str], Record] = {}
     # The files a submission cites are appended just before it, in its batch: the latest
     # attachment of each (about, sha-256) seen so far is the one it cites.
-    files: dict[tuple[str, str], str] = {}
-    for identifier, statement in statements:
+    files: dict[tuple[str, str], tuple[str, int]] = {}
+    for index, identifier, statement in statements:
         if statement.kind == ATTACHMENT_KIND:
-            files[(str(statement.parameters.get("about")), statement.sha256)] = identifier
+            about = str(statement.parameters.get("about"))
+            files[(about, statement.sha256)] = (identifier, index)
             continue
         if statement.sha256 not in blobs:
             continue
@@ -86,7 +87,7 @@ def _change(
 
 
 def _submitted(
-    identifier: str, document: dict[str, Any], files: dict[tuple[str, str], str]
+    identifier: str, document: dict[str, Any], files: dict[tuple[str, str], tuple[str, int]]
 ) -> None:
     about = f"{OWNER_EVIDENCE}/{document['control']}/{document['window']}"
     Submission.objects.create(
@@ -94,8 +95,9 @@ def _submitted(
         window=str(document["window"]),
         note=str(document.get("note", "")),
         files=[
-            {**cited, "statement_id": files.get((about, cited["sha256"]), "")}
+            {**cited, "statement_id": found[0], "index": found[1]}
             for cited in document.get("files", ())
+            if (found := files.get((about, cited["sha256"]))) is not None
         ],
         submitted_by=str(document["by"]),
         submitted_at=datetime.fromisoformat(document["at"]),

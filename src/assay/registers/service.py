@@ -278,13 +278,15 @@ def stored(
     files: Sequence[tuple[str, bytes]], appended: Sequence[Appended]
 ) -> list[dict[str, Any]]:
     """How a record keeps the files once appended (``appended`` in file order): as ``cited``
-    names them, with each one's statement id; the hash is the one the locker computed."""
+    names them, with each one's statement id and leaf index (so it is read back through the
+    checkpoints, not by searching the log); the hash is the one the locker computed."""
     return [
         {
             "name": name,
             "sha256": made.statement.sha256,
             "size": made.statement.size,
             "statement_id": made.id,
+            "index": made.index,
         }
         for (name, _), made in zip(files, appended, strict=True)
     ]

@@ -22,11 +22,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from assay.catalog import Control, load_catalog
-from assay.errors import AssayError, InputError, VerificationError
+from assay.errors import InputError, VerificationError
 from assay.evidence import service
 from assay.evidence.backends import MissingObject
-from assay.evidence.locker import Locker, batch_name, numbered, split_statements
-from assay.evidence.statements import Statement, statement_id
 from assay.registers import owner_evidence
 from assay.registers.models import Submission
 from assay.registers.windows import (
@@ -278,17 +276,6 @@ def decide(request: HttpRequest, submission_id: int) -> HttpResponse:
     return redirect("evidence_request", control_id=found.control_id, window=found.window)
 
 
-def find_statement(locker: Locker, identifier: str) -> Statement:
-    """The statement with this id, looked for from the newest batch back: what a person gave is
-    appended outside any run, so the evidence index has no leaf for it."""
-    for number in reversed(numbered(locker.backend, "log/", ".jsonl")):
-        name = batch_name(number)
-        for line, data in enumerate(split_statements(locker.backend.get(name)), 1):
-            if statement_id(data) == identifier:
-                return Statement.from_bytes(data, f"{name}:{line}")
-    raise AssayError(f"statement {identifier} is not in the locker")
-
-
 def download_name(name: str) -> str:
     """A file's name as a download offers it: letters, digits and ``._- `` kept, the rest ``_``
     (never a path, a quote or a control character)."""
@@ -304,7 +291,7 @@ def evidence_file(request: HttpRequest, submission_id: int, number: int) -> Http
     entry: dict[str, Any] = found.files[number]
     locker = service.open_locker(programme())
     try:
-        read = find_statement(locker, str(entry["statement_id"]))
+        read = locker.statement(str(entry["statement_id"]), int(entry["index"]))
         if read.sha256 != entry["sha256"]:
             raise VerificationError(f"statement {read.subject} names other bytes than its file")
         data = locker.blob(read)
