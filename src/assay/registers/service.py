@@ -26,7 +26,15 @@ from assay.evidence.canonical import canonical_json
 from assay.evidence.locker import Appended
 from assay.evidence.statements import NewEvidence
 from assay.programme.model import Programme
-from assay.registers.kinds import KINDS, Kind, RefKind, Resolver, _Record, unresolved
+from assay.registers.kinds import (
+    KINDS,
+    Acknowledgement,
+    Kind,
+    RefKind,
+    Resolver,
+    _Record,
+    unresolved,
+)
 from assay.registers.models import Change, Record
 
 STATEMENT_KIND = "register"
@@ -307,6 +315,22 @@ def records_of(kind: Kind) -> list[_Record]:
     ]
 
 
+def counts() -> dict[str, int]:
+    """How many current records each register holds (one query)."""
+    from django.db.models import Count
+
+    found = dict(
+        Record.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+    return {name: found.get(name, 0) for name in KINDS}
+
+
+def acknowledgements_of(person: str) -> list[Acknowledgement]:
+    """One person's acknowledgements, found by their keys (``policy@version:person``)."""
+    rows = Record.objects.filter(kind="acknowledgements", key__endswith=f":{person.lower()}")
+    return [Acknowledgement.model_validate(row.document) for row in rows]
+
+
 def history(kind: Kind, key: str) -> list[Change]:
     return list(Change.objects.filter(kind=kind.name, key=key).order_by("version"))
 
@@ -322,7 +346,7 @@ def state() -> dict[str, list[dict[str, Any]]]:
 
 def acknowledge(programme: Programme, policy_id: str, person: str, actor: str) -> Record:
     """``person`` acknowledges the current version of an active policy (once per version)."""
-    from assay.registers.kinds import Acknowledgement, Policy, PolicyStatus
+    from assay.registers.kinds import Policy, PolicyStatus
 
     policies = KINDS["policies"]
     policy = Policy.model_validate(current_record(policies, policy_id).document)

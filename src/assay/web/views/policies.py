@@ -24,12 +24,7 @@ def _person(request: HttpRequest) -> str:
 
 def _acknowledged(person: str) -> dict[tuple[str, str], Acknowledgement]:
     """(policy, version) → the person's acknowledgement of it."""
-    made = service.records_of(KINDS["acknowledgements"])
-    return {
-        (ack.policy, ack.version): ack
-        for ack in made
-        if isinstance(ack, Acknowledgement) and ack.person == person
-    }
+    return {(ack.policy, ack.version): ack for ack in service.acknowledgements_of(person)}
 
 
 def _active() -> list[Policy]:

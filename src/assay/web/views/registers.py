@@ -44,7 +44,8 @@ def _record(kind: Kind, key: str) -> tuple[Any, _Record]:
 
 @require_GET
 def registers(request: HttpRequest) -> HttpResponse:
-    rows = [(kind, len(service.records_of(kind))) for kind in KINDS.values()]
+    counted = service.counts()
+    rows = [(kind, counted[name]) for name, kind in KINDS.items()]
     return page(request, "web/registers.html", {"title": "Registers", "rows": rows})
 
 
