@@ -26,6 +26,14 @@ def role(request: HttpRequest) -> Role | None:
     return accounts.role_of(request.user)
 
 
+def person(request: HttpRequest) -> str:
+    """The signed-in person's address as every record of what they do spells it: lower case,
+    as the programme file and the command line write addresses."""
+    from assay.web import audit
+
+    return audit.actor_of(request).lower()
+
+
 def may_open(request: HttpRequest, url_name: str) -> bool:
     """Whether the viewer's role may open ``url_name``: a page offers only the links and forms
     that would work for them."""

@@ -38,7 +38,7 @@ from assay.registers.windows import (
 )
 from assay.web import accounts, audit
 from assay.web.roles import Role
-from assay.web.views._common import may_open, page, paginated, programme, role
+from assay.web.views._common import may_open, page, paginated, person, programme, role
 
 ASKED = frozenset(
     {
@@ -56,13 +56,11 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def _me(request: HttpRequest) -> str:
-    return audit.actor_of(request).lower()
-
-
 def _may_decide(request: HttpRequest) -> bool:
     """A decider by the one rule (``accounts.may_decide``) whom the role table lets decide."""
-    return may_open(request, "evidence_decide") and accounts.may_decide(programme(), _me(request))
+    return may_open(request, "evidence_decide") and accounts.may_decide(
+        programme(), person(request)
+    )
 
 
 class RequestFilter(forms.Form):
@@ -94,7 +92,7 @@ def evidence_requests(request: HttpRequest) -> HttpResponse:
     every = statuses(programme(), owner_evidence.submission_facts(), today())
     form = RequestFilter(request.GET)
     chosen = form.cleaned_data if form.is_valid() else {}
-    me = _me(request)
+    me = person(request)
     sections: list[tuple[str, str, list[WindowStatus]]] = []
     if any(chosen.values()):
         sections.append(("Matching windows", "", filtered(every, **chosen)))
@@ -179,7 +177,7 @@ def _request_page(
     state = next(
         s for s in statuses(served, facts, today(), [control]) if s.window.label == window.label
     )
-    me = _me(request)
+    me = person(request)
     submissions = Submission.objects.filter(control_id=control.id, window=window.label)
     may_decide = _may_decide(request)
     shown = [
@@ -239,7 +237,7 @@ def submit(request: HttpRequest, control_id: str, window: str) -> HttpResponse:
             control.id,
             files,
             note,
-            _me(request),
+            person(request),
             window=chosen.label,
             may_decide=_may_decide(request),
         )
@@ -261,7 +259,7 @@ def decide(request: HttpRequest, submission_id: int) -> HttpResponse:
             programme(),
             found.pk,
             accept,
-            _me(request),
+            person(request),
             may_decide=_may_decide(request),
             reason=request.POST.get("reason", ""),
         )

@@ -15,11 +15,7 @@ from assay.errors import InputError
 from assay.registers import service
 from assay.registers.kinds import KINDS, Acknowledgement, Policy, PolicyStatus
 from assay.web import audit
-from assay.web.views._common import may_open, page, programme
-
-
-def _person(request: HttpRequest) -> str:
-    return audit.actor_of(request).lower()
+from assay.web.views._common import may_open, page, person, programme
 
 
 def _acknowledged(person: str) -> dict[tuple[str, str], Acknowledgement]:
@@ -37,7 +33,7 @@ def _active() -> list[Policy]:
 
 @require_GET
 def policies(request: HttpRequest) -> HttpResponse:
-    mine = _acknowledged(_person(request))
+    mine = _acknowledged(person(request))
     rows = [(policy, mine.get((policy.id, policy.version))) for policy in _active()]
     return page(
         request,
@@ -62,7 +58,7 @@ def _may_acknowledge(request: HttpRequest) -> tuple[bool, str]:
     """Whether the viewer can acknowledge policies here, and why not."""
     if not may_open(request, "policy_acknowledge"):
         return False, "Your role reads the policies; it does not acknowledge them."
-    if _person(request) not in service.known_people(programme()):
+    if person(request) not in service.known_people(programme()):
         return False, (
             "Your address is on neither the roster nor the programme file, so no acknowledgement "
             "is asked of you."
@@ -73,7 +69,7 @@ def _may_acknowledge(request: HttpRequest) -> tuple[bool, str]:
 @require_GET
 def policy(request: HttpRequest, policy_id: str) -> HttpResponse:
     found = _policy(policy_id)
-    ack = _acknowledged(_person(request)).get((found.id, found.version))
+    ack = _acknowledged(person(request)).get((found.id, found.version))
     allowed, why_not = _may_acknowledge(request)
     values: dict[str, Any] = {
         "title": f"{found.id} {found.title}",
@@ -94,9 +90,9 @@ def acknowledge(request: HttpRequest, policy_id: str) -> HttpResponse:
         # The button named the version the person read; a newer one is read first.
         messages.error(request, f"{found.id} is now version {found.version}: read it, then accept.")
         return redirect("policy", policy_id=found.id)
-    person = _person(request)
+    me = person(request)
     try:
-        service.acknowledge(programme(), found.id, person, person)
+        service.acknowledge(programme(), found.id, me, me)
     except InputError as refused:
         messages.error(request, f"Not recorded: {refused.problem}")
         return redirect("policy", policy_id=found.id)

@@ -19,7 +19,14 @@ from assay.registers.kinds import KINDS, Kind, RefKind, VendorReview, VendorStat
 from assay.registers.reach import offboarding_steps, reach_of
 from assay.web import audit
 from assay.web.record_form import Input, RecordForm, columns
-from assay.web.views._common import may_open, page, paginated, programme, visible_runs
+from assay.web.views._common import (
+    may_open,
+    page,
+    paginated,
+    person,
+    programme,
+    visible_runs,
+)
 
 DERIVED = {"risks": ("inherent_score", "residual_score")}
 """What a record of a kind also shows beside its fields: scores worked out from them."""
@@ -166,7 +173,7 @@ def record_new(request: HttpRequest, kind: str) -> HttpResponse:
     form = RecordForm(chosen, request.POST)
     form.is_valid()  # every input is optional text: the service judges what was typed
     try:
-        made = service.add(programme(), chosen, form.record_data(), audit.actor_of(request), "form")
+        made = service.add(programme(), chosen, form.record_data(), person(request), "form")
     except service.RecordsRejected as rejected:
         form.show_problems(rejected.problems)
         return _form_page(request, chosen, form, None, status=400)
@@ -187,7 +194,7 @@ def record_edit(request: HttpRequest, kind: str, key: str) -> HttpResponse:
     form.is_valid()
     try:
         made = service.edit(
-            programme(), chosen, row.key, form.changes(), audit.actor_of(request), where="form"
+            programme(), chosen, row.key, form.changes(), person(request), where="form"
         )
     except service.RecordsRejected as rejected:
         form.show_problems(rejected.problems)
